@@ -1,0 +1,89 @@
+// swift-tools-version:6.0
+//
+// InferScope — a profiler and bottleneck analyzer for LLM inference.
+//
+// Dependency direction (one way, no cycles):
+//
+//   TraceFormat  ←  Tracing  ←  Kernels ← KVCache ← LlamaModel ← Scheduling? ← ServingEngine
+//        ↑                                                                         ↑
+//        └── Analysis ← Importers, Reporting ← InferScopeCLI → ServingEngine ──────┘
+//
+// The runtime (Kernels, KVCache, LlamaModel, Scheduling, ServingEngine) and the analyzer
+// (Analysis, Importers, Reporting) never import each other: they meet only through the
+// trace (TraceFormat). Only the CLI library sees both, for `profile` and `analyze --verify`.
+//
+// CPU target. The numeric modules are compiled for a CPU level chosen at build time:
+//   INFERSCOPE_TARGET_CPU=<name>   (default: haswell — AVX2 + FMA, i.e. x86-64-v3)
+// Set INFERSCOPE_TARGET_CPU=native for the build machine, or =generic for baseline x86-64
+// (no AVX; 3-6x slower kernels, but runs anywhere). The runtime checks the CPU at start-up
+// and refuses to run AVX2 code on a CPU without it, with a message naming this variable.
+// The analyzer, importers and CLI are always built for the baseline, so `analyze`,
+// `validate` and the importers run on any x86-64 or arm64 machine.
+
+import PackageDescription
+import Foundation
+
+let targetCPU: String? = {
+    let requested = ProcessInfo.processInfo.environment["INFERSCOPE_TARGET_CPU"] ?? "haswell"
+    if requested == "generic" || requested.isEmpty { return nil }
+    #if arch(x86_64)
+    return requested
+    #else
+    return nil
+    #endif
+}()
+
+let numericSettings: [SwiftSetting] = {
+    guard let cpu = targetCPU else { return [] }
+    return [.unsafeFlags(["-target-cpu", cpu])]
+}()
+
+let package = Package(
+    name: "InferScope",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "inferscope", targets: ["inferscope"]),
+        .executable(name: "inferscope-bench", targets: ["inferscope-bench"]),
+        .library(name: "TraceFormat", targets: ["TraceFormat"]),
+        .library(name: "Tracing", targets: ["Tracing"]),
+    ],
+    dependencies: [],
+    targets: [
+        // The trace: event model, codec, streaming reader, validation. Foundation-free.
+        .target(name: "TraceFormat"),
+        // The embeddable recorder: Tracer, sinks, clocks, the crash-safe file recorder.
+        .target(name: "Tracing", dependencies: ["TraceFormat"]),
+
+        // Runtime.
+        .target(name: "Kernels", swiftSettings: numericSettings),
+        .target(name: "KVCache", dependencies: ["Kernels"], swiftSettings: numericSettings),
+        .target(name: "LlamaModel", dependencies: ["Kernels", "KVCache", "TraceFormat"], swiftSettings: numericSettings),
+        .target(name: "Scheduling", dependencies: ["KVCache"]),
+        .target(name: "ServingEngine",
+                dependencies: ["LlamaModel", "KVCache", "Scheduling", "Tracing", "TraceFormat"],
+                swiftSettings: numericSettings),
+
+        // Analyzer.
+        .target(name: "Analysis", dependencies: ["TraceFormat"]),
+        .target(name: "Importers", dependencies: ["TraceFormat", "Analysis"]),
+        .target(name: "Reporting", dependencies: ["Analysis", "TraceFormat"]),
+
+        // Command line.
+        .target(name: "InferScopeCLI",
+                dependencies: ["TraceFormat", "Tracing", "Analysis", "Importers", "Reporting",
+                               "LlamaModel", "ServingEngine", "Scheduling", "KVCache", "Kernels"]),
+        .executableTarget(name: "inferscope", dependencies: ["InferScopeCLI"]),
+        .executableTarget(name: "inferscope-bench",
+                          dependencies: ["InferScopeCLI", "TraceFormat", "Tracing", "Kernels", "KVCache",
+                                         "LlamaModel", "Scheduling", "ServingEngine", "Analysis"],
+                          swiftSettings: numericSettings),
+
+        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "Tracing"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "KVCache"]),
+        .testTarget(name: "LlamaModelTests", dependencies: ["LlamaModel", "Kernels", "KVCache"]),
+        .testTarget(name: "ServingEngineTests",
+                    dependencies: ["ServingEngine", "Scheduling", "KVCache", "LlamaModel", "Tracing", "TraceFormat"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Importers", "Reporting", "TraceFormat"]),
+        .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat"]),
+    ]
+)
