@@ -1,0 +1,124 @@
+import Dispatch
+import Kernels
+
+extension ModelPreset {
+    /// Generates this preset's weights from `seed`, stored as `type` (random f32 values are
+    /// drawn first, then quantized row by row with ``Quantization``), in one 64-byte-aligned
+    /// buffer with every tensor 64-byte aligned.
+    ///
+    /// Initialization (uniform distributions of the stated standard deviation, which keep
+    /// activations of order 1 through the stack and logits peaked enough for sampling to be
+    /// meaningful): token embedding σ = 1; Q, K, V, gate, up σ = 1/√fan_in; attention output
+    /// and down projection σ = 1/√(fan_in · 2L) (residual branches scaled down); LM head
+    /// σ = 3/√d; norm weights uniform in [0.9, 1.1].
+    ///
+    /// Deterministic: each tensor is filled in fixed chunks of rows, each chunk from its own
+    /// generator seeded by (seed, tensor, chunk), so the result does not depend on the number of
+    /// threads. Chunks run in parallel on all cores; O(parameters).
+    public func makeWeights(type: TensorType = .f32, seed: UInt64 = 0) -> ModelWeights {
+        let c = config
+        let d = Double(c.dim), f = Double(c.hiddenDim), twoL = Double(2 * c.layers)
+        var plan = SyntheticPlan(type: type)
+        let embedding = plan.matrix(rows: c.vocabSize, cols: c.dim, std: 1)
+        var layerSlots: [(Int, Int, Int, Int, Int, Int, Int, Int, Int)] = []
+        for _ in 0..<c.layers {
+            layerSlots.append((
+                plan.norm(c.dim),
+                plan.matrix(rows: c.heads * c.headDim, cols: c.dim, std: 1 / d.squareRoot()),
+                plan.matrix(rows: c.kvDim, cols: c.dim, std: 1 / d.squareRoot()),
+                plan.matrix(rows: c.kvDim, cols: c.dim, std: 1 / d.squareRoot()),
+                plan.matrix(rows: c.dim, cols: c.heads * c.headDim, std: 1 / (d * twoL).squareRoot()),
+                plan.norm(c.dim),
+                plan.matrix(rows: c.hiddenDim, cols: c.dim, std: 1 / d.squareRoot()),
+                plan.matrix(rows: c.hiddenDim, cols: c.dim, std: 1 / d.squareRoot()),
+                plan.matrix(rows: c.dim, cols: c.hiddenDim, std: 1 / (f * twoL).squareRoot())))
+        }
+        let finalNorm = plan.norm(c.dim)
+        let output = c.tiedEmbeddings ? embedding : plan.matrix(rows: c.vocabSize, cols: c.dim, std: 3 / d.squareRoot())
+
+        let buffer = plan.fill(seed: seed)
+        let layers = layerSlots.map { s in
+            LayerWeights(attentionNorm: plan.normPointer(s.0, in: buffer), wq: plan.view(s.1, in: buffer),
+                         wk: plan.view(s.2, in: buffer), wv: plan.view(s.3, in: buffer), wo: plan.view(s.4, in: buffer),
+                         ffnNorm: plan.normPointer(s.5, in: buffer), gate: plan.view(s.6, in: buffer),
+                         up: plan.view(s.7, in: buffer), down: plan.view(s.8, in: buffer))
+        }
+        return ModelWeights(config: c, weightType: type, tokenEmbedding: plan.view(embedding, in: buffer), layers: layers,
+                            finalNorm: plan.normPointer(finalNorm, in: buffer), output: plan.view(output, in: buffer),
+                            owners: [buffer])
+    }
+}
+
+/// The layout and fill recipe of a synthetic model: a list of tensors with their offsets in
+/// one buffer. Tensor `i` is filled from generators seeded by (seed, i, chunk).
+private struct SyntheticPlan {
+    struct Tensor {
+        var rows: Int
+        var cols: Int
+        var type: TensorType
+        var offset: Int
+        /// nil for a norm vector (values in [0.9, 1.1]).
+        var std: Double?
+    }
+
+    let type: TensorType
+    var tensors: [Tensor] = []
+    var byteCount = 0
+
+    init(type: TensorType) { self.type = type }
+
+    mutating func matrix(rows: Int, cols: Int, std: Double) -> Int {
+        add(Tensor(rows: rows, cols: cols, type: type, offset: 0, std: std))
+    }
+
+    mutating func norm(_ count: Int) -> Int {
+        add(Tensor(rows: 1, cols: count, type: .f32, offset: 0, std: nil))
+    }
+
+    private mutating func add(_ t: Tensor) -> Int {
+        var t = t
+        t.offset = byteCount
+        byteCount += (t.type.rowBytes(cols: t.cols) * t.rows + 63) / 64 * 64
+        tensors.append(t)
+        return tensors.count - 1
+    }
+
+    func view(_ i: Int, in buffer: WeightBuffer) -> WeightMatrix {
+        let t = tensors[i]
+        return WeightMatrix(type: t.type, rows: t.rows, cols: t.cols, base: UnsafeRawPointer(buffer.base + t.offset))
+    }
+
+    func normPointer(_ i: Int, in buffer: WeightBuffer) -> UnsafePointer<Float> {
+        UnsafePointer((buffer.base + tensors[i].offset).assumingMemoryBound(to: Float.self))
+    }
+
+    /// Rows per work item: about 256 K weights, so big models split into thousands of items.
+    private func rowsPerChunk(_ t: Tensor) -> Int { max(1, (1 << 18) / t.cols) }
+
+    func fill(seed: UInt64) -> WeightBuffer {
+        let buffer = WeightBuffer(byteCount: byteCount)
+        let items: [(tensor: Int, chunk: Int)] = tensors.indices.flatMap { i in
+            (0..<(tensors[i].rows + rowsPerChunk(tensors[i]) - 1) / rowsPerChunk(tensors[i])).map { (i, $0) }
+        }
+        DispatchQueue.concurrentPerform(iterations: items.count) { n in
+            fillChunk(tensor: items[n].tensor, chunk: items[n].chunk, seed: seed, base: buffer.base)
+        }
+        return buffer
+    }
+
+    private func fillChunk(tensor i: Int, chunk k: Int, seed: UInt64, base: UnsafeMutableRawPointer) {
+        let t = tensors[i]
+        var rng = Xoshiro256(seed: SplitMix64.mix(seed, UInt64(i), UInt64(k)))
+        let firstRow = k * rowsPerChunk(t)
+        let lastRow = min(t.rows, firstRow + rowsPerChunk(t))
+        let rowBytes = t.type.rowBytes(cols: t.cols)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: t.cols)
+        defer { scratch.deallocate() }
+        // Uniform on [-a, a] has standard deviation a/√3.
+        let (scale, shift): (Float, Float) = t.std.map { (Float($0 * 3.0.squareRoot() * 2), -Float($0 * 3.0.squareRoot())) } ?? (0.2, 0.9)
+        for r in firstRow..<lastRow {
+            for j in 0..<t.cols { scratch[j] = rng.nextUnitFloat() * scale + shift }
+            Quantization.quantize(scratch, count: t.cols, to: t.type, into: base + t.offset + r * rowBytes)
+        }
+    }
+}
