@@ -35,7 +35,8 @@ let targetCPU: String? = {
 
 let numericSettings: [SwiftSetting] = {
     guard let cpu = targetCPU else { return [] }
-    return [.unsafeFlags(["-target-cpu", cpu])]
+    // INFERSCOPE_REQUIRES_AVX2 lets the start-up check know this build emits AVX2/FMA code.
+    return [.unsafeFlags(["-target-cpu", cpu]), .define("INFERSCOPE_REQUIRES_AVX2")]
 }()
 
 let package = Package(

@@ -1,0 +1,321 @@
+/// One weight matrix of a fused product and where its output goes.
+public struct MatmulTarget: @unchecked Sendable {
+    public var weights: WeightMatrix
+    /// Output `[m × weights.rows]`, row-major (row stride `weights.rows`).
+    public var output: UnsafeMutablePointer<Float>
+
+    public init(_ weights: WeightMatrix, _ output: UnsafeMutablePointer<Float>) {
+        self.weights = weights
+        self.output = output
+    }
+}
+
+/// Multithreaded products `Y[m × n] = X[m × k] · Wᵀ` of f32 activations with a weight
+/// matrix `W[n × k]` stored in any ``TensorType`` (GGML layout: rows are output features).
+///
+/// Two paths, chosen by `m`:
+/// - **Small m (decode)**: each thread streams its share of W's rows once and dots every row
+///   with the m activation rows while it is in L1, decoding quantized blocks in registers. The
+///   time is the weight bytes over the memory bandwidth.
+/// - **Large m (prefill)**: a cache-blocked GEMM. A panel of 16 weight rows × `kc` inputs is
+///   decoded to f32 and packed k-major (16 KB, in L1); a 6 × 16 register tile of Y accumulates
+///   6 broadcast activations times two 8-wide weight vectors per k (12 FMAs for 8 loads).
+///   Blocks of `mc` activation rows × `kc` inputs stay in L2 across the thread's panels.
+///
+/// Work is split across the pool by output features, so W is read once per call in total.
+/// Packing buffers are allocated once per worker in `init`; a call allocates nothing.
+public final class MatrixMultiplier: @unchecked Sendable {
+    public let pool: ThreadPool
+    /// Largest m that takes the streaming (decode) path.
+    public var smallM: Int
+
+    @usableFromInline static let nr = 16
+    @usableFromInline static let mr = 6
+    @usableFromInline static let kc = 256
+    @usableFromInline static let mc = 120
+
+    /// Per worker: a packed panel `kc × nr` floats plus a decode buffer `nr × kc` floats.
+    private let scratch: UnsafeMutablePointer<Float>
+    private let scratchPerWorker: Int
+
+    public init(pool: ThreadPool, smallM: Int = 4) {
+        self.pool = pool
+        self.smallM = smallM
+        scratchPerWorker = 2 * MatrixMultiplier.kc * MatrixMultiplier.nr + 64
+        scratch = .allocate(capacity: scratchPerWorker * pool.threadCount)
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// `target.output[m × n] = x[m × k] · target.weightsᵀ` for up to three matrices sharing
+    /// the input (Q/K/V, gate/up), in one parallel region.
+    /// `x` is row-major with row stride `k` (= every weight's `cols`).
+    /// - Complexity: O(m · k · Σn) FLOPs; reads each weight matrix once.
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, _ a: MatmulTarget, _ b: MatmulTarget? = nil, _ c: MatmulTarget? = nil) {
+        let k = a.weights.cols
+        precondition(b == nil || b!.weights.cols == k, "MatrixMultiplier: fused matrices must share the input width")
+        precondition(c == nil || c!.weights.cols == k, "MatrixMultiplier: fused matrices must share the input width")
+        if m <= 0 { return }
+        let nA = a.weights.rows, nB = b?.weights.rows ?? 0, nC = c?.weights.rows ?? 0
+        if m <= smallM {
+            // Split all rows of all targets evenly in 16-row units (rows cost the same).
+            let units = (nA + nB + nC + 15) / 16
+            pool.parallelFor(units) { range in
+                let lo = range.lowerBound * 16, hi = min(range.upperBound * 16, nA + nB + nC)
+                MatrixMultiplier.forEachTarget(lo, hi, nA, nB, a, b, c) { target, rows in
+                    MatrixMultiplier.streamRows(x, m: m, target.weights, rows: rows, output: target.output)
+                }
+            }
+        } else {
+            let panelsA = (nA + 15) / 16, panelsB = (nB + 15) / 16, panelsC = (nC + 15) / 16
+            let panels = panelsA + panelsB + panelsC
+            pool.forEachWorker { worker in
+                let mine = ThreadPool.share(of: panels, part: worker, parts: pool.threadCount)
+                guard !mine.isEmpty else { return }
+                let buffer = scratch + worker * scratchPerWorker
+                gemm(x, m: m, k: k, panels: mine, panelsA, panelsB, a, b, c, scratch: buffer)
+            }
+        }
+    }
+
+    /// Calls `body(target, rowRange)` for the parts of the global row range `lo..<hi` that
+    /// fall in each of the concatenated targets a, b, c.
+    @inline(__always)
+    static func forEachTarget(_ lo: Int, _ hi: Int, _ nA: Int, _ nB: Int, _ a: MatmulTarget, _ b: MatmulTarget?,
+                              _ c: MatmulTarget?, _ body: (MatmulTarget, Range<Int>) -> Void) {
+        if lo < nA { body(a, lo..<min(hi, nA)) }
+        if let b, hi > nA, lo < nA + nB { body(b, (max(lo, nA) - nA)..<(min(hi, nA + nB) - nA)) }
+        if let c, hi > nA + nB { body(c, (max(lo, nA + nB) - nA - nB)..<(hi - nA - nB)) }
+    }
+
+    // MARK: - Streaming path (small m)
+
+    /// y[t][r] = x_t · W_r for r in `rows`, t in 0..<m.
+    static func streamRows(_ x: UnsafePointer<Float>, m: Int, _ w: WeightMatrix, rows: Range<Int>, output: UnsafeMutablePointer<Float>) {
+        switch w.type {
+        case .f32: streamRows(F32Decoder.self, x, m: m, w, rows: rows, output: output)
+        case .f16: streamRows(F16Decoder.self, x, m: m, w, rows: rows, output: output)
+        case .q8_0: streamRows(Q8_0Decoder.self, x, m: m, w, rows: rows, output: output)
+        case .q4_0: streamRows(Q4_0Decoder.self, x, m: m, w, rows: rows, output: output)
+        }
+    }
+
+    @inline(__always)
+    static func streamRows<D: WeightChunkDecoder>(_: D.Type, _ x: UnsafePointer<Float>, m: Int, _ w: WeightMatrix,
+                                                   rows: Range<Int>, output: UnsafeMutablePointer<Float>) {
+        let k = w.cols, n = w.rows
+        let chunks = k / 32
+        for r in rows {
+            let row = w.row(r)
+            for t in 0..<m {
+                let xt = x + t * k
+                var value = rowDot(D.self, row, chunks: chunks, xt)
+                if chunks * 32 < k {  // f32/f16 rows whose length is not a multiple of 32
+                    for j in (chunks * 32)..<k {
+                        let wj = w.type == .f32 ? row.loadUnaligned(fromByteOffset: j * 4, as: Float.self)
+                                                : Float(row.loadUnaligned(fromByteOffset: j * 2, as: Float16.self))
+                        value += wj * xt[j]
+                    }
+                }
+                output[t * n + r] = value
+            }
+        }
+    }
+
+    /// Σ over the first `chunks`·32 weights of `row` times x.
+    @inline(__always)
+    static func rowDot<D: WeightChunkDecoder>(_: D.Type, _ row: UnsafeRawPointer, chunks: Int, _ x: UnsafePointer<Float>) -> Float {
+        let xr = UnsafeRawPointer(x)
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        var c = 0
+        if D.isScaled {
+            while c + 2 <= chunks {
+                do {
+                    let (w0, w1, w2, w3, d) = D.decode(row, chunk: c)
+                    let base = c * 128
+                    var s = w0 * xr.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self)
+                    s.addProduct(w1, xr.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self))
+                    s.addProduct(w2, xr.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self))
+                    s.addProduct(w3, xr.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self))
+                    acc0.addProduct(s, SIMD8<Float>(repeating: d))
+                }
+                do {
+                    let (w0, w1, w2, w3, d) = D.decode(row, chunk: c + 1)
+                    let base = c * 128 + 128
+                    var s = w0 * xr.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self)
+                    s.addProduct(w1, xr.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self))
+                    s.addProduct(w2, xr.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self))
+                    s.addProduct(w3, xr.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self))
+                    acc1.addProduct(s, SIMD8<Float>(repeating: d))
+                }
+                c += 2
+            }
+            if c < chunks {
+                let (w0, w1, w2, w3, d) = D.decode(row, chunk: c)
+                let base = c * 128
+                var s = w0 * xr.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self)
+                s.addProduct(w1, xr.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self))
+                s.addProduct(w2, xr.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self))
+                s.addProduct(w3, xr.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self))
+                acc0.addProduct(s, SIMD8<Float>(repeating: d))
+            }
+        } else {
+            var acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
+            while c < chunks {
+                let (w0, w1, w2, w3, _) = D.decode(row, chunk: c)
+                let base = c * 128
+                acc0.addProduct(w0, xr.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self))
+                acc1.addProduct(w1, xr.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self))
+                acc2.addProduct(w2, xr.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self))
+                acc3.addProduct(w3, xr.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self))
+                c += 1
+            }
+            acc0 += acc2
+            acc1 += acc3
+        }
+        return VectorOps.horizontalSum(acc0 + acc1)
+    }
+
+    // MARK: - Blocked GEMM path (large m)
+
+    /// One worker's share: global panels `panels` (16 output rows each) over the concatenated
+    /// targets; `scratch` holds the packed panel and the decode buffer.
+    private func gemm(_ x: UnsafePointer<Float>, m: Int, k: Int, panels: Range<Int>, _ panelsA: Int, _ panelsB: Int,
+                      _ a: MatmulTarget, _ b: MatmulTarget?, _ c: MatmulTarget?, scratch: UnsafeMutablePointer<Float>) {
+        let nr = MatrixMultiplier.nr, kc = MatrixMultiplier.kc, mc = MatrixMultiplier.mc
+        let packed = scratch
+        let decoded = scratch + kc * nr
+        var m0 = 0
+        while m0 < m {
+            let mBlock = min(mc, m - m0)
+            var k0 = 0
+            while k0 < k {
+                let kBlock = min(kc, k - k0)
+                for panel in panels {
+                    let target: MatmulTarget, local: Int
+                    if panel < panelsA { target = a; local = panel }
+                    else if panel < panelsA + panelsB { target = b!; local = panel - panelsA }
+                    else { target = c!; local = panel - panelsA - panelsB }
+                    let w = target.weights
+                    let n0 = local * nr
+                    let valid = min(nr, w.rows - n0)
+                    MatrixMultiplier.pack(w, rows: n0..<(n0 + valid), k0: k0, kBlock: kBlock, decoded: decoded, into: packed)
+                    let out = target.output + m0 * w.rows + n0
+                    let xBlock = x + m0 * k + k0
+                    var i = 0
+                    while i + MatrixMultiplier.mr <= mBlock {
+                        MatrixMultiplier.kernel6x16(xBlock + i * k, k: k, packed, kBlock: kBlock,
+                                                    out + i * w.rows, ldc: w.rows, valid: valid, accumulate: k0 > 0)
+                        i += MatrixMultiplier.mr
+                    }
+                    while i < mBlock {
+                        MatrixMultiplier.kernel1x16(xBlock + i * k, packed, kBlock: kBlock,
+                                                    out + i * w.rows, valid: valid, accumulate: k0 > 0)
+                        i += 1
+                    }
+                }
+                k0 += kBlock
+            }
+            m0 += mBlock
+        }
+    }
+
+    /// Decodes rows `rows` (≤ 16), inputs `k0 ..< k0 + kBlock`, of `w` and stores them k-major:
+    /// `packed[kk · 16 + j] = W[rows.lowerBound + j][k0 + kk]`, zero for j ≥ rows.count.
+    static func pack(_ w: WeightMatrix, rows: Range<Int>, k0: Int, kBlock: Int, decoded: UnsafeMutablePointer<Float>,
+                     into packed: UnsafeMutablePointer<Float>) {
+        let nr = MatrixMultiplier.nr
+        for (j, r) in rows.enumerated() {
+            WeightDecoding.decodeRow(w.type, w.row(r), start: k0, count: kBlock, into: decoded + j * kBlock)
+        }
+        let valid = rows.count
+        if valid < nr {
+            (packed).initialize(repeating: 0, count: kBlock * nr)
+        }
+        // Transpose 8 rows × 8 columns at a time through registers when possible.
+        for j in 0..<valid {
+            let src = decoded + j * kBlock
+            var kk = 0
+            while kk < kBlock {
+                packed[kk * nr + j] = src[kk]
+                kk += 1
+            }
+        }
+    }
+
+    /// C[6 × 16] (+)= X[6 × kBlock] · P[kBlock × 16]; X rows have stride `k`, C rows `ldc`.
+    /// Only the first `valid` columns of C are written.
+    @inline(__always)
+    static func kernel6x16(_ x: UnsafePointer<Float>, k: Int, _ packed: UnsafePointer<Float>, kBlock: Int,
+                           _ c: UnsafeMutablePointer<Float>, ldc: Int, valid: Int, accumulate: Bool) {
+        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
+        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
+        var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+        let p = UnsafeRawPointer(packed)
+        let x0 = x, x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k, x4 = x + 4 * k, x5 = x + 5 * k
+        for kk in 0..<kBlock {
+            let b0 = p.load(fromByteOffset: kk * 64, as: SIMD8<Float>.self)
+            let b1 = p.load(fromByteOffset: kk * 64 + 32, as: SIMD8<Float>.self)
+            var a = SIMD8<Float>(repeating: x0[kk])
+            c00.addProduct(a, b0); c01.addProduct(a, b1)
+            a = SIMD8<Float>(repeating: x1[kk])
+            c10.addProduct(a, b0); c11.addProduct(a, b1)
+            a = SIMD8<Float>(repeating: x2[kk])
+            c20.addProduct(a, b0); c21.addProduct(a, b1)
+            a = SIMD8<Float>(repeating: x3[kk])
+            c30.addProduct(a, b0); c31.addProduct(a, b1)
+            a = SIMD8<Float>(repeating: x4[kk])
+            c40.addProduct(a, b0); c41.addProduct(a, b1)
+            a = SIMD8<Float>(repeating: x5[kk])
+            c50.addProduct(a, b0); c51.addProduct(a, b1)
+        }
+        store(c00, c01, c + 0 * ldc, valid: valid, accumulate: accumulate)
+        store(c10, c11, c + 1 * ldc, valid: valid, accumulate: accumulate)
+        store(c20, c21, c + 2 * ldc, valid: valid, accumulate: accumulate)
+        store(c30, c31, c + 3 * ldc, valid: valid, accumulate: accumulate)
+        store(c40, c41, c + 4 * ldc, valid: valid, accumulate: accumulate)
+        store(c50, c51, c + 5 * ldc, valid: valid, accumulate: accumulate)
+    }
+
+    /// C[1 × 16] (+)= x[1 × kBlock] · P[kBlock × 16].
+    @inline(__always)
+    static func kernel1x16(_ x: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, kBlock: Int,
+                           _ c: UnsafeMutablePointer<Float>, valid: Int, accumulate: Bool) {
+        var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), d0 = SIMD8<Float>(), d1 = SIMD8<Float>()
+        let p = UnsafeRawPointer(packed)
+        var kk = 0
+        while kk + 2 <= kBlock {
+            let a = SIMD8<Float>(repeating: x[kk]), e = SIMD8<Float>(repeating: x[kk + 1])
+            c0.addProduct(a, p.load(fromByteOffset: kk * 64, as: SIMD8<Float>.self))
+            c1.addProduct(a, p.load(fromByteOffset: kk * 64 + 32, as: SIMD8<Float>.self))
+            d0.addProduct(e, p.load(fromByteOffset: kk * 64 + 64, as: SIMD8<Float>.self))
+            d1.addProduct(e, p.load(fromByteOffset: kk * 64 + 96, as: SIMD8<Float>.self))
+            kk += 2
+        }
+        if kk < kBlock {
+            let a = SIMD8<Float>(repeating: x[kk])
+            c0.addProduct(a, p.load(fromByteOffset: kk * 64, as: SIMD8<Float>.self))
+            c1.addProduct(a, p.load(fromByteOffset: kk * 64 + 32, as: SIMD8<Float>.self))
+        }
+        store(c0 + d0, c1 + d1, c, valid: valid, accumulate: accumulate)
+    }
+
+    @inline(__always)
+    static func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ c: UnsafeMutablePointer<Float>, valid: Int, accumulate: Bool) {
+        let raw = UnsafeMutableRawPointer(c)
+        if valid == 16 {
+            if accumulate {
+                raw.storeBytes(of: lo + raw.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                raw.storeBytes(of: hi + raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self), toByteOffset: 32, as: SIMD8<Float>.self)
+            } else {
+                raw.storeBytes(of: lo, as: SIMD8<Float>.self)
+                raw.storeBytes(of: hi, toByteOffset: 32, as: SIMD8<Float>.self)
+            }
+        } else {
+            for j in 0..<valid {
+                let v = j < 8 ? lo[j] : hi[j - 8]
+                c[j] = accumulate ? c[j] + v : v
+            }
+        }
+    }
+}

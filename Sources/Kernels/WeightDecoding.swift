@@ -1,0 +1,106 @@
+/// Decoding of weight rows (GGML layouts) into `Float`, 32 weights at a time.
+///
+/// A 32-weight chunk is four `SIMD8<Float>` lanes plus one scale; for f32/f16 the scale is 1
+/// and is never multiplied in. Quantized layouts (ggml):
+/// - q8_0 block (34 bytes): `[Float16 d][32 × Int8 q]`, w[j] = d·q[j].
+/// - q4_0 block (18 bytes): `[Float16 d][16 × UInt8 qs]`, w[j] = d·((qs[j] & 0xF) − 8) and
+///   w[j+16] = d·((qs[j] >> 4) − 8) for j < 16.
+@usableFromInline
+protocol WeightChunkDecoder {
+    /// Whether `decode` returns a scale that must be applied (false: the scale is 1).
+    static var isScaled: Bool { get }
+    /// Bytes of one 32-weight chunk.
+    static var chunkBytes: Int { get }
+    /// The 32 weights of chunk `c` of `row` (unscaled) and the chunk's scale.
+    static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float)
+}
+
+@usableFromInline
+enum F32Decoder: WeightChunkDecoder {
+    @usableFromInline static var isScaled: Bool { false }
+    @usableFromInline static var chunkBytes: Int { 128 }
+    @inlinable @inline(__always)
+    static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
+        let p = row + c * 128
+        return (p.loadUnaligned(as: SIMD8<Float>.self), p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self),
+                p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), p.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self), 1)
+    }
+}
+
+@usableFromInline
+enum F16Decoder: WeightChunkDecoder {
+    @usableFromInline static var isScaled: Bool { false }
+    @usableFromInline static var chunkBytes: Int { 64 }
+    @inlinable @inline(__always)
+    static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
+        let p = row + c * 64
+        return (SIMD8<Float>(p.loadUnaligned(as: SIMD8<Float16>.self)),
+                SIMD8<Float>(p.loadUnaligned(fromByteOffset: 16, as: SIMD8<Float16>.self)),
+                SIMD8<Float>(p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float16>.self)),
+                SIMD8<Float>(p.loadUnaligned(fromByteOffset: 48, as: SIMD8<Float16>.self)), 1)
+    }
+}
+
+@usableFromInline
+enum Q8_0Decoder: WeightChunkDecoder {
+    @usableFromInline static var isScaled: Bool { true }
+    @usableFromInline static var chunkBytes: Int { 34 }
+    @inlinable @inline(__always)
+    static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
+        let p = row + c * 34
+        let d = Float(p.loadUnaligned(as: Float16.self))
+        @inline(__always) func lane(_ offset: Int) -> SIMD8<Float> {
+            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: offset, as: SIMD8<Int8>.self)))
+        }
+        return (lane(2), lane(10), lane(18), lane(26), d)
+    }
+}
+
+@usableFromInline
+enum Q4_0Decoder: WeightChunkDecoder {
+    @usableFromInline static var isScaled: Bool { true }
+    @usableFromInline static var chunkBytes: Int { 18 }
+    @inlinable @inline(__always)
+    static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
+        let p = row + c * 18
+        let d = Float(p.loadUnaligned(as: Float16.self))
+        let a = SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: 2, as: SIMD8<UInt8>.self))
+        let b = SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: 10, as: SIMD8<UInt8>.self))
+        return (SIMD8<Float>((a & 0xF) &- 8), SIMD8<Float>((b & 0xF) &- 8),
+                SIMD8<Float>((a &>> 4) &- 8), SIMD8<Float>((b &>> 4) &- 8), d)
+    }
+}
+
+/// Row dequantization into floats.
+public enum WeightDecoding {
+    /// Writes weights `start ..< start + count` of a row of `type` to `destination`.
+    /// `start` and `count` must be multiples of 32 for quantized types, and of 8 otherwise
+    /// except at the row's end. - Complexity: O(count).
+    public static func decodeRow(_ type: TensorType, _ row: UnsafeRawPointer, start: Int, count: Int,
+                                 into destination: UnsafeMutablePointer<Float>) {
+        switch type {
+        case .f32:
+            destination.update(from: row.assumingMemoryBound(to: Float.self) + start, count: count)
+        case .f16:
+            VectorOps.convertF16ToF32(row + start * 2, destination, count: count)
+        case .q8_0:
+            decodeChunks(Q8_0Decoder.self, row, firstChunk: start / 32, chunks: count / 32, into: destination)
+        case .q4_0:
+            decodeChunks(Q4_0Decoder.self, row, firstChunk: start / 32, chunks: count / 32, into: destination)
+        }
+    }
+
+    @inline(__always)
+    static func decodeChunks<D: WeightChunkDecoder>(_: D.Type, _ row: UnsafeRawPointer, firstChunk: Int, chunks: Int,
+                                                     into destination: UnsafeMutablePointer<Float>) {
+        let out = UnsafeMutableRawPointer(destination)
+        for c in 0..<chunks {
+            let (w0, w1, w2, w3, d) = D.decode(row, chunk: firstChunk + c)
+            let s = SIMD8<Float>(repeating: d)
+            out.storeBytes(of: w0 * s, toByteOffset: c * 128, as: SIMD8<Float>.self)
+            out.storeBytes(of: w1 * s, toByteOffset: c * 128 + 32, as: SIMD8<Float>.self)
+            out.storeBytes(of: w2 * s, toByteOffset: c * 128 + 64, as: SIMD8<Float>.self)
+            out.storeBytes(of: w3 * s, toByteOffset: c * 128 + 96, as: SIMD8<Float>.self)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Testing
+import Kernels
+
+/// The matrix products against a naive triple loop over reference-dequantized weights.
+/// Tolerance: relative error ≤ 1e-5 (f32 sums in a different order; the weights are the
+/// same decoded values, so the type does not widen it).
+@Suite struct MatrixMultiplierTests {
+    static let pool = ThreadPool(threadCount: 3)
+
+    func check(type: TensorType, m: Int, n: Int, k: Int, seed: UInt64, smallM: Int = 4) {
+        var rng = SeededRandom(seed: seed)
+        let w = OwnedMatrix(rng.floats(n * k), rows: n, cols: k, type: type)
+        let x = rng.floats(m * k)
+        var y = [Float](repeating: .nan, count: m * n)
+        let multiplier = MatrixMultiplier(pool: Self.pool, smallM: smallM)
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                multiplier.multiply(xp.baseAddress!, rows: m, MatmulTarget(w.matrix, yp.baseAddress!))
+            }
+        }
+        var expected = [Float](repeating: 0, count: m * n)
+        for r in 0..<n {
+            let row = w.referenceRow(r)
+            for t in 0..<m {
+                var s: Double = 0
+                for j in 0..<k { s += Double(row[j]) * Double(x[t * k + j]) }
+                expected[t * n + r] = Float(s)
+            }
+        }
+        let error = relativeError(y, expected)
+        #expect(error <= 1e-5, "\(type) m=\(m) n=\(n) k=\(k): relative error \(error)")
+    }
+
+    @Test(arguments: TensorType.allCases)
+    func streamingPathMatchesReference(type: TensorType) {
+        check(type: type, m: 1, n: 37, k: 96, seed: 1)
+        check(type: type, m: 3, n: 16, k: 64, seed: 2)
+    }
+
+    @Test(arguments: TensorType.allCases)
+    func blockedPathMatchesReference(type: TensorType) {
+        // m spans the 6-row tiles and a remainder; n a partial 16-row panel; k two k-blocks.
+        check(type: type, m: 13, n: 40, k: 288, seed: 3)
+    }
+
+    @Test func blockedPathHandlesManyRowBlocksAndOddWidths() {
+        check(type: .f32, m: 130, n: 18, k: 40, seed: 4, smallM: 0)
+        check(type: .f16, m: 7, n: 5, k: 24, seed: 5, smallM: 0)
+    }
+
+    @Test func fusedTargetsEqualSeparateProducts() {
+        var rng = SeededRandom(seed: 9)
+        let k = 64, m = 8
+        let a = OwnedMatrix(rng.floats(48 * k), rows: 48, cols: k, type: .q8_0)
+        let b = OwnedMatrix(rng.floats(20 * k), rows: 20, cols: k, type: .q8_0)
+        let c = OwnedMatrix(rng.floats(33 * k), rows: 33, cols: k, type: .q8_0)
+        let x = rng.floats(m * k)
+        let multiplier = MatrixMultiplier(pool: Self.pool)
+        for rows in [1, m] {
+            var y0 = [Float](repeating: 0, count: rows * 48), y1 = [Float](repeating: 0, count: rows * 20)
+            var y2 = [Float](repeating: 0, count: rows * 33)
+            x.withUnsafeBufferPointer { xp in
+                y0.withUnsafeMutableBufferPointer { f0 in
+                    y1.withUnsafeMutableBufferPointer { f1 in
+                        y2.withUnsafeMutableBufferPointer { f2 in
+                            multiplier.multiply(xp.baseAddress!, rows: rows, MatmulTarget(a.matrix, f0.baseAddress!),
+                                                MatmulTarget(b.matrix, f1.baseAddress!), MatmulTarget(c.matrix, f2.baseAddress!))
+                        }
+                    }
+                }
+            }
+            for (w, fused) in [(a, y0), (b, y1), (c, y2)] {
+                var single = [Float](repeating: 0, count: rows * w.matrix.rows)
+                x.withUnsafeBufferPointer { xp in
+                    single.withUnsafeMutableBufferPointer { s in
+                        multiplier.multiply(xp.baseAddress!, rows: rows, MatmulTarget(w.matrix, s.baseAddress!))
+                    }
+                }
+                #expect(fused == single, "rows=\(rows)")
+            }
+        }
+    }
+}

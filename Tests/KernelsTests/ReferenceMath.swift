@@ -1,0 +1,100 @@
+import Kernels
+
+/// Naive references the kernels are checked against, written for clarity, not speed.
+
+/// A seeded SplitMix64 generator, so every test input is reproducible.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func floats(_ count: Int, scale: Float = 1) -> [Float] {
+        (0..<count).map { _ in Float.random(in: -scale...scale, using: &self) }
+    }
+}
+
+/// Reference ggml q8_0 / q4_0 quantization of one row into bytes (what the model helper's
+/// Quantization.swift will provide; duplicated here only until it lands).
+enum ReferenceQuant {
+    static func quantize(_ row: [Float], as type: TensorType) -> [UInt8] {
+        switch type {
+        case .f32:
+            return row.withUnsafeBytes { Array($0) }
+        case .f16:
+            return row.map { Float16($0) }.withUnsafeBytes { Array($0) }
+        case .q8_0:
+            var out: [UInt8] = []
+            for b in stride(from: 0, to: row.count, by: 32) {
+                let block = row[b..<(b + 32)]
+                let amax = block.map { abs($0) }.max()!
+                let d = amax / 127
+                let inv: Float = d != 0 ? 1 / d : 0
+                out += withUnsafeBytes(of: Float16(d)) { Array($0) }
+                out += block.map { UInt8(bitPattern: Int8(($0 * inv).rounded(.toNearestOrAwayFromZero))) }
+            }
+            return out
+        case .q4_0:
+            var out: [UInt8] = []
+            for b in stride(from: 0, to: row.count, by: 32) {
+                let block = Array(row[b..<(b + 32)])
+                var amax: Float = 0, maxValue: Float = 0
+                for v in block where abs(v) > amax { amax = abs(v); maxValue = v }
+                let d = maxValue / -8
+                let inv: Float = d != 0 ? 1 / d : 0
+                out += withUnsafeBytes(of: Float16(d)) { Array($0) }
+                for j in 0..<16 {
+                    let lo = UInt8(min(15, Int8(block[j] * inv + 8.5)))
+                    let hi = UInt8(min(15, Int8(block[j + 16] * inv + 8.5)))
+                    out.append(lo | (hi << 4))
+                }
+            }
+            return out
+        }
+    }
+
+    /// Dequantizes a row of `count` weights, element by element.
+    static func dequantize(_ bytes: UnsafeRawPointer, type: TensorType, count: Int) -> [Float] {
+        (0..<count).map { j in
+            switch type {
+            case .f32: return bytes.loadUnaligned(fromByteOffset: j * 4, as: Float.self)
+            case .f16: return Float(bytes.loadUnaligned(fromByteOffset: j * 2, as: Float16.self))
+            case .q8_0:
+                let block = bytes + (j / 32) * 34
+                return Float(block.loadUnaligned(as: Float16.self)) * Float(block.loadUnaligned(fromByteOffset: 2 + j % 32, as: Int8.self))
+            case .q4_0:
+                let block = bytes + (j / 32) * 18
+                let byte = block.loadUnaligned(fromByteOffset: 2 + j % 16, as: UInt8.self)
+                let q = j % 32 < 16 ? Int(byte & 0xF) - 8 : Int(byte >> 4) - 8
+                return Float(block.loadUnaligned(as: Float16.self)) * Float(q)
+            }
+        }
+    }
+}
+
+/// A weight matrix that owns its bytes.
+final class OwnedMatrix {
+    let bytes: UnsafeMutableRawPointer
+    let matrix: WeightMatrix
+    init(_ values: [Float], rows: Int, cols: Int, type: TensorType) {
+        var all: [UInt8] = []
+        for r in 0..<rows { all += ReferenceQuant.quantize(Array(values[(r * cols)..<((r + 1) * cols)]), as: type) }
+        bytes = .allocate(byteCount: max(all.count, 1), alignment: 64)
+        bytes.copyMemory(from: all, byteCount: all.count)
+        matrix = WeightMatrix(type: type, rows: rows, cols: cols, base: bytes)
+    }
+    deinit { bytes.deallocate() }
+    /// Row r dequantized by the reference.
+    func referenceRow(_ r: Int) -> [Float] { ReferenceQuant.dequantize(matrix.row(r), type: matrix.type, count: matrix.cols) }
+}
+
+/// max |a − b| / max(1, max |b|): the error measure every kernel test states its tolerance in.
+func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count)
+    let scale = max(1, b.map { abs($0) }.max() ?? 0)
+    return zip(a, b).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
+}
