@@ -15,7 +15,7 @@ public enum NumberFormat {
 
     /// `x` in scientific notation with `digits` fraction digits, e.g. 1.234e+09.
     public static func scientific(_ x: Double, digits: Int) -> String {
-        String(format: "%.\(digits)e", locale: Locale(identifier: "en_US_POSIX"), x)
+        String(format: "%.\(digits)e", locale: Locale(identifier: "en_US_POSIX"), x).lowercased()
     }
 
     /// Up to 6 significant digits, shortest form, for JSON (no exponent between 1e-4 and 1e15).
@@ -25,15 +25,15 @@ public enum NumberFormat {
         if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
         let a = abs(x)
         if a >= 1e15 || a < 1e-4 {
-            var s = String(format: "%.5e", locale: Locale(identifier: "en_US_POSIX"), x)
+            var s = String(format: "%.5e", locale: Locale(identifier: "en_US_POSIX"), x).lowercased()
             // Trim mantissa zeros: 1.50000e+09 -> 1.5e+09.
             if let e = s.firstIndex(of: "e") {
                 var mant = String(s[..<e]); let exp = String(s[e...])
                 while mant.hasSuffix("0") { mant.removeLast() }
                 if mant.hasSuffix(".") { mant.removeLast() }
-                s = mant + exp
+                s = mant + exp.lowercased()
             }
-            return s
+            return s.lowercased()
         }
         let decimals = max(0, 5 - Int(log10(a).rounded(.down)))
         return fixed(x, decimals: decimals, trimZeros: true)
