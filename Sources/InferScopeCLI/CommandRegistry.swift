@@ -2,6 +2,7 @@
 /// by command name); each command lives in its own `<Name>Command.swift`.
 public enum CommandRegistry {
     public static let all: [any Command] = [
+        ProfileCommand(),
         RecordTestCommand(),
         ValidateCommand(),
     ]
