@@ -5,6 +5,7 @@ public enum CommandRegistry {
         AnalyzeCommand(),
         GenerateCommand(),
         ModelExportCommand(),
+        ProfileCommand(),
         RecordTestCommand(),
         ValidateCommand(),
     ]
