@@ -267,6 +267,14 @@ struct JSONScanner {
     private mutating func readDigits() throws(DecodeFailure) -> UInt64 {
         let start = position
         var value: UInt64 = 0
+        // Up to 19 digits cannot overflow UInt64; check only beyond.
+        let fastEnd = Swift.min(end, position + 19)
+        while position < fastEnd {
+            let d = base[position] &- UInt8(ascii: "0")
+            guard d < 10 else { break }
+            value = value &* 10 &+ UInt64(d)
+            position += 1
+        }
         while position < end {
             let d = base[position] &- UInt8(ascii: "0")
             guard d < 10 else { break }
@@ -502,6 +510,55 @@ struct JSONScanner {
         var span = Span(start: start, end: position)
         while span.end > span.start, base[span.end - 1] == 0x20 || base[span.end - 1] == 0x09 { span.end -= 1 }
         return span
+    }
+
+    /// Finds the end of the value at `position` without checking it (strings and nesting only;
+    /// the caller parses the span later, strictly). Returns the value's span, whitespace excluded.
+    mutating func delimitValue() throws(DecodeFailure) -> Span {
+        let start = position
+        var depth = 0
+        while position < end {
+            let c = base[position]
+            switch c {
+            case UInt8(ascii: "\""):
+                _ = try scanString()
+                if depth == 0 { return Span(start: start, end: trimmedEnd(start)) }
+                continue
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 0 { return Span(start: start, end: trimmedEnd(start)) }
+                depth -= 1
+                if depth == 0 {
+                    position += 1
+                    let span = Span(start: start, end: position)
+                    skipWhitespace()
+                    return span
+                }
+            case UInt8(ascii: ","):
+                if depth == 0 { return Span(start: start, end: trimmedEnd(start)) }
+            default:
+                break
+            }
+            position += 1
+        }
+        if depth > 0 { throw DecodeFailure("expected the end of a value, found the end of the line", endOfInput: true) }
+        return Span(start: start, end: trimmedEnd(start))
+    }
+
+    /// `position`, moved back over whitespace (not before `start`).
+    private func trimmedEnd(_ start: Int) -> Int {
+        var e = position
+        while e > start, base[e - 1] == 0x20 || base[e - 1] == 0x09 || base[e - 1] == 0x0A || base[e - 1] == 0x0D { e -= 1 }
+        return e
+    }
+
+    /// Fails unless the whole span was consumed.
+    @inline(__always) mutating func expectEnd() throws(DecodeFailure) {
+        skipWhitespace()
+        guard position >= end else {
+            throw DecodeFailure("unexpected \(foundDescription()) after the value")
+        }
     }
 
     /// Iterates an object's members: `body` gets each key's span and must consume the value.

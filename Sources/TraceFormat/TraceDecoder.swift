@@ -21,26 +21,31 @@ enum TraceDecoder {
     static func decode(_ base: UnsafePointer<UInt8>, _ span: Span) throws(DecodeFailure) -> Line {
         var scanner = JSONScanner(base, span)
         var m = Members()
+        // Known members are only delimited here (a fast structural skip) and parsed, checked,
+        // when the event kind asks for them; unknown members are skipped with full validation.
         try scanner.forEachMember { (key, s: inout JSONScanner) throws(DecodeFailure) in
-            let value = try s.skipValue()
             switch key.count {
             case 2:
-                if s.span(key, equals: "ph") { m.ph = value }
-                else if s.span(key, equals: "ts") { m.ts = value }
-                else if s.span(key, equals: "id") { m.id = value }
+                if s.span(key, equals: "ph") { m.ph = try s.delimitValue() }
+                else if s.span(key, equals: "ts") { m.ts = try s.delimitValue() }
+                else if s.span(key, equals: "id") { m.id = try s.delimitValue() }
+                else { try s.skipValue() }
             case 3:
-                if s.span(key, equals: "cat") { m.cat = value }
-                else if s.span(key, equals: "dur") { m.dur = value }
-                else if s.span(key, equals: "pid") { m.pid = value }
-                else if s.span(key, equals: "tid") { m.tid = value }
+                if s.span(key, equals: "cat") { m.cat = try s.delimitValue() }
+                else if s.span(key, equals: "dur") { m.dur = try s.delimitValue() }
+                else if s.span(key, equals: "pid") { m.pid = try s.delimitValue() }
+                else if s.span(key, equals: "tid") { m.tid = try s.delimitValue() }
+                else { try s.skipValue() }
             case 4:
-                if s.span(key, equals: "args") { m.args = value }
-                else if s.span(key, equals: "name") { m.name = value }
-                else if s.span(key, equals: "step") { m.step = value }
+                if s.span(key, equals: "args") { m.args = try s.delimitValue() }
+                else if s.span(key, equals: "name") { m.name = try s.delimitValue() }
+                else if s.span(key, equals: "step") { m.step = try s.delimitValue() }
+                else { try s.skipValue() }
             case 11:
-                if s.span(key, equals: "per_request") { m.perRequest = value }
+                if s.span(key, equals: "per_request") { m.perRequest = try s.delimitValue() }
+                else { try s.skipValue() }
             default:
-                break
+                try s.skipValue()
             }
         }
         guard scanner.atEnd else {
@@ -81,8 +86,8 @@ enum TraceDecoder {
 
     /// Runs `body`, prefixing any failure's field path with `name`.
     @inline(__always)
-    static func field<T>(_ name: String, _ body: () throws(DecodeFailure) -> T) throws(DecodeFailure) -> T {
-        do { return try body() } catch { throw error.within(name) }
+    static func field<T>(_ name: @autoclosure () -> String, _ body: () throws(DecodeFailure) -> T) throws(DecodeFailure) -> T {
+        do { return try body() } catch { throw error.within(name()) }
     }
 
     /// Decodes a required top-level member.
@@ -91,7 +96,9 @@ enum TraceDecoder {
         guard let span else { throw DecodeFailure(field: name, "missing") }
         return try field(name) { () throws(DecodeFailure) in
             var s = JSONScanner(base, span)
-            return try read(&s)
+            let value = try read(&s)
+            try s.expectEnd()
+            return value
         }
     }
 
@@ -135,7 +142,10 @@ enum TraceDecoder {
                                    _ body: (Span, inout JSONScanner) throws(DecodeFailure) -> Void) throws(DecodeFailure) {
         guard let args = m.args else { throw missing("args", "an object") }
         var s = JSONScanner(base, args)
-        try field("args") { () throws(DecodeFailure) in try s.forEachMember(body) }
+        try field("args") { () throws(DecodeFailure) in
+            try s.forEachMember(body)
+            try s.expectEnd()
+        }
     }
 
     // MARK: - Event kinds
