@@ -111,6 +111,18 @@ struct JSONScanner {
         let start = position
         var escapes = false
         while position < end {
+            // Eight bytes at a time up to the first quote, backslash or control character.
+            while position + 8 <= end {
+                let w = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+                let special = Self.zeroBytes(w ^ Self.quotes) | Self.zeroBytes(w ^ Self.backslashes)
+                    | Self.bytesBelow0x20(w)
+                if special != 0 {
+                    position += special.trailingZeroBitCount >> 3
+                    break
+                }
+                position += 8
+            }
+            guard position < end else { break }
             let c = base[position]
             if c == UInt8(ascii: "\"") {
                 let span = Span(start: start, end: position, hasEscapes: escapes)
@@ -128,6 +140,16 @@ struct JSONScanner {
         }
         throw DecodeFailure("expected the end of a string, found the end of the line", endOfInput: true)
     }
+
+    // SWAR helpers: a high bit set in each flagged byte. The lowest flagged byte is always a
+    // true match (borrows only cause false flags above a true one), which is all we use.
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+    private static let quotes: UInt64 = 0x2222_2222_2222_2222
+    private static let backslashes: UInt64 = 0x5C5C_5C5C_5C5C_5C5C
+
+    @inline(__always) private static func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+    @inline(__always) private static func bytesBelow0x20(_ x: UInt64) -> UInt64 { (x &- ones &* 0x20) & ~x & highs }
 
     mutating func readString() throws(DecodeFailure) -> String {
         let span = try scanString()

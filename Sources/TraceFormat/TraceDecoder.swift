@@ -18,9 +18,23 @@ enum TraceDecoder {
     }
 
     /// Decodes the JSON object in `line[span]` (the caller strips the separator).
+    ///
+    /// Fast path: our writer puts `args` last, so its value is taken to run up to the object's
+    /// closing brace without scanning it twice; if that guess is wrong (or the line has any
+    /// problem) the line is decoded again member by member, which also produces the errors.
     static func decode(_ base: UnsafePointer<UInt8>, _ span: Span) throws(DecodeFailure) -> Line {
+        do {
+            return try decode(base, span, argsLast: true)
+        } catch {
+            return try decode(base, span, argsLast: false)
+        }
+    }
+
+    private static func decode(_ base: UnsafePointer<UInt8>, _ span: Span, argsLast: Bool) throws(DecodeFailure) -> Line {
         var scanner = JSONScanner(base, span)
         var m = Members()
+        // The object's closing brace, when the line ends with one.
+        let closingBrace = argsLast && span.count > 1 && base[span.end - 1] == UInt8(ascii: "}") ? span.end - 1 : nil
         // Known members are only delimited here (a fast structural skip) and parsed, checked,
         // when the event kind asks for them; unknown members are skipped with full validation.
         try scanner.forEachMember { (key, s: inout JSONScanner) throws(DecodeFailure) in
@@ -37,7 +51,16 @@ enum TraceDecoder {
                 else if s.span(key, equals: "tid") { m.tid = try s.delimitValue() }
                 else { try s.skipValue() }
             case 4:
-                if s.span(key, equals: "args") { m.args = try s.delimitValue() }
+                if s.span(key, equals: "args") {
+                    if let closingBrace, s.position < closingBrace {
+                        var end = closingBrace
+                        while end > s.position, base[end - 1] == 0x20 || base[end - 1] == 0x09 { end -= 1 }
+                        m.args = Span(start: s.position, end: end)
+                        s.position = closingBrace
+                    } else {
+                        m.args = try s.delimitValue()
+                    }
+                }
                 else if s.span(key, equals: "name") { m.name = try s.delimitValue() }
                 else if s.span(key, equals: "step") { m.step = try s.delimitValue() }
                 else { try s.skipValue() }

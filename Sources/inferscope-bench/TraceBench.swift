@@ -50,6 +50,14 @@ enum TraceBench {
             case "--bursts":
                 guard let v = value() else { return usageError("--bursts needs a positive integer") }
                 settings.bursts = v
+            case "--_read":  // profiling aid: read one file, print MB/s
+                guard i < arguments.count else { return usageError("--_read needs a path") }
+                let path = arguments[i]
+                var info = stat()
+                stat(path, &info)
+                let seconds = readTrace(path, expectedEvents: -1)
+                print(Double(info.st_size) / seconds / 1e6, "MB/s")
+                return 0
             case "--_count-allocs":
                 guard let v = value() else { return usageError("--_count-allocs needs a count") }
                 return countAllocationsChild(records: v)
@@ -267,7 +275,7 @@ enum TraceBench {
         var count = 0
         while reader.next() != nil { count += 1 }
         let seconds = Double(MonotonicClock.absoluteNow() - t0) / 1e9
-        if count != expectedEvents || !reader.diagnostics.isEmpty {
+        if (expectedEvents >= 0 && count != expectedEvents) || !reader.diagnostics.isEmpty {
             writeStandardError("warning: read \(count) of \(expectedEvents) events: \(reader.diagnostics.prefix(3))\n")
         }
         return seconds
