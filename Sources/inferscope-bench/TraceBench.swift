@@ -26,6 +26,8 @@ enum TraceBench {
         preloaded into a child run of this benchmark) over 10 000 records. Reader: a trace of
         --size-mb MB (default 100) is generated in /tmp, read with TraceReader (median of 3),
         and with a Python json.loads loop over its lines (one run).
+        Times are thread CPU time (what the code costs on one core; the machine may be shared)
+        and, in the "(wall)" rows, wall-clock time. MB = 10^6 bytes.
 
         """
 
@@ -56,7 +58,7 @@ enum TraceBench {
                 var info = stat()
                 stat(path, &info)
                 let seconds = readTrace(path, expectedEvents: -1)
-                print(Double(info.st_size) / seconds / 1e6, "MB/s")
+                print(Double(info.st_size) / seconds.cpu / 1e6, "MB/s (CPU time);", Double(info.st_size) / seconds.wall / 1e6, "MB/s (wall)")
                 return 0
             case "--_count-allocs":
                 guard let v = value() else { return usageError("--_count-allocs needs a count") }
@@ -82,9 +84,11 @@ enum TraceBench {
         let disabled = measureDisabled(pool)
         report.add("disabled tracer, per record", disabled, "ns", "Tracer.disabled: the event is never built")
         let single = measureRecorder(pool, threads: 1, settings)
-        report.add("record, 1 thread", single, "ns/event", "target ≤ 100")
+        report.add("record, 1 thread", single.cpu, "ns/event", "thread CPU time; target ≤ 100")
+        report.add("record, 1 thread (wall)", single.wall, "ns/event", "wall clock, includes preemption")
         let two = measureRecorder(pool, threads: 2, settings)
-        report.add("record, 2 threads", two, "ns/event", "per thread, both recording at once")
+        report.add("record, 2 threads", two.cpu, "ns/event", "thread CPU time, per thread, both recording at once")
+        report.add("record, 2 threads (wall)", two.wall, "ns/event", "wall clock, per thread")
         if let allocations = countAllocations(records: 10_000) {
             report.add("allocations per record", allocations, "allocs/event", "mallocs seen by mtrace; target 0")
         } else {
@@ -97,13 +101,16 @@ enum TraceBench {
         report.context.append(("reader file", "\(path) (\(bytes / 1_000_000) MB, \(events) events)"))
         report.add("write (encode + write(2))", Double(bytes) / writeSeconds / 1e6, "MB/s", "TraceWriter, 1 thread")
         let rssBefore = maxRSS()
-        let readSeconds = (0..<3).map { _ in readTrace(path, expectedEvents: events) }.sorted()[1]
-        report.add("read", Double(bytes) / readSeconds / 1e6, "MB/s", "TraceReader, median of 3; target ≥ 100")
+        let reads = (0..<3).map { _ in readTrace(path, expectedEvents: events) }
+        let readSeconds = reads.map(\.cpu).sorted()[1]
+        report.add("read", Double(bytes) / readSeconds / 1e6, "MB/s", "TraceReader, thread CPU time, median of 3; target ≥ 100")
+        report.add("read (wall)", Double(bytes) / reads.map(\.wall).sorted()[1] / 1e6, "MB/s", "wall clock, median of 3")
         report.add("reader peak memory growth", Double(maxRSS() - rssBefore) / 1e6, "MB",
                    "max RSS after reading minus before: streaming")
-        if settings.python, let pythonSeconds = pythonBaseline(path) {
-            report.add("python json.loads loop", Double(bytes) / pythonSeconds / 1e6, "MB/s", "python3, one run")
-            report.add("reader speed-up over python", pythonSeconds / readSeconds, "x", "target ≥ 5")
+        if settings.python, let python = pythonBaseline(path) {
+            report.add("python json.loads loop", Double(bytes) / python.cpu / 1e6, "MB/s", "python3 process CPU time, one run")
+            report.add("python json.loads loop (wall)", Double(bytes) / python.wall / 1e6, "MB/s", "wall clock")
+            report.add("reader speed-up over python", python.cpu / readSeconds, "x", "CPU time ratio; target ≥ 5")
         }
         print(report.render(json: settings.json), terminator: "")
         return 0
@@ -139,19 +146,34 @@ enum TraceBench {
     @inline(never)
     static func opaque<T>(_ value: T) -> T { value }
 
+    /// CPU time consumed by the calling thread, nanoseconds. Under load (other processes on the
+    /// same cores) wall time includes preemption; CPU time is what the code itself costs.
+    static func threadCPUTime() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// A measurement in wall-clock and CPU time (same unit).
+    struct Timing {
+        var wall: Double
+        var cpu: Double
+    }
+
     /// Mean ns per `record` over `settings.bursts` bursts per thread, recording through a
     /// `Tracer` into a `FileTraceRecorder` writing a file in /tmp.
-    static func measureRecorder(_ pool: [TraceEvent], threads: Int, _ settings: Settings) -> Double {
+    static func measureRecorder(_ pool: [TraceEvent], threads: Int, _ settings: Settings) -> Timing {
         let path = "/tmp/inferscope-bench-recorder-\(getpid()).json"
         defer { unlink(path) }
-        guard let recorder = try? FileTraceRecorder(path: path) else { return .nan }
+        guard let recorder = try? FileTraceRecorder(path: path) else { return Timing(wall: .nan, cpu: .nan) }
         let tracer = Tracer(sink: recorder, clock: MonotonicClock())
         tracer.record(header())
         let burst = settings.burst / threads
         let barrier = UnsafeMutablePointer<pthread_barrier_t>.allocate(capacity: 1)
         pthread_barrier_init(barrier, nil, UInt32(threads + 1))
-        let results = UnsafeMutablePointer<Int64>.allocate(capacity: threads)
-        results.initialize(repeating: 0, count: threads)
+        // Per thread: wall ns, CPU ns.
+        let results = UnsafeMutablePointer<Int64>.allocate(capacity: 2 * threads)
+        results.initialize(repeating: 0, count: 2 * threads)
         let rounds = settings.bursts + 1  // the first is a warm-up
 
         struct Shared: @unchecked Sendable {
@@ -164,10 +186,15 @@ enum TraceBench {
             workers.append(spawn {
                 for round in 0..<rounds {
                     pthread_barrier_wait(shared.barrier)
+                    let c0 = threadCPUTime()
                     let t0 = MonotonicClock.absoluteNow()
                     for i in 0..<burst { tracer.record(pool[(i &+ t &* 977) & 4095]) }
                     let elapsed = MonotonicClock.absoluteNow() - t0
-                    if round > 0 { shared.results[t] += elapsed }
+                    let cpu = threadCPUTime() - c0
+                    if round > 0 {
+                        shared.results[2 * t] += elapsed
+                        shared.results[2 * t + 1] += cpu
+                    }
                     pthread_barrier_wait(shared.barrier)
                 }
             })
@@ -179,12 +206,14 @@ enum TraceBench {
         }
         for worker in workers { pthread_join(worker, nil) }
         try? recorder.close()
-        let total = (0..<threads).reduce(Int64(0)) { $0 + results[$1] }
+        let wall = (0..<threads).reduce(Int64(0)) { $0 + results[2 * $1] }
+        let cpu = (0..<threads).reduce(Int64(0)) { $0 + results[2 * $1 + 1] }
         pthread_barrier_destroy(barrier)
         barrier.deallocate()
         results.deallocate()
         if recorder.droppedEvents > 0 { writeStandardError("warning: the recorder dropped \(recorder.droppedEvents) events\n") }
-        return Double(total) / Double(threads) / Double(settings.bursts * burst)
+        let count = Double(threads) * Double(settings.bursts * burst)
+        return Timing(wall: Double(wall) / count, cpu: Double(cpu) / count)
     }
 
     // MARK: - Allocations
@@ -269,12 +298,13 @@ enum TraceBench {
     }
 
     /// Seconds to read every event of `path`.
-    static func readTrace(_ path: String, expectedEvents: Int) -> Double {
+    static func readTrace(_ path: String, expectedEvents: Int) -> Timing {
         let t0 = MonotonicClock.absoluteNow()
-        guard let reader = try? TraceReader(path: path) else { return .nan }
+        let c0 = threadCPUTime()
+        guard let reader = try? TraceReader(path: path) else { return Timing(wall: .nan, cpu: .nan) }
         var count = 0
         while reader.next() != nil { count += 1 }
-        let seconds = Double(MonotonicClock.absoluteNow() - t0) / 1e9
+        let seconds = Timing(wall: Double(MonotonicClock.absoluteNow() - t0) / 1e9, cpu: Double(threadCPUTime() - c0) / 1e9)
         if (expectedEvents >= 0 && count != expectedEvents) || !reader.diagnostics.isEmpty {
             writeStandardError("warning: read \(count) of \(expectedEvents) events: \(reader.diagnostics.prefix(3))\n")
         }
@@ -284,6 +314,7 @@ enum TraceBench {
     static let pythonLoop = """
         import json, sys, time
         t = time.perf_counter()
+        c = time.process_time()
         n = 0
         with open(sys.argv[1], 'rb') as f:
             for line in f:
@@ -294,13 +325,16 @@ enum TraceBench {
                     continue
                 json.loads(line)
                 n += 1
-        print(time.perf_counter() - t, n)
+        print(time.perf_counter() - t, time.process_time() - c, n)
         """
 
-    /// Seconds Python's json.loads loop takes over the lines of `path` (timed inside Python).
-    static func pythonBaseline(_ path: String) -> Double? {
+    /// Seconds Python's json.loads loop takes over the lines of `path` (timed inside Python:
+    /// wall and process CPU time).
+    static func pythonBaseline(_ path: String) -> Timing? {
         guard let output = capture(["/usr/bin/env", "python3", "-c", pythonLoop, path]) else { return nil }
-        return output.split(separator: " ").first.flatMap { Double($0) }
+        let fields = output.split(separator: " ").compactMap { Double($0) }
+        guard fields.count >= 2 else { return nil }
+        return Timing(wall: fields[0], cpu: fields[1])
     }
 
     // MARK: - Process helpers
