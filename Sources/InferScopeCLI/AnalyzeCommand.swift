@@ -1,4 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Analysis
+import Kernels
 import Reporting
 import TraceFormat
 
@@ -50,6 +56,17 @@ struct AnalyzeCommand: Command {
             reader = try TraceReader(path: context.resolve(path))
         } catch {
             throw CommandFailure(error.diagnostics.map { "\(path): \($0.message)" }.joined(separator: "\n"))
+        }
+        // `--hardware host` on a trace whose header has no measured peaks: probe this machine with
+        // the runtime's own kernels (an achievable roof, stated as such in the report).
+        if options.hardware?.lowercased() == "host", let first = reader.next() {
+            if case .header(let h) = first, h.hardware.memoryBandwidth == nil || h.hardware.peakFLOPS == nil {
+                if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
+                var o = options
+                o.hardwareSpec = HostProbe.measure(threads: max(1, h.hardware.threads), recordedOn: h.hardware.name)
+                do { analyzer = try Analyzer(options: o) } catch { throw CommandFailure(error.description) }
+            }
+            do { try analyzer.consume(first) } catch { throw CommandFailure("\(path): \(error.description)") }
         }
         do {
             while let event = reader.next() { try analyzer.consume(event) }
@@ -103,5 +120,65 @@ struct AnalyzeCommand: Command {
         guard let gamma = try a.int("--gamma"), gamma >= 1 else { throw UsageError("option '--gamma' expects an integer ≥ 1") }
         o.assumptions.gamma = gamma
         return o
+    }
+}
+
+/// Peaks of this machine measured with the runtime's kernels, for `--hardware host` when the trace
+/// header carries none: FLOP/s from the f32 GEMM path (m = 120 rows × 1024 × 1024, best of 5) and
+/// bandwidth from the streaming (decode) path over a 128 MiB f32 matrix (best of 3). These are
+/// achievable roofs of this software on this machine, not datasheet peaks; other load on the
+/// machine lowers them. O(1) seconds.
+enum HostProbe {
+    static func measure(threads: Int, recordedOn: String) -> HardwareSpec {
+        let pool = ThreadPool(threadCount: threads)
+        let mm = MatrixMultiplier(pool: pool)
+        let flops = gemmFLOPS(mm)
+        let bandwidth = streamBandwidth(mm)
+        let debug = _isDebugAssertConfiguration() ? "; DEBUG BUILD: kernels run 10-100x slower than release, rebuild with -c release" : ""
+        return HardwareSpec(name: "host (probed: \(threads) threads)", origin: "measured", memoryBandwidth: bandwidth,
+                            peakFLOPS: ["trace": flops], memoryBytes: nil,
+                            source: "probed at analysis time with the runtime's kernels (f32 GEMM, f32 streaming matvec) on this machine; the trace was recorded on '\(recordedOn)'\(debug)")
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    static func gemmFLOPS(_ mm: MatrixMultiplier) -> Double {
+        let m = 120, k = 1024, n = 1024
+        let w = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        defer { w.deallocate(); x.deallocate(); y.deallocate() }
+        for i in 0..<(n * k) { w[i] = Float(i % 7) * 0.01 }
+        for i in 0..<(m * k) { x[i] = Float(i % 5) * 0.01 }
+        let target = MatmulTarget(WeightMatrix(type: .f32, rows: n, cols: k, base: UnsafeRawPointer(w)), y)
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let t0 = now()
+            mm.multiply(x, rows: m, target)
+            best = min(best, now() - t0)
+        }
+        return 2 * Double(m * k * n) / best
+    }
+
+    static func streamBandwidth(_ mm: MatrixMultiplier) -> Double {
+        let k = 8192, n = 4096   // 128 MiB of f32 weights
+        let w = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: k)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        defer { w.deallocate(); x.deallocate(); y.deallocate() }
+        w.initialize(repeating: 0.5, count: n * k)
+        x.initialize(repeating: 1, count: k)
+        let target = MatmulTarget(WeightMatrix(type: .f32, rows: n, cols: k, base: UnsafeRawPointer(w)), y)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let t0 = now()
+            mm.multiply(x, rows: 1, target)
+            best = min(best, now() - t0)
+        }
+        return Double(n * k * 4) / best
     }
 }
