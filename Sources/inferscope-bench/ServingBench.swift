@@ -69,7 +69,7 @@ enum ServingBench {
         let context = model.weights.config.maxSeqLen
         var report = BenchReport(bench: "serving")
         report.context = [("model", modelName), ("threads", "\(threads)"), ("requests per run", "\(requests)"),
-                          ("cpu", ProcessInfo.processInfo.hostName)]
+                          ("cpu", hostCPUName())]
         var base = EngineOptions()
         base.threads = threads
         base.capacity = .bytes(64 << 20)
@@ -134,7 +134,7 @@ enum ServingBench {
         let prompts = (0..<4).map { _ in (0..<64).map { _ in Int32(3 + rng.next() % UInt64(model.weights.config.vocabSize - 3)) } }
         for dtype in [KVDType.f16, .int8, .int4] {
             let kl = try KVDTypeComparison.meanKLDivergence(dtype, weights: model.weights, prompts: prompts, threads: threads)
-            report.add("\(dtype) KV: mean KL vs f32 (4 x 64-token prompts)", kl, "nats")
+            report.add("\(dtype) KV: mean KL vs f32 (4 x 64-token prompts)", kl * 1e6, "µnats")
         }
 
         // 4-5. Prefill-heavy open-loop load: chunked vs continuous, disaggregated vs colocated.
