@@ -245,7 +245,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
 
     /// C[6 × 16] (+)= X[6 × kBlock] · P[kBlock × 16]; X rows have stride `k`, C rows `ldc`.
     /// Only the first `valid` columns of C are written.
-    @inline(__always)
+    @usableFromInline @inline(__always)
     static func kernel6x16(_ x: UnsafePointer<Float>, k: Int, _ packed: UnsafePointer<Float>, kBlock: Int,
                            _ c: UnsafeMutablePointer<Float>, ldc: Int, valid: Int, accumulate: Bool) {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
@@ -278,7 +278,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
     }
 
     /// C[1 × 16] (+)= x[1 × kBlock] · P[kBlock × 16].
-    @inline(__always)
+    @usableFromInline @inline(__always)
     static func kernel1x16(_ x: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, kBlock: Int,
                            _ c: UnsafeMutablePointer<Float>, valid: Int, accumulate: Bool) {
         var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), d0 = SIMD8<Float>(), d1 = SIMD8<Float>()
