@@ -32,7 +32,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
     @usableFromInline static let nr = 16
     @usableFromInline static let mr = 6
     @usableFromInline static let kc = 256
-    @usableFromInline static let mc = 120
+    @usableFromInline static let mc = 512
 
     /// Per worker: a packed panel `kc × nr` floats plus a decode buffer `nr × kc` floats.
     private let scratch: UnsafeMutablePointer<Float>
@@ -69,9 +69,9 @@ public final class MatrixMultiplier: @unchecked Sendable {
         } else {
             let panelsA = (nA + 15) / 16, panelsB = (nB + 15) / 16, panelsC = (nC + 15) / 16
             let panels = panelsA + panelsB + panelsC
-            pool.forEachWorker { worker in
-                let mine = ThreadPool.share(of: panels, part: worker, parts: pool.threadCount)
-                guard !mine.isEmpty else { return }
+            // Units of a few panels, claimed dynamically (about four per thread).
+            let panelsPerUnit = max(1, panels / (4 * pool.threadCount))
+            pool.parallelFor(panels, grain: panelsPerUnit) { mine, worker in
                 let buffer = scratch + worker * scratchPerWorker
                 gemm(x, m: m, k: k, panels: mine, panelsA, panelsB, a, b, c, scratch: buffer)
             }
