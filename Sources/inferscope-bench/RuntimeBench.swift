@@ -45,10 +45,16 @@ enum RuntimeBench {
     ]
 
     static func run(_ arguments: [String]) -> Int32 {
+        let usage = """
+            USAGE: inferscope-bench runtime [--models stories15m,stories110m,llama-1b] [--types f32,q8_0]
+                                            [--repetitions N] [--threads N] [--kv f32|f16|int8|int4]
+                                            [--prompt N] [--generate N] [--profile] [--kernels] [--json]
+              --profile   print the share of each forward phase per test
+              --kernels   measure the matrix-product kernels alone (GB/s, GFLOP/s)
+            """
+        if arguments.contains("--help") || arguments.contains("-h") { print(usage); return 0 }
         let options: Options
         do { options = try parse(arguments) } catch {
-            let usage = "usage: inferscope-bench runtime [--models a,b] [--types f32,q8_0] [--repetitions N] [--threads N] "
-                + "[--kv f32|f16|int8|int4] [--prompt N] [--generate N] [--json]"
             FileHandle.standardError.write(Data("error: \(error.message)\n\(usage)\n".utf8))
             return 2
         }

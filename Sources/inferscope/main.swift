@@ -1,1 +1,3 @@
-print("inferscope")
+import InferScopeCLI
+
+CLI.main()

@@ -1,0 +1,141 @@
+import TraceFormat
+
+/// What `inferscope analyze` was asked.
+public struct AnalysisOptions: Sendable, Equatable {
+    /// nil (the trace header's peaks, else a catalog match of its name), a catalog name or alias,
+    /// "host" (the header's measured peaks), or a JSON spec file path.
+    public var hardware: String?
+    public var objective: Objective
+    public var slo: ServiceLevelObjectives
+    public var thresholds: Thresholds
+    public var assumptions: Assumptions
+    /// Catalog name for the what-if projection.
+    public var whatIf: String?
+    /// USD per device-hour for the cost estimate.
+    public var pricePerHour: Double?
+    /// Overrides h_pot.
+    public var potentialPrefixHitRate: Double?
+    /// A ready spec (e.g. probed by the CLI for `--hardware host`); takes precedence over `hardware`.
+    public var hardwareSpec: HardwareSpec?
+
+    public init(hardware: String? = nil, objective: Objective = .throughput, slo: ServiceLevelObjectives = .init(),
+                thresholds: Thresholds = .init(), assumptions: Assumptions = .init(), whatIf: String? = nil,
+                pricePerHour: Double? = nil, potentialPrefixHitRate: Double? = nil) {
+        self.hardware = hardware
+        self.objective = objective
+        self.slo = slo
+        self.thresholds = thresholds
+        self.assumptions = assumptions
+        self.whatIf = whatIf
+        self.pricePerHour = pricePerHour
+        self.potentialPrefixHitRate = potentialPrefixHitRate
+    }
+}
+
+/// The complete analysis of one trace.
+public struct AnalysisResult: Sendable, Equatable {
+    public var options: AnalysisOptions
+    public var header: RunHeader
+    public var metrics: TraceMetrics
+    /// The hardware the roofline used, nil when none could be determined.
+    public var hardware: HardwareSpec?
+    public var roofline: RooflineAnalysis?
+    public var verdict: Verdict
+    public var features: Features
+    /// R1…R11 evaluated on the measured features, in id order.
+    public var recommendations: [Recommendation]
+    /// Ranking for the requested objective.
+    public var ranking: Ranking
+    public var whatIf: WhatIfProjection?
+    /// Cost on the analysed hardware (when --price is given without --on).
+    public var cost: CostEstimate?
+    /// What the analysis could not conclude and why.
+    public var cannotConclude: [String]
+}
+
+/// Streams a trace into an analysis: ``consume(_:)`` each event, then ``finish()``.
+/// Memory as ``MetricsAccumulator``.
+public struct Analyzer: Sendable {
+    public let options: AnalysisOptions
+    private var metrics: MetricsAccumulator
+    private let explicitHardware: HardwareSpec?
+    private let whatIfTarget: HardwareSpec?
+
+    /// Resolves catalog names and spec files up front, so a bad `--hardware`/`--on` fails before
+    /// any trace is read.
+    public init(options: AnalysisOptions) throws(AnalysisError) {
+        self.options = options
+        metrics = MetricsAccumulator(options: MetricsOptions(slo: options.slo, highUsageThreshold: options.thresholds.highKVUsage,
+                                                             potentialPrefixHitRate: options.potentialPrefixHitRate))
+        if let spec = options.hardwareSpec {
+            explicitHardware = spec
+        } else if let h = options.hardware, h.lowercased() != "host" {
+            explicitHardware = try HardwareCatalog.resolve(h)
+        } else {
+            explicitHardware = nil
+        }
+        whatIfTarget = try options.whatIf.map { name throws(AnalysisError) in try HardwareCatalog.resolve(name) }
+        if let p = options.pricePerHour, !(p > 0 && p.isFinite) {
+            throw .invalidArgument(name: "--price", value: String(p), expected: "a positive number of USD per hour")
+        }
+    }
+
+    public mutating func consume(_ event: TraceEvent) throws(AnalysisError) {
+        try metrics.consume(event)
+    }
+
+    /// Analyses a whole sequence of events in one pass.
+    public static func analyze<S: Sequence>(_ events: S, options: AnalysisOptions) throws(AnalysisError) -> AnalysisResult
+    where S.Element == TraceEvent {
+        var a = try Analyzer(options: options)
+        for e in events { try a.consume(e) }
+        return try a.finish()
+    }
+
+    public func finish() throws(AnalysisError) -> AnalysisResult {
+        let m = try metrics.finish()
+        guard let header = metrics.header else { throw .missingHeader }
+        var cannot = m.missing
+        let hardware = try resolveHardware(header, notes: &cannot)
+        let roofline = hardware.map { RooflineAnalysis(metrics: m, model: header.model, hardware: $0) }
+        if let r = roofline, r.phases.contains(where: { $0.stepsWithoutCost == $0.steps && $0.phase != .draft }) {
+            cannot.append("forward spans without batch composition or FLOPs/bytes: their phase bound is unknown")
+        }
+        let verdict = Verdict(metrics: m, roofline: roofline, slo: options.slo, thresholds: options.thresholds)
+        if verdict.capacityBound == nil { cannot.append("capacity-bound flag: no KV counters or preemption events") }
+        if options.slo.isEmpty { cannot.append("SLO attainment and goodput: no --slo given") }
+        let features = Features(metrics: m, roofline: roofline, verdict: verdict, header: header, slo: options.slo,
+                                thresholds: options.thresholds, assumptions: options.assumptions)
+        let recs = RuleSet.evaluate(features)
+        for r in recs where r.status == .insufficientData {
+            cannot.append("\(r.id) (\(r.key)): needs \(r.missing.joined(separator: "; "))")
+        }
+        let ranking = RuleSet.rank(features, objective: options.objective)
+        var whatIf: WhatIfProjection?
+        if let target = whatIfTarget {
+            if let r = roofline {
+                whatIf = WhatIfProjection(metrics: m, roofline: r, model: header.model, target: target,
+                                          pricePerHour: options.pricePerHour)
+            } else {
+                cannot.append("what-if on \(target.name): needs the source hardware's peaks (--hardware)")
+            }
+        }
+        var cost: CostEstimate?
+        if let p = options.pricePerHour, whatIfTarget == nil {
+            cost = CostEstimate(pricePerHour: p, wallSeconds: m.duration, prefillShare: m.phases.prefillShareOfBusy,
+                                inputTokens: m.requests.inputTokens, outputTokens: m.requests.outputTokens)
+        }
+        return AnalysisResult(options: options, header: header, metrics: m, hardware: hardware, roofline: roofline,
+                              verdict: verdict, features: features, recommendations: recs, ranking: ranking,
+                              whatIf: whatIf, cost: cost, cannotConclude: cannot)
+    }
+
+    private func resolveHardware(_ header: RunHeader, notes: inout [String]) throws(AnalysisError) -> HardwareSpec? {
+        if let h = explicitHardware { return h }
+        if options.hardware?.lowercased() == "host" { return try HardwareSpec.fromHeader(header.hardware) }
+        if let spec = try? HardwareSpec.fromHeader(header.hardware) { return spec }
+        if let row = try? HardwareCatalog.lookup(header.hardware.name) { return row.spec }
+        notes.append("roofline, MFU/MBU and phase bounds: the trace header has no peaks for '\(header.hardware.name)' and it is not a catalog name; give --hardware NAME|host|FILE.json")
+        return nil
+    }
+}

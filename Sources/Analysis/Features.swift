@@ -1,0 +1,188 @@
+import TraceFormat
+
+/// The derived features of methodology §7.2 (F1–F11) as plain numbers the rules read. Rules read
+/// only this (plus the model and hardware for re-projection), so a rule's predicted effect can
+/// be applied by editing it and the remaining rules re-evaluated (§7.4 greedy re-ranking).
+public struct Features: Sendable, Equatable {
+    public var model: ModelDescriptor
+    public var hardware: HardwareSpec?
+    public var slo: ServiceLevelObjectives
+    public var thresholds: Thresholds
+    public var assumptions: Assumptions
+    /// Runtime options of the run header.
+    public var options: [String: String]
+    /// True when the trace comes from InferScope's own runtime (its switches can be applied).
+    public var ownRuntime: Bool
+
+    // F1
+    public var workload: WorkloadBound
+    public var idleShare: Double?
+    public var prefillShare: Double?
+    public var decodeShare: Double?
+    // F2
+    public var ridge: Double?
+    public var peakFLOPS: Double?
+    public var decodeBound: PhaseBound?
+    public var decodeMFU: Double?
+    public var decodeMBU: Double?
+    public var prefillBound: PhaseBound?
+    public var prefillMFU: Double?
+    public var prefillMBU: Double?
+    /// Mean measured decode step, seconds.
+    public var decodeStepSeconds: Double?
+    // F3
+    public var meanBatch: Double?
+    public var meanContext: Double?
+    /// nil with meanContext set = no critical batch (∞).
+    public var criticalBatch: Double?
+    // F4
+    public var capacityBound: Bool?
+    public var timeAtHighKV: Double?
+    public var queueEmptyShare: Double?
+    public var kvCapacityTokens: Double?
+    public var preemptions: Int
+    // F5
+    public var kvByteShare: Double?
+    public var decodeWeightBytes: Double?
+    public var decodeKVBytes: Double?
+    // F6
+    public var interferenceRatio: Double?
+    public var contaminatedViolationShare: Double?
+    public var cleanMedianITL: Double?
+    public var contaminatedMeanITL: Double?
+    public var cleanMeanITL: Double?
+    public var contaminatedGapCount: Int
+    public var cleanGapCount: Int
+    public var stepModel: StepTimeModel?
+    // F7
+    public var staticBatching: Bool
+    public var slotUtilisation: Double?
+    public var paddingWaste: Double?
+    /// Mean queueing delay / mean TTFT.
+    public var formationDelayShare: Double?
+    // F8
+    public var tokenUtilisation: Double?
+    public var reservationWaste: Double?
+    public var contiguousLayout: Bool
+    // F9
+    public var prefixHitRate: Double?
+    public var prefixPotential: Double?
+    public var prefixCacheEnabled: Bool?
+    // F10
+    public var speculationActive: Bool
+    public var alpha: Double?
+    public var gamma: Int?
+    public var draftCostRatio: Double?
+    // F11
+    public var p99: [String: Double]
+    public var meanTTFT: Double?
+    public var meanQueue: Double?
+    public var meanTPOT: Double?
+    public var medianUncachedPrompt: Double?
+    public var missedSLOs: [String]
+
+    public init(metrics m: TraceMetrics, roofline r: RooflineAnalysis?, verdict v: Verdict, header: RunHeader,
+                slo: ServiceLevelObjectives, thresholds: Thresholds, assumptions: Assumptions) {
+        model = header.model
+        hardware = r?.hardware
+        self.slo = slo
+        self.thresholds = thresholds
+        self.assumptions = assumptions
+        options = header.options
+        ownRuntime = header.producer.lowercased().hasPrefix("inferscope") && !header.producer.lowercased().contains("import")
+
+        workload = v.workload
+        let busy = m.phases.busySeconds > 0
+        idleShare = m.phases.totalSeconds > 0 ? m.phases.idleShare : nil
+        prefillShare = busy ? m.phases.prefillShareOfBusy : nil
+        decodeShare = busy ? m.phases.decodeShareOfBusy : nil
+
+        ridge = r?.ridge
+        peakFLOPS = r?.peakFLOPS
+        decodeBound = v.decodePhase?.bound
+        prefillBound = v.prefillPhase?.bound
+        if let d = r?.decodeLike { decodeMFU = d.mfu; decodeMBU = d.mbu; decodeStepSeconds = d.seconds / Double(max(1, d.steps)) }
+        if let p = r?.phase(.prefill) ?? r?.phase(.mixed) { prefillMFU = p.mfu; prefillMBU = p.mbu }
+        meanBatch = r?.meanBatch ?? m.batch.timeWeightedMean
+        meanContext = r?.meanContext ?? m.batch.meanContext
+        criticalBatch = r?.criticalBatch
+
+        capacityBound = v.capacityBound
+        timeAtHighKV = m.kv.map(\.timeAtHighUsage).max()
+        queueEmptyShare = m.kv.isEmpty ? nil : 1 - (m.kv.map(\.waitingShare).max() ?? 0)
+        kvCapacityTokens = r?.kvCapacityTokens
+        preemptions = m.preemptions.total
+
+        kvByteShare = r?.kvByteShare
+        decodeWeightBytes = r?.decodeWeightBytes
+        decodeKVBytes = r?.decodeKVBytes
+
+        let i = m.interference
+        interferenceRatio = i.ratio
+        contaminatedViolationShare = i.contaminatedShareOfViolations
+        cleanMedianITL = i.cleanGaps?.p50
+        cleanMeanITL = i.cleanGaps?.mean
+        contaminatedMeanITL = i.contaminatedGaps?.mean
+        cleanGapCount = i.cleanGaps?.count ?? 0
+        contaminatedGapCount = i.contaminatedGaps?.count ?? 0
+        stepModel = m.stepModel
+
+        staticBatching = m.staticBatching.detected
+        slotUtilisation = m.staticBatching.slotUtilisation
+        paddingWaste = m.staticBatching.paddingWaste
+        if let q = m.queue?.mean, let t = m.ttft?.mean, t > 0 { formationDelayShare = q / t }
+
+        let pool = m.kv.first { $0.pool == "kv" || $0.pool == "kv.decode" } ?? m.kv.first
+        tokenUtilisation = pool?.tokenUtilisation
+        reservationWaste = pool?.reservationWaste
+        contiguousLayout = header.options["kv_layout"]?.lowercased() == "contiguous" || (pool?.reservationWaste ?? 0) > 0
+
+        prefixHitRate = m.prefix.measuredHitRate
+        prefixPotential = m.prefix.potentialHitRate
+        if let o = header.options["prefix_cache"]?.lowercased() {
+            prefixCacheEnabled = ["true", "on", "1", "yes"].contains(o)
+        } else if m.prefix.cachedTokens != nil {
+            prefixCacheEnabled = (m.prefix.cachedTokens ?? 0) > 0
+        }
+
+        let specOption = header.options["spec"]?.lowercased()
+        speculationActive = m.speculation != nil || (specOption != nil && !["off", "none", "false", "0"].contains(specOption!))
+        alpha = m.speculation?.alpha
+        gamma = m.speculation?.gamma
+        draftCostRatio = m.speculation?.costRatio
+
+        var p: [String: Double] = [:]
+        if let d = m.ttft { p["ttft"] = d.p99 }
+        if let d = m.tpot { p["tpot"] = d.p99 }
+        if let d = m.itl { p["itl"] = d.p99 }
+        if let d = m.e2e { p["e2e"] = d.p99 }
+        p99 = p
+        meanTTFT = m.ttft?.mean
+        meanQueue = m.queue?.mean
+        meanTPOT = m.tpot?.mean
+        medianUncachedPrompt = m.uncachedPromptTokens?.p50
+        missedSLOs = v.missedSLOs
+    }
+
+    /// Roofline time of a uniform decode step on the current hardware, seconds (nil without one).
+    public func decodeStepRoofline(batch: Double, context: Double, tokensPerSequence: Int = 1,
+                                   model m: ModelDescriptor? = nil) -> Double? {
+        guard let hw = hardware else { return nil }
+        let model = m ?? self.model
+        let cost = model.decodeStepCost(batch: Int(batch.rounded()), context: Int(context.rounded()),
+                                        tokensPerSequence: tokensPerSequence)
+        return rooflineSeconds(flops: cost.flops, bytes: cost.bytes, peakFLOPS: hw.peak(for: model).flops,
+                               bandwidth: hw.memoryBandwidth)
+    }
+
+    /// Recomputes F3/F5 from `model`, mean batch and context (after a rule changed one of them).
+    public mutating func refreshDecodeDerived() {
+        guard let b = meanBatch, let c = meanContext else { return }
+        let w = model.weightBytesPerForward(tokens: Int(b.rounded()), logitRows: Int(b.rounded()))
+        let k = b * c * model.kvBytesPerToken
+        decodeWeightBytes = w
+        decodeKVBytes = k
+        kvByteShare = k / (w + k)
+        if let hw = hardware { criticalBatch = model.criticalBatch(ridge: hw.ridge(for: model), context: c) }
+    }
+}

@@ -1,0 +1,601 @@
+import TraceFormat
+
+/// Settings of the metrics pass.
+public struct MetricsOptions: Sendable, Equatable {
+    public var slo: ServiceLevelObjectives
+    /// KV usage at or above this counts as "high" (F4), default 0.9.
+    public var highUsageThreshold: Double
+    /// Overrides the potential prefix-cache hit rate h_pot (e.g. from an offline replay).
+    public var potentialPrefixHitRate: Double?
+
+    public init(slo: ServiceLevelObjectives = .init(), highUsageThreshold: Double = 0.9,
+                potentialPrefixHitRate: Double? = nil) {
+        self.slo = slo
+        self.highUsageThreshold = highUsageThreshold
+        self.potentialPrefixHitRate = potentialPrefixHitRate
+    }
+}
+
+/// The one streaming pass over a trace. Feed events in trace order with ``consume(_:)``, then
+/// call ``finish()``.
+///
+/// Memory: O(live requests) per-request state plus the samples the percentiles need (one value
+/// per completed request per latency metric, one gap per token chunk, one interval per
+/// prefill-carrying step, one usage value per KV sample). Everything else is running sums.
+/// Step spans of one lane are assumed to arrive in start order (gaps between them are idle time).
+public struct MetricsAccumulator: Sendable {
+    public let options: MetricsOptions
+    public private(set) var header: RunHeader?
+
+    private struct Live: Sendable {
+        var arrival: TraceTime?
+        var scheduled: TraceTime?
+        var firstToken: TraceTime?
+        var lastToken: TraceTime?
+        var promptTokens: Int?
+        var tokens = 0
+        var cached = 0
+        var seenInStep = false
+        var decoding = false
+    }
+    private var live: [RequestID: Live] = [:]
+
+    // Request samples (seconds).
+    private var ttfts: [Double] = []
+    private var tpots: [Double] = []
+    private var e2es: [Double] = []
+    private var queues: [Double] = []
+    private var prompts: [Double] = []
+    private var uncachedPrompts: [Double] = []
+    private var firstArrival: TraceTime?
+    private var lastEnd: TraceTime?
+    private var arrived = 0, completed = 0, aborted = 0, inputTokens = 0, outputTokens = 0
+    private var good = 0
+    private var violations: [String: Int] = [:]
+
+    // ITL gaps as (start, end) ns, for pooled ITL and interference labelling.
+    private var gaps: [(TraceTime, TraceTime)] = []
+    // Prefill-carrying step intervals with their lane.
+    private var prefillIntervals: [(start: TraceTime, end: TraceTime, lane: Int32)] = []
+    private var decodeLanes: Set<Int32> = []
+
+    // Phase times.
+    private var phaseSeconds: [Phase: Double] = [:]
+    private var laneEnd: [Int32: TraceTime] = [:]
+    private var gapSeconds = 0.0
+    private var work: [Phase: PhaseWork] = [:]
+    private var mixedPrefillTokens = 0
+    private var mixedPrefillFLOPs = 0.0, mixedFLOPs = 0.0
+    private var fit = StepTimeFit()
+    private var decodeStepTimes: [Double] = []
+    private var mixedStepTimes: [Double] = []
+
+    // Batch.
+    private var batchHistogram: [Int: Int] = [:]
+    private var batchSizes: [Double] = []
+    private var batchTimeSum = 0.0, batchTimeWeight = 0.0
+    private var contextSum = 0.0, contextCount = 0
+
+    // Static batching.
+    private var inFlightDecoders = 0
+    private var joinsWhileDecoding = 0
+    private var formations = 0
+    private var formedBatch = 0
+    private var usedSlots = 0, slotSteps = 0
+    private var paddingUsed = 0.0, paddingTotal = 0.0
+
+    // KV pools.
+    private struct Pool: Sendable {
+        var samples = 0
+        var last: KVCacheCounters?
+        var usages: [Double] = []
+        var weightedUsage = 0.0, weightedTok = 0.0, weightedSlack = 0.0, weightedReserve = 0.0
+        var fragWeight = 0.0, weight = 0.0, highWeight = 0.0
+        var peak = 0.0, waiting = 0, peakSwapped = 0
+    }
+    private var pools: [String: Pool] = [:]
+
+    // Preemption, transfers.
+    private var preemptions: [String: Int] = [:]
+    private var transfers: [String: TransferTotals] = [:]
+
+    // Prefix.
+    private var scheduledPromptTokens = 0
+    private var cachedTokens = 0
+    private var cachedReported = false
+    private var promptTokensAll = 0
+    private var potentialHits = 0.0
+    private var sharedPrefixSeen = false
+    private var completedPrompts = 0
+
+    // Speculation.
+    private var specDrafts = 0, specDrafted = 0, specAccepted = 0, specSamples = 0
+    private var specGammaCounts: [Int: Int] = [:]
+    private var specPosAccepted: [Int] = []
+    private var specPerRequestDrafts = 0
+
+    private var eventCount = 0
+
+    public init(options: MetricsOptions = .init()) { self.options = options }
+
+    /// Consumes one event. The first event must be the header.
+    public mutating func consume(_ event: TraceEvent) throws(AnalysisError) {
+        defer { eventCount += 1 }
+        switch event {
+        case .header(let h):
+            guard eventCount == 0 else { return }
+            header = h
+        case .step(let s):
+            try requireHeader()
+            consumeStep(s)
+        case .request(let r):
+            try requireHeader()
+            consumeRequest(r)
+        case .kvCache(let k):
+            try requireHeader()
+            consumeKV(k)
+        case .speculation(let s):
+            try requireHeader()
+            consumeSpeculation(s)
+        case .transfer(let t):
+            try requireHeader()
+            var tot = transfers[t.kind.rawValue] ?? TransferTotals(count: 0, bytes: 0, seconds: 0)
+            tot.count += 1
+            tot.bytes += t.bytes
+            tot.seconds += Double(t.duration) * 1e-9
+            transfers[t.kind.rawValue] = tot
+        }
+    }
+
+    private func requireHeader() throws(AnalysisError) {
+        if header == nil { throw .missingHeader }
+    }
+
+    // MARK: steps
+
+    private mutating func consumeStep(_ s: StepEvent) {
+        let seconds = Double(s.duration) * 1e-9
+        phaseSeconds[s.phase, default: 0] += seconds
+        let end = s.start + s.duration
+        if let prev = laneEnd[s.lane] {
+            if s.start > prev { gapSeconds += Double(s.start - prev) * 1e-9 }
+            laneEnd[s.lane] = max(prev, end)
+        } else {
+            laneEnd[s.lane] = end
+        }
+        guard s.phase.isForward else { return }
+
+        let prefillTokens = s.prefillTokens
+        let decoding = s.batch.filter { $0.decodeTokens > 0 }
+        if prefillTokens > 0 && (s.phase == .prefill || s.phase == .mixed) {
+            prefillIntervals.append((s.start, end, s.lane))
+        }
+        if !decoding.isEmpty && s.phase != .draft { decodeLanes.insert(s.lane) }
+
+        // Cost: from the trace, else the shared cost model (draft spans: the draft model is unknown).
+        var w = work[s.phase] ?? PhaseWork(phase: s.phase, steps: 0, seconds: 0, flops: 0, bytes: 0,
+                                           stepsWithTraceCost: 0, stepsWithoutCost: 0, sequences: 0,
+                                           contextTokens: 0, prefillTokens: 0, decodeTokens: 0)
+        w.steps += 1
+        w.seconds += seconds
+        if let f = s.flops, let b = s.bytes {
+            w.flops += f
+            w.bytes += b
+            w.stepsWithTraceCost += 1
+        } else if s.phase != .draft, let model = header?.model, !s.batch.isEmpty {
+            let cost = model.forwardCost(batch: s.batch, logitRows: Self.logitRows(s.batch))
+            w.flops += cost.flops
+            w.bytes += cost.bytes
+        } else {
+            w.stepsWithoutCost += 1
+        }
+        w.prefillTokens += prefillTokens
+        w.decodeTokens += s.decodeTokens
+        if s.phase != .draft {
+            w.sequences += decoding.count
+            w.contextTokens += decoding.reduce(0.0) { $0 + Double($1.contextLength) }
+        }
+        work[s.phase] = w
+
+        if s.phase == .mixed {
+            mixedPrefillTokens += prefillTokens
+            if let model = header?.model {
+                let pre = s.batch.filter { $0.prefillTokens > 0 }
+                mixedPrefillFLOPs += model.forwardCost(batch: pre, logitRows: 0).flops
+                mixedFLOPs += model.forwardCost(batch: s.batch, logitRows: 0).flops
+            }
+        }
+        if s.phase == .prefill || s.phase == .decode || s.phase == .mixed {
+            let ctx = s.batch.reduce(0.0) { $0 + Double($1.contextLength) }
+            fit.add(prefillTokens: Double(prefillTokens), decodeTokens: Double(s.decodeTokens),
+                    context: ctx, seconds: seconds)
+        }
+        if s.phase == .decode { decodeStepTimes.append(seconds) }
+        if s.phase == .mixed { mixedStepTimes.append(seconds) }
+
+        if !decoding.isEmpty && s.phase != .draft {
+            batchHistogram[decoding.count, default: 0] += 1
+            batchSizes.append(Double(decoding.count))
+            batchTimeSum += Double(decoding.count) * seconds
+            batchTimeWeight += seconds
+            for e in decoding { contextSum += Double(e.contextLength) }
+            contextCount += decoding.count
+        }
+
+        // Static-batching bookkeeping.
+        if s.phase != .draft && s.phase != .verify {
+            var newcomers: [BatchEntry] = []
+            for e in s.batch where live[e.request]?.seenInStep == false || live[e.request] == nil {
+                newcomers.append(e)
+                live[e.request, default: Live()].seenInStep = true
+            }
+            if !newcomers.isEmpty {
+                if inFlightDecoders > 0 {
+                    joinsWhileDecoding += 1
+                } else {
+                    formations += 1
+                    formedBatch = newcomers.count
+                    let lengths = newcomers.map { Double($0.prefillTokens) }
+                    if let longest = lengths.max(), longest > 0 {
+                        paddingUsed += lengths.reduce(0, +)
+                        paddingTotal += longest * Double(lengths.count)
+                    }
+                }
+            }
+        }
+        if !decoding.isEmpty && formedBatch > 0 {
+            usedSlots += decoding.count
+            slotSteps += max(formedBatch, decoding.count)
+        }
+    }
+
+    /// Logit rows a batch needs: every generated/verified position, plus one per prefill entry
+    /// (assumes each chunk may be the prompt's last; a slight over-count for non-final chunks).
+    static func logitRows(_ batch: [BatchEntry]) -> Int {
+        batch.reduce(0) { $0 + Int($1.decodeTokens) + ($1.prefillTokens > 0 ? 1 : 0) }
+    }
+
+    // MARK: requests
+
+    private mutating func consumeRequest(_ r: RequestEvent) {
+        var st = live[r.request] ?? Live()
+        switch r.kind {
+        case .arrival:
+            st.arrival = r.time
+            st.promptTokens = r.promptTokens.map(Int.init) ?? st.promptTokens
+            arrived += 1
+            firstArrival = min(firstArrival ?? r.time, r.time)
+        case .scheduled:
+            if st.scheduled == nil {
+                st.scheduled = r.time
+                let prompt = st.promptTokens ?? r.promptTokens.map(Int.init) ?? 0
+                scheduledPromptTokens += prompt
+                if let c = r.cachedTokens {
+                    st.cached = Int(c)
+                    cachedTokens += Int(c)
+                    cachedReported = true
+                }
+            }
+        case .firstToken:
+            st.firstToken = r.time
+            st.lastToken = r.time
+            st.tokens += Int(r.tokens ?? 1)
+            if !st.decoding { st.decoding = true; inFlightDecoders += 1 }
+        case .token:
+            if let prev = st.lastToken { gaps.append((prev, r.time)) }
+            st.lastToken = r.time
+            st.tokens += Int(r.tokens ?? 1)
+        case .preempted:
+            preemptions[r.reason ?? "unspecified", default: 0] += 1
+        case .resumed:
+            break
+        case .finished, .aborted:
+            if st.decoding { inFlightDecoders -= 1; st.decoding = false }
+            lastEnd = max(lastEnd ?? r.time, r.time)
+            if let p = r.promptTokens, st.promptTokens == nil { st.promptTokens = Int(p) }
+            if r.kind == .aborted {
+                aborted += 1
+            } else {
+                finishRequest(st, at: r.time, reportedTokens: r.tokens.map(Int.init))
+            }
+            live[r.request] = nil
+            return
+        }
+        live[r.request] = st
+    }
+
+    private mutating func finishRequest(_ st: Live, at time: TraceTime, reportedTokens: Int?) {
+        completed += 1
+        let output = reportedTokens ?? st.tokens
+        let prompt = st.promptTokens ?? 0
+        inputTokens += prompt
+        outputTokens += output
+        promptTokensAll += prompt
+        prompts.append(Double(prompt))
+        uncachedPrompts.append(Double(max(0, prompt - st.cached)))
+        if let h = header, let shared = Int(h.workload.parameters["shared_prefix_tokens"] ?? "") {
+            let block = Int(h.options["block_size"] ?? "") ?? 16
+            let reusable = (min(shared, prompt) / block) * block
+            if sharedPrefixSeen { potentialHits += Double(reusable) }
+            sharedPrefixSeen = true
+        }
+        completedPrompts += 1
+        guard let arrival = st.arrival else { return }
+        var ttft: Double?
+        var tpot: Double?
+        let endTime = st.lastToken ?? time
+        let e2e = Double(endTime - arrival) * 1e-9
+        e2es.append(e2e)
+        if let s = st.scheduled { queues.append(Double(s - arrival) * 1e-9) }
+        if let f = st.firstToken {
+            let t = Double(f - arrival) * 1e-9
+            ttft = t
+            ttfts.append(t)
+            if output > 1 {
+                let v = (e2e - t) / Double(output - 1)
+                tpot = v
+                tpots.append(v)
+            }
+        }
+        let slo = options.slo
+        var ok = true
+        if let target = slo.ttft { if ttft.map({ $0 > target }) ?? true { ok = false; violations["ttft", default: 0] += 1 } }
+        if let target = slo.tpot { if (tpot ?? 0) > target { ok = false; violations["tpot", default: 0] += 1 } }
+        if let target = slo.e2e { if e2e > target { ok = false; violations["e2e", default: 0] += 1 } }
+        if ok { good += 1 }
+    }
+
+    // MARK: KV and speculation
+
+    private mutating func consumeKV(_ k: KVCacheCounters) {
+        var p = pools[k.pool] ?? Pool()
+        if let last = p.last {
+            let dt = Double(max(0, k.time - last.time)) * 1e-9
+            let u = last.blocksTotal > 0 ? Double(last.blocksUsed) / Double(last.blocksTotal) : 0
+            p.weightedUsage += u * dt
+            p.weight += dt
+            if u >= options.highUsageThreshold { p.highWeight += dt }
+            let slots = Double(last.blocksUsed) * Double(last.blockSize)
+            if slots > 0 {
+                p.weightedTok += Double(last.tokensStored) / slots * dt
+                p.weightedSlack += Double(last.slackTokens) / slots * dt
+                p.weightedReserve += Double(last.reservedTokens) / slots * dt
+                p.fragWeight += dt
+            }
+        }
+        let usage = k.blocksTotal > 0 ? Double(k.blocksUsed) / Double(k.blocksTotal) : 0
+        p.usages.append(usage)
+        p.peak = max(p.peak, usage)
+        p.samples += 1
+        if k.waiting > 0 { p.waiting += 1 }
+        p.peakSwapped = max(p.peakSwapped, Int(k.swappedBlocks))
+        p.last = k
+        pools[k.pool] = p
+    }
+
+    private mutating func consumeSpeculation(_ s: SpeculationCounters) {
+        specSamples += 1
+        specDrafted += Int(s.drafted)
+        specAccepted += Int(s.accepted)
+        specGammaCounts[Int(s.draftLength), default: 0] += 1
+        if s.perRequest.isEmpty {
+            let gamma = max(1, Int(s.draftLength))
+            specDrafts += (Int(s.drafted) + gamma - 1) / gamma
+        } else {
+            specDrafts += s.perRequest.count
+            specPerRequestDrafts += s.perRequest.count
+            for pr in s.perRequest where pr.accepted > 0 {
+                if specPosAccepted.count < Int(pr.accepted) {
+                    specPosAccepted += [Int](repeating: 0, count: Int(pr.accepted) - specPosAccepted.count)
+                }
+                for k in 0..<Int(pr.accepted) { specPosAccepted[k] += 1 }
+            }
+        }
+    }
+}
+
+// MARK: - finish
+
+extension MetricsAccumulator {
+    /// Builds the metrics. O(n log n) in the stored samples.
+    public func finish() throws(AnalysisError) -> TraceMetrics {
+        guard header != nil else { throw .missingHeader }
+        var missing: [String] = []
+
+        let laneStart = work.values.isEmpty && phaseSeconds.isEmpty
+        var duration = 0.0
+        if let a = firstArrival, let e = lastEnd, e > a {
+            duration = Double(e - a) * 1e-9
+        } else if !laneStart {
+            duration = phaseSeconds.values.reduce(0, +) + gapSeconds
+            missing.append("request lifecycle events (arrival/finished): throughput uses engine time instead of request time")
+        }
+        if arrived == 0 { missing.append("request events: no TTFT, TPOT, ITL, E2E or goodput") }
+
+        let throughput = Throughput(
+            inputTokensPerSecond: duration > 0 ? Double(inputTokens) / duration : 0,
+            outputTokensPerSecond: duration > 0 ? Double(outputTokens) / duration : 0,
+            totalTokensPerSecond: duration > 0 ? Double(inputTokens + outputTokens) / duration : 0,
+            requestsPerSecond: duration > 0 ? Double(completed) / duration : 0)
+
+        var goodput: Goodput?
+        if !(options.slo.ttft == nil && options.slo.tpot == nil && options.slo.e2e == nil), completed > 0 {
+            goodput = Goodput(goodRequests: good, requestsPerSecond: duration > 0 ? Double(good) / duration : 0,
+                              attainment: Double(good) / Double(completed), violations: violations)
+        }
+
+        // Step model and the mixed split.
+        let model = fit.solve()
+        var mixedPrefill = 0.0
+        var splitMethod = "none"
+        let mixedSeconds = phaseSeconds[.mixed] ?? 0
+        if mixedSeconds > 0 {
+            if let m = model, m.perPrefillToken > 0 {
+                mixedPrefill = min(mixedSeconds, m.perPrefillToken * Double(mixedPrefillTokens))
+                splitMethod = "regression"
+            } else if mixedFLOPs > 0 {
+                mixedPrefill = mixedSeconds * mixedPrefillFLOPs / mixedFLOPs
+                splitMethod = "flops"
+            }
+        }
+        if phaseSeconds.isEmpty { missing.append("step spans: no phase shares, roofline or verdict") }
+
+        // Interference.
+        let itlValues = gaps.map { Double($0.1 - $0.0) * 1e-9 }
+        let interference = interferenceStats(itlValues)
+
+        // KV.
+        var kvStats: [KVPoolStats] = []
+        for name in pools.keys.sorted() {
+            let p = pools[name]!
+            let last = p.last!
+            let sorted = p.usages.sorted()
+            kvStats.append(KVPoolStats(
+                pool: name, samples: p.samples, blocksTotal: Int(last.blocksTotal), blockSize: Int(last.blockSize),
+                meanUsage: p.weight > 0 ? p.weightedUsage / p.weight : sorted.reduce(0, +) / Double(sorted.count),
+                p95Usage: Distribution.percentile(sorted: sorted, 95), peakUsage: p.peak,
+                timeAtHighUsage: p.weight > 0 ? p.highWeight / p.weight : (p.peak >= options.highUsageThreshold ? 1 : 0),
+                highUsageThreshold: options.highUsageThreshold,
+                tokenUtilisation: p.fragWeight > 0 ? p.weightedTok / p.fragWeight : nil,
+                lastBlockSlack: p.fragWeight > 0 ? p.weightedSlack / p.fragWeight : nil,
+                reservationWaste: p.fragWeight > 0 ? p.weightedReserve / p.fragWeight : nil,
+                waitingShare: Double(p.waiting) / Double(p.samples), peakSwappedBlocks: p.peakSwapped))
+        }
+        if pools.isEmpty { missing.append("KV-cache counters: no occupancy, fragmentation or capacity verdict") }
+
+        // Prefix.
+        var prefix = PrefixStats(promptTokens: scheduledPromptTokens, cachedTokens: nil, measuredHitRate: nil,
+                                 potentialHitRate: nil, potentialSource: nil)
+        let prefixOption = header?.options["prefix_cache"]?.lowercased()
+        if cachedReported {
+            prefix.cachedTokens = cachedTokens
+            prefix.measuredHitRate = scheduledPromptTokens > 0 ? Double(cachedTokens) / Double(scheduledPromptTokens) : 0
+        } else if let o = prefixOption, ["false", "off", "0", "no", "none"].contains(o) {
+            prefix.cachedTokens = 0
+            prefix.measuredHitRate = 0
+        }
+        if let forced = options.potentialPrefixHitRate {
+            prefix.potentialHitRate = forced
+            prefix.potentialSource = "user-supplied"
+        } else if sharedPrefixSeen, promptTokensAll > 0 {
+            prefix.potentialHitRate = potentialHits / Double(promptTokensAll)
+            prefix.potentialSource = "workload shared_prefix_tokens, full blocks, first request cold"
+        } else if let estimate = classPrefixEstimate(), promptTokensAll > 0 {
+            let hits = max(0, Double(completedPrompts) * estimate.meanReusable - estimate.coldMisses)
+            prefix.potentialHitRate = min(1, hits / Double(promptTokensAll))
+            prefix.potentialSource = "estimate from workload classes' shared_prefix (uniform class mix, full blocks, one cold miss per class)"
+        } else {
+            missing.append("prompt token ids or block hashes: potential prefix-cache hit rate h_pot not computable")
+        }
+
+        // Speculation.
+        var spec: SpeculationStats?
+        if specSamples > 0, specDrafts > 0 {
+            let gamma = specGammaCounts.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }!.key
+            let mal = 1 + Double(specAccepted) / Double(specDrafts)
+            var perPos: [Double] = []
+            var alphaK: [Double] = []
+            if specPerRequestDrafts > 0 {
+                let counts = specPosAccepted + [Int](repeating: 0, count: max(0, gamma - specPosAccepted.count))
+                perPos = counts.map { Double($0) / Double(specPerRequestDrafts) }
+                var prev = 1.0
+                for r in perPos { alphaK.append(prev > 0 ? r / prev : 0); prev = r }
+            }
+            var c: Double?
+            if let draft = phaseSeconds[.draft], let verify = phaseSeconds[.verify], verify > 0, gamma > 0 {
+                c = draft / (Double(gamma) * verify)
+            }
+            spec = SpeculationStats(
+                drafts: specDrafts, draftedTokens: specDrafted, acceptedTokens: specAccepted, gamma: gamma,
+                acceptanceRate: specDrafted > 0 ? Double(specAccepted) / Double(specDrafted) : 0,
+                meanAcceptedLength: mal, alpha: Speculation.solveAlpha(meanAcceptedLength: mal, gamma: gamma),
+                perPosition: perPos, alphaPerPosition: alphaK, costRatio: c)
+        }
+
+        // Static batching.
+        let scheduler = header?.options["scheduler"]?.lowercased()
+        let detected = scheduler == "static" || (scheduler == nil && joinsWhileDecoding == 0 && formations >= 2)
+        let staticStats = StaticBatchingStats(
+            joinsWhileDecoding: joinsWhileDecoding, formations: formations, detected: detected,
+            slotUtilisation: detected && slotSteps > 0 ? Double(usedSlots) / Double(slotSteps) : nil,
+            paddingWaste: detected && paddingTotal > 0 ? 1 - paddingUsed / paddingTotal : nil)
+
+        let preemptionTotal = preemptions.values.reduce(0, +)
+        return TraceMetrics(
+            requests: RequestCounts(arrived: arrived, completed: completed, aborted: aborted,
+                                    inputTokens: inputTokens, outputTokens: outputTokens),
+            duration: duration,
+            ttft: Distribution(ttfts), tpot: Distribution(tpots), itl: Distribution(itlValues),
+            e2e: Distribution(e2es), queue: Distribution(queues),
+            promptTokens: Distribution(prompts), uncachedPromptTokens: Distribution(uncachedPrompts),
+            throughput: throughput, goodput: goodput,
+            phases: PhaseTimes(seconds: phaseSeconds, gapSeconds: gapSeconds, mixedPrefillSeconds: mixedPrefill,
+                               mixedSplitMethod: splitMethod),
+            batch: BatchStats(histogram: batchHistogram, sizes: Distribution(batchSizes),
+                              timeWeightedMean: batchTimeWeight > 0 ? batchTimeSum / batchTimeWeight : nil,
+                              meanContext: contextCount > 0 ? contextSum / Double(contextCount) : nil),
+            kv: kvStats,
+            preemptions: PreemptionStats(byReason: preemptions,
+                                         perSecond: duration > 0 ? Double(preemptionTotal) / duration : 0,
+                                         transfers: transfers),
+            prefix: prefix, speculation: spec, interference: interference, staticBatching: staticStats,
+            stepModel: model,
+            work: Phase.allCases.compactMap { work[$0] },
+            missing: missing)
+    }
+
+    /// From the runtime's workload parameters `class.NAME = "… shared_prefix=N"`: the mean reusable
+    /// tokens per request (full blocks, classes drawn uniformly) and the cold-miss tokens (one
+    /// request per class). nil when no class shares a prefix.
+    private func classPrefixEstimate() -> (meanReusable: Double, coldMisses: Double)? {
+        guard let h = header else { return nil }
+        let block = Int(h.options["block_size"] ?? "") ?? 16
+        var reusable: [Int] = []
+        for (key, value) in h.workload.parameters where key.hasPrefix("class.") {
+            let field = value.split(separator: " ").first { $0.hasPrefix("shared_prefix=") }
+            let n = field.flatMap { Int($0.dropFirst("shared_prefix=".count)) } ?? 0
+            reusable.append((n / block) * block)
+        }
+        guard !reusable.isEmpty, reusable.contains(where: { $0 > 0 }) else { return nil }
+        return (Double(reusable.reduce(0, +)) / Double(reusable.count), Double(reusable.reduce(0, +)))
+    }
+
+    /// Labels each token gap clean or contaminated (a prefill-carrying step on a decoding lane
+    /// overlaps it) and summarises both (methodology §6.4). O((g + p) log p).
+    private func interferenceStats(_ itlValues: [Double]) -> InterferenceStats {
+        let intervals = prefillIntervals.filter { decodeLanes.contains($0.lane) }.sorted { $0.start < $1.start }
+        var prefixMaxEnd: [TraceTime] = []
+        prefixMaxEnd.reserveCapacity(intervals.count)
+        for iv in intervals { prefixMaxEnd.append(max(prefixMaxEnd.last ?? .min, iv.end)) }
+        var clean: [Double] = [], dirty: [Double] = []
+        var labels: [Bool] = []
+        labels.reserveCapacity(gaps.count)
+        for (i, g) in gaps.enumerated() {
+            // Intervals starting before the gap's end; any of them ending after its start overlaps.
+            var lo = 0, hi = intervals.count
+            while lo < hi { let mid = (lo + hi) / 2; if intervals[mid].start < g.1 { lo = mid + 1 } else { hi = mid } }
+            let contaminated = lo > 0 && prefixMaxEnd[lo - 1] > g.0
+            labels.append(contaminated)
+            if contaminated { dirty.append(itlValues[i]) } else { clean.append(itlValues[i]) }
+        }
+        let cleanMedian = Distribution.median(clean)
+        var ratio: Double?
+        if let c = cleanMedian, c > 0, let d = Distribution.median(dirty) { ratio = d / c }
+        var stallShare: Double?
+        var stalls = 0
+        let total = itlValues.reduce(0, +)
+        if let c = cleanMedian, total > 0 {
+            stallShare = dirty.reduce(0) { $0 + max(0, $1 - c) } / total
+            stalls = dirty.filter { $0 > 3 * c }.count
+        }
+        var violationShare: Double?
+        if let target = options.slo.itl {
+            var v = 0, vd = 0
+            for (i, x) in itlValues.enumerated() where x > target { v += 1; if labels[i] { vd += 1 } }
+            violationShare = v > 0 ? Double(vd) / Double(v) : 0
+        }
+        return InterferenceStats(cleanGaps: Distribution(clean), contaminatedGaps: Distribution(dirty), ratio: ratio,
+                                 stallShare: stallShare, stalls: stalls, contaminatedShareOfViolations: violationShare,
+                                 decodeStepTimes: Distribution(decodeStepTimes), mixedStepTimes: Distribution(mixedStepTimes))
+    }
+}

@@ -1,0 +1,46 @@
+/// R1 — continuous (iteration-level) batching (methodology §5, §7.4).
+/// Trigger: request-level/static batching detected AND (U_slot < 0.8 OR formation delay > 20% of TTFT).
+/// Gain: throughput ×1/U_slot (decode memory-bound, step time flat in B); TTFT minus the
+/// formation (queueing) delay.
+public struct R1ContinuousBatching: Rule {
+    public let id = "R1"
+    public init() {}
+
+    public func evaluate(_ f: Features) -> Recommendation {
+        var r = Recommendation(id: id, key: "continuous-batching", title: "Use continuous (iteration-level) batching",
+                               runtimeChange: ["scheduler": "continuous"],
+                               literature: ["Orca 36.9x (GPT-3 175B)", "Anyscale up to 23x with vLLM memory management (OPT-13B), 8x batching alone", "Databricks 10-20x vs dynamic batching"])
+        let t = f.thresholds
+        r.conditions.append(Evidence("static batching detected (1 = yes)", f.staticBatching ? 1 : 0, "≥", 1))
+        guard f.staticBatching else { r.decide(); return r }
+        guard let u = f.slotUtilisation else {
+            r.missing.append("decode steps with batch composition (BatchEntry lists) to measure slot utilisation U_slot")
+            r.decide(); return r
+        }
+        let slot = Evidence("decode slot utilisation U_slot", u, "<", t.slotUtilisation)
+        let delay = Evidence("formation delay share of TTFT", f.formationDelayShare ?? 0, ">", t.formationDelayShare)
+        r.conditions.append(Evidence("U_slot < \(fmt(t.slotUtilisation)) or formation delay > \(fmt(t.formationDelayShare)) of TTFT",
+                                     (slot.holds || delay.holds) ? 1 : 0, "≥", 1))
+        r.evidence = ["U_slot = \(fmt(u))", "formation delay share of TTFT = \(fmt(f.formationDelayShare ?? 0))"]
+        if let w = f.paddingWaste { r.evidence.append("prefill padding waste W_pad = \(fmt(w))") }
+        let g = 1 / max(u, 1e-9)
+        let throughput = Gain(g, "1/U_slot", ["U_slot": u])
+        r.gains[.throughput] = throughput
+        r.gains[.cost] = throughput
+        if let ttft = f.meanTTFT, let q = f.meanQueue, ttft > q, q > 0 {
+            r.gains[.ttft] = Gain(ttft / (ttft - q), "TTFT/(TTFT − formation delay)", ["TTFT_mean_s": ttft, "queue_mean_s": q])
+        }
+        r.confidence = 1.0
+        r.caveats = ["upper bound: assumes decode stays memory-bound and KV capacity allows the extra concurrent sequences"]
+        r.decide()
+        return r
+    }
+
+    public func apply(_ r: Recommendation, to f: Features) -> Features {
+        var g = f
+        g.staticBatching = false
+        g.slotUtilisation = nil
+        g.formationDelayShare = 0
+        return g
+    }
+}

@@ -1,0 +1,57 @@
+/// R3 — KV-cache quantization (methodology §4.3, §7.4).
+/// Trigger: capacity-bound OR (decode memory-bound AND F5 ≥ 0.3).
+/// Gain: step speedup (W+K)/(W+K/r), W = weight bytes, K = KV bytes of a mean decode step;
+/// capacity ×r.
+public struct R3KVQuantization: Rule {
+    public let id = "R3"
+    public init() {}
+
+    /// Compression ratio r, the target dtype and its bytes per element (with scales) for the
+    /// current KV element size. InferScope's runtime: int8/int4 with one f16 scale per 16 elements
+    /// (18/16 and 10/16 bytes); other engines: FP8 (1 byte) where the device has an FP8 peak.
+    static func target(_ f: Features) -> (ratio: Double, dtype: String, bytes: Double) {
+        let b = f.model.bytesPerKVElement
+        let eight: (String, Double) = f.ownRuntime ? ("int8", 18.0 / 16) : (f.hardware?.peakFLOPS["fp8"] != nil ? ("fp8", 1) : ("int8", 1))
+        if b > eight.1 * 1.01 { return (b / eight.1, eight.0, eight.1) }
+        let four = f.ownRuntime ? 10.0 / 16 : 0.5625
+        return (b / four, "int4", four)
+    }
+
+    public func evaluate(_ f: Features) -> Recommendation {
+        let t = Self.target(f)
+        var r = Recommendation(id: id, key: "kv-quantization", title: "Quantize the KV cache to \(t.dtype.uppercased())",
+                               runtimeChange: ["kv_dtype": t.dtype],
+                               literature: ["vLLM FP8 KV: 2x capacity (83,488 -> 166,992 tokens, Qwen3-4B on L4)", "NVFP4 KV: 3.56x vs BF16", "KIVI 2-bit: 2.35-3.47x throughput"])
+        guard let k = f.decodeKVBytes, let w = f.decodeWeightBytes, let share = f.kvByteShare else {
+            r.missing.append("decode steps with batch composition (to size weight vs KV bytes, F5)")
+            r.decide(); return r
+        }
+        let cap = f.capacityBound == true
+        let mem = f.decodeBound == .memoryBound
+        r.conditions.append(Evidence("capacity-bound, or decode memory-bound with F5 ≥ \(fmt(f.thresholds.kvByteShare)) (1 = yes)",
+                                     (cap || (mem && share >= f.thresholds.kvByteShare)) ? 1 : 0, "≥", 1))
+        r.evidence = ["F5 (KV share of decode bytes) = \(fmt(share))", "decode bound: \(f.decodeBound?.rawValue ?? "unknown")",
+                      "capacity-bound: \(f.capacityBound.map { $0 ? "yes" : "no" } ?? "unknown")"]
+        let speed = (w + k) / (w + k / t.ratio)
+        let gain = Gain(speed, "(W+K)/(W+K/r)", ["W_bytes": w, "K_bytes": k, "r": t.ratio])
+        r.gains[.tpot] = gain
+        r.gains[.itl] = gain
+        r.gains[.throughput] = f.decodeShare.map { Gain(amdahl(share: $0, factor: speed), "Amdahl(decode share, (W+K)/(W+K/r))", ["decode_share": $0, "step_speedup": speed]) } ?? gain
+        r.gains[.cost] = r.gains[.throughput]
+        r.confidence = 1.0
+        r.caveats = ["accuracy must be checked (calibrated scales recommended)", "capacity ×\(fmt(t.ratio)): larger batches possible"]
+        r.decide()
+        return r
+    }
+
+    public func apply(_ r: Recommendation, to f: Features) -> Features {
+        var g = f
+        let t = Self.target(f)
+        g.model.bytesPerKVElement = t.bytes
+        g.model.kvType = t.dtype
+        g.kvCapacityTokens = f.kvCapacityTokens.map { $0 * t.ratio }
+        if f.capacityBound == true { g.capacityBound = false }
+        g.refreshDecodeDerived()
+        return g
+    }
+}

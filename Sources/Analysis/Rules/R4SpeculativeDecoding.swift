@@ -1,0 +1,59 @@
+/// R4 — speculative decoding (methodology §3, §7.4).
+/// Trigger: decode-bound; decode memory-bound; B·(γ+1) ≤ B_crit(c); α > c; S(B) ≥ 1.2.
+/// Gain: S(B) = τ·T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,γ+1)) with roofline step times (§3.3).
+public struct R4SpeculativeDecoding: Rule {
+    public let id = "R4"
+    public init() {}
+
+    public func evaluate(_ f: Features) -> Recommendation {
+        let a = f.assumptions
+        let measured = f.alpha != nil && f.draftCostRatio != nil
+        let alpha = f.alpha ?? a.alpha
+        let gamma = f.gamma ?? a.gamma
+        // InferScope's runtime can self-draft with its own weights re-quantized to q4_0 (`spec=quant`):
+        // a memory-bound draft step then costs ≈ 0.5625/b_w of the target's.
+        let quantDraft = f.ownRuntime && f.draftCostRatio == nil && f.model.bytesPerWeight > 0.5625
+        let c = f.draftCostRatio ?? (quantDraft ? 0.5625 / f.model.bytesPerWeight : a.draftCostRatio)
+        var r = Recommendation(id: id, key: "speculative-decoding",
+                               title: f.speculationActive ? "Tune speculative decoding (γ = \(gamma))" : "Enable speculative decoding (γ = \(gamma))",
+                               runtimeChange: ["spec": f.ownRuntime ? (f.options["spec"] ?? "quant") : "draft:MODEL", "gamma": String(gamma)],
+                               literature: ["Leviathan et al.: 2-3x (T5-XXL)", "MagicDec: up to 2x at batch 32-256, long context", "SmartSpec/TurboSpec: slowdowns at high load"])
+        r.disagreement = "§7.6(2): SmartSpec/TurboSpec report slowdowns at high request rates, MagicDec speedups at batch 32-256 for long contexts; the B·(γ+1) ≤ B_crit(c) condition reconciles them."
+        guard let b = f.meanBatch, let ctx = f.meanContext, f.hardware != nil else {
+            r.missing.append(f.hardware == nil ? "a hardware spec (roofline step times)" : "decode steps with batch composition (B, c)")
+            r.decide(); return r
+        }
+        r.conditions.append(Evidence("workload decode-bound (1 = yes)", f.workload == .decodeBound ? 1 : 0, "≥", 1))
+        r.conditions.append(Evidence("decode memory-bound (1 = yes)", f.decodeBound == .memoryBound ? 1 : 0, "≥", 1))
+        let bcrit = f.criticalBatch ?? .infinity
+        r.conditions.append(Evidence("B·(γ+1) vs B_crit(c) (∞ = none)", b * Double(gamma + 1), "≤", bcrit))
+        r.conditions.append(Evidence("α vs c", alpha, ">", c))
+        let t1 = f.decodeStepRoofline(batch: b, context: ctx)!
+        let tv = f.decodeStepRoofline(batch: b, context: ctx, tokensPerSequence: gamma + 1)!
+        let tau = Speculation.tau(alpha: alpha, gamma: gamma)
+        let s = Speculation.batchSpeedup(tau: tau, gamma: gamma, costRatio: c, targetStep: t1, verifyStep: tv)
+        r.conditions.append(Evidence("predicted S(B)", s, "≥", f.thresholds.minSpeculationSpeedup))
+        let inputs = ["alpha": alpha, "gamma": Double(gamma), "c": c, "tau": tau, "B": b, "ctx": ctx, "T_t(B,1)_s": t1, "T_t(B,γ+1)_s": tv]
+        let gain = Gain(s, "τ·T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,γ+1)), τ = (1−α^(γ+1))/(1−α)", inputs)
+        r.gains[.tpot] = gain
+        r.gains[.throughput] = f.decodeShare.map { Gain(amdahl(share: $0, factor: s), "Amdahl(decode share, S(B))", ["decode_share": $0, "S": s]) } ?? gain
+        r.gains[.cost] = r.gains[.throughput]
+        r.gains[.itl] = Gain(1 / (1 + Double(gamma) * c), "1/(1 + γ·c): each chunk's gap grows; chunks carry τ tokens", ["gamma": Double(gamma), "c": c])
+        r.evidence = ["α = \(fmt(alpha)) (\(f.alpha != nil ? "measured" : "assumed")), γ = \(gamma), c = \(fmt(c)) (\(f.draftCostRatio != nil ? "measured" : (quantDraft ? "q4_0 self-draft bytes ratio" : "assumed"))), τ = \(fmt(tau))",
+                      "verify of \(gamma + 1) tokens × \(fmt(b)) sequences: roofline \(fmt(tv * 1e3)) ms vs decode \(fmt(t1 * 1e3)) ms"]
+        r.confidence = measured ? 1.0 : 0.6
+        r.caveats = ["per-chunk ITL does not improve (each chunk carries ≈τ tokens, the gap grows by ≈γ·c)", "prefill stalls remain"]
+        if !measured { r.caveats.append("α and c are assumptions (draft model 0.6-0.8; n-gram drafts lower): measure them") }
+        if f.speculationActive {
+            r.caveats.append("speculation is already enabled in this run; the gain is relative to no speculation")
+        }
+        r.decide()
+        return r
+    }
+
+    public func apply(_ r: Recommendation, to f: Features) -> Features {
+        var g = f
+        g.speculationActive = true
+        return g
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import TraceFormat
+
+/// One comparison that decided (part of) a verdict: `value relation threshold` and whether it held.
+public struct Evidence: Sendable, Equatable {
+    public var name: String
+    public var value: Double
+    /// "≥", ">", "<", "≤".
+    public var relation: String
+    public var threshold: Double
+    public var holds: Bool
+
+    public init(_ name: String, _ value: Double, _ relation: String, _ threshold: Double) {
+        self.name = name
+        self.value = value
+        self.relation = relation
+        self.threshold = threshold
+        switch relation {
+        case "≥": holds = value >= threshold
+        case ">": holds = value > threshold
+        case "<": holds = value < threshold
+        default: holds = value <= threshold
+        }
+    }
+}
+
+public enum WorkloadBound: String, Sendable, Equatable {
+    case prefillBound = "prefill-bound"
+    case decodeBound = "decode-bound"
+    case loadOrOverheadBound = "load-or-overhead-bound"
+    case unknown
+}
+
+public enum PhaseBound: String, Sendable, Equatable {
+    case computeBound = "compute-bound"
+    case memoryBound = "memory-bound"
+    case overheadBound = "overhead-bound"
+    case unknown
+}
+
+public struct PhaseVerdict: Sendable, Equatable {
+    public var phase: Phase
+    public var bound: PhaseBound
+    public var evidence: [Evidence]
+    /// A caveat, e.g. MFU/MBU disagree with the ridge side.
+    public var note: String?
+}
+
+/// The level-1/level-2 classification of methodology §7.3 / §8, with the numbers that decided it.
+public struct Verdict: Sendable, Equatable {
+    public var workload: WorkloadBound
+    public var workloadEvidence: [Evidence]
+    public var phases: [PhaseVerdict]
+    /// nil when the trace has no KV counters and no preemption events.
+    public var capacityBound: Bool?
+    public var capacityEvidence: [Evidence]
+    /// SLOs whose p99 exceeds the target: "ttft", "tpot", "itl", "e2e".
+    public var missedSLOs: [String]
+    /// DistServe's cross-check: which side the failing SLOs point to.
+    public var sloCrossCheck: String?
+
+    public init(metrics m: TraceMetrics, roofline: RooflineAnalysis?, slo: ServiceLevelObjectives, thresholds t: Thresholds) {
+        let p = m.phases
+        if p.totalSeconds <= 0 {
+            workload = .unknown
+            workloadEvidence = []
+        } else {
+            let idle = Evidence("idle share of engine time", p.idleShare, "≥", t.idleShare)
+            let pre = Evidence("prefill share of busy time", p.prefillShareOfBusy, "≥", t.prefillShare)
+            workloadEvidence = [idle, pre]
+            workload = idle.holds ? .loadOrOverheadBound : (pre.holds ? .prefillBound : .decodeBound)
+        }
+
+        var verdicts: [PhaseVerdict] = []
+        if let r = roofline {
+            for ph in r.phases where ph.phase != .draft && ph.stepsWithoutCost < ph.steps {
+                verdicts.append(Verdict.classify(ph, ridge: r.ridge, thresholds: t))
+            }
+        }
+        phases = verdicts
+
+        var cap: [Evidence] = []
+        if let pool = m.kv.max(by: { $0.timeAtHighUsage < $1.timeAtHighUsage }) {
+            cap.append(Evidence("time share at KV usage ≥ \(fmt(t.highKVUsage)) (pool \(pool.pool))",
+                                pool.timeAtHighUsage, "≥", t.capacityTimeShare))
+        }
+        if m.requests.completed > 0 && (!m.kv.isEmpty || m.preemptions.total > 0) {
+            cap.append(Evidence("preemptions per completed request",
+                                Double(m.preemptions.total) / Double(m.requests.completed), "≥", t.preemptionsPerRequest))
+        }
+        capacityEvidence = cap
+        capacityBound = cap.isEmpty ? nil : cap.contains { $0.holds }
+
+        var missed: [String] = []
+        if let s = slo.ttft, let d = m.ttft, d.p99 > s { missed.append("ttft") }
+        if let s = slo.tpot, let d = m.tpot, d.p99 > s { missed.append("tpot") }
+        if let s = slo.itl, let d = m.itl, d.p99 > s { missed.append("itl") }
+        if let s = slo.e2e, let d = m.e2e, d.p99 > s { missed.append("e2e") }
+        missedSLOs = missed
+        let prefillSide = missed.contains("ttft"), decodeSide = missed.contains("tpot") || missed.contains("itl")
+        switch (prefillSide, decodeSide) {
+        case (true, true): sloCrossCheck = "TTFT and TPOT/ITL targets both missed: both phases limit the SLO"
+        case (true, false): sloCrossCheck = "only the TTFT target is missed: the prefill side limits the SLO"
+        case (false, true): sloCrossCheck = "only TPOT/ITL targets are missed: the decode side limits the SLO"
+        default: sloCrossCheck = slo.isEmpty ? nil : "all configured SLO targets met at p99"
+        }
+    }
+
+    /// §7.3 phase rule: overhead-bound if max(MFU, MBU) < threshold; else compute-bound if AI ≥ I*,
+    /// memory-bound if AI < I*. A disagreement between the ridge side and MFU-vs-MBU is noted.
+    static func classify(_ ph: PhaseRoofline, ridge: Double, thresholds t: Thresholds) -> PhaseVerdict {
+        let util = Evidence("max(MFU, MBU)", max(ph.mfu, ph.mbu), "<", t.overheadUtilisation)
+        let ai = Evidence("arithmetic intensity (FLOP/byte) vs ridge I*", ph.intensity, "≥", ridge)
+        let balance = Evidence("MFU vs MBU", ph.mfu, "≥", ph.mbu)
+        let bound: PhaseBound = util.holds ? .overheadBound : (ai.holds ? .computeBound : .memoryBound)
+        var note: String?
+        if !util.holds && ai.holds != balance.holds {
+            note = "the ridge side (\(ai.holds ? "compute" : "memory")) and MFU-vs-MBU (\(balance.holds ? "compute" : "memory")) disagree; the ridge decides"
+        }
+        if max(ph.mfu, ph.mbu) > 1.05 {
+            note = "utilisation above 100% (MFU \(fmt(ph.mfu)), MBU \(fmt(ph.mbu))): the hardware spec does not describe the machine that recorded the trace"
+        }
+        return PhaseVerdict(phase: ph.phase, bound: bound, evidence: [util, ai, balance], note: note)
+    }
+
+    public func phase(_ p: Phase) -> PhaseVerdict? { phases.first { $0.phase == p } }
+
+    /// The decode verdict: decode, else verify, else mixed.
+    public var decodePhase: PhaseVerdict? { phase(.decode) ?? phase(.verify) ?? phase(.mixed) }
+    public var prefillPhase: PhaseVerdict? { phase(.prefill) ?? phase(.mixed) }
+}
+
+/// Fixed formatting for numbers in messages: up to 4 significant digits, no exponent for
+/// 1e-3…1e6. Deterministic.
+func fmt(_ x: Double) -> String {
+    if x.isNaN { return "nan" }
+    if x.isInfinite { return x > 0 ? "inf" : "-inf" }
+    if x == 0 { return "0" }
+    let a = abs(x)
+    if a >= 1e6 || a < 1e-3 {
+        return NumberFormat.scientific(x, digits: 3)
+    }
+    let decimals = max(0, 3 - Int((log10(a)).rounded(.down)))
+    return NumberFormat.fixed(x, decimals: decimals, trimZeros: true)
+}

@@ -1,0 +1,12 @@
+/// Every `inferscope` command. To add one, append an instance (one line, keep the list sorted
+/// by command name); each command lives in its own `<Name>Command.swift`.
+public enum CommandRegistry {
+    public static let all: [any Command] = [
+        AnalyzeCommand(),
+        GenerateCommand(),
+        ModelExportCommand(),
+        ProfileCommand(),
+        RecordTestCommand(),
+        ValidateCommand(),
+    ]
+}

@@ -1,0 +1,201 @@
+import Testing
+import TraceFormat
+@testable import Analysis
+
+/// For each rule R1–R11 a constructed trace that must trigger it and one that must not.
+@Suite struct RuleTests {
+    // R1: static batches of 4 whose outputs are 10, 2, 2, 2 tokens → U_slot = 16/40 = 0.4.
+    static func staticBatches(scheduler: String) -> [TraceEvent] {
+        var ev: [TraceEvent] = [Fixtures.header(options: ["scheduler": scheduler])]
+        var t: Int64 = 0
+        var id: RequestID = 0
+        var step: Int64 = 0
+        for _ in 0..<3 {
+            let ids = (0..<4).map { id + RequestID($0) }
+            id += 4
+            let outputs = [10, 2, 2, 2]
+            for r in ids {
+                ev.append(.request(RequestEvent(request: r, kind: .arrival, time: t, promptTokens: 100)))
+                ev.append(.request(RequestEvent(request: r, kind: .scheduled, time: t)))
+            }
+            let prompts: [Int32] = [100, 100, 50, 50]
+            ev.append(.step(StepEvent(step: step, phase: .prefill, start: t, duration: 20 * Fixtures.ms,
+                                      batch: zip(ids, prompts).map { BatchEntry(request: $0, prefillTokens: $1, decodeTokens: 0, contextLength: 0) })))
+            step += 1
+            t += 20 * Fixtures.ms
+            for r in ids { ev.append(.request(RequestEvent(request: r, kind: .firstToken, time: t))) }
+            var produced = [1, 1, 1, 1]
+            for _ in 1..<10 {
+                let active = (0..<4).filter { produced[$0] < outputs[$0] }
+                ev.append(.step(StepEvent(step: step, phase: .decode, start: t, duration: 10 * Fixtures.ms,
+                                          batch: active.map { BatchEntry(request: ids[$0], prefillTokens: 0, decodeTokens: 1, contextLength: 100) })))
+                step += 1
+                t += 10 * Fixtures.ms
+                for i in active {
+                    ev.append(.request(RequestEvent(request: ids[i], kind: .token, time: t)))
+                    produced[i] += 1
+                    if produced[i] == outputs[i] { ev.append(.request(RequestEvent(request: ids[i], kind: .finished, time: t, tokens: Int32(outputs[i])))) }
+                }
+            }
+        }
+        return ev
+    }
+
+    @Test func r1ContinuousBatching() throws {
+        let on = try Analyzer.analyze(Self.staticBatches(scheduler: "static"), options: .init(hardware: "H100-SXM"))
+        let r1 = on.rule("R1")
+        #expect(r1.status == .triggered)
+        // U_slot = (10+2+2+2)/(4·10)?  Decode steps only: active slots per step (4,1,1,…) over formed 4:
+        // step 1 has 4 active (outputs ≥ 2), steps 2–9 have 1 → Σ active = 4 + 8 = 12 of 9·4 = 36 → 1/3.
+        #expect(abs(on.metrics.staticBatching.slotUtilisation! - 12.0 / 36) < 1e-12)
+        #expect(abs(r1.gains[.throughput]!.factor - 3) < 1e-9)
+        // W_pad = 1 − 300/(4·100) = 0.25.
+        #expect(abs(on.metrics.staticBatching.paddingWaste! - 0.25) < 1e-12)
+        #expect(r1.runtimeChange == ["scheduler": "continuous"])
+        let off = try Analyzer.analyze(Self.staticBatches(scheduler: "continuous"), options: .init(hardware: "H100-SXM"))
+        #expect(off.rule("R1").status == .notTriggered)
+    }
+
+    @Test func r2PagedKV() throws {
+        var s = Scenario()
+        s.options["kv_layout"] = "contiguous"
+        s.tokenUtilisation = 0.4
+        s.reservedTokens = 1000
+        let on = try s.analyze()
+        #expect(on.rule("R2").status == .triggered)
+        #expect(abs(on.metrics.kv[0].tokenUtilisation! - 0.4) < 1e-3)
+        #expect(on.rule("R2").runtimeChange == ["kv_layout": "paged"])
+        let off = try Scenario().analyze()
+        #expect(off.rule("R2").status == .notTriggered)
+    }
+
+    @Test func r3KVQuantization() throws {
+        var s = Scenario()
+        s.batch = 48
+        s.context = 1800
+        #expect(try s.analyze().rule("R3").status == .triggered)
+        var small = Scenario()
+        small.batch = 1
+        small.context = 100
+        let off = try small.analyze()
+        #expect(off.rule("R3").status == .notTriggered)
+        #expect(off.features.kvByteShare! < 0.3)
+    }
+
+    @Test func r4Speculation() throws {
+        var s = Scenario()
+        s.batch = 8
+        s.context = 1024
+        let on = try s.analyze()
+        #expect(on.rule("R4").status == .triggered)
+        // At context 100, B_crit(100) ≈ 423 (methodology formula); B = 256 → B·(γ+1) = 1024 > B_crit.
+        var big = Scenario()
+        big.batch = 256
+        big.context = 100
+        big.steps = 64
+        let off = try big.analyze()
+        let bcrit = try #require(off.features.criticalBatch)
+        #expect(abs(bcrit - 423) < 5)
+        #expect(off.rule("R4").status == .notTriggered)
+        #expect(off.rule("R4").conditions.contains { $0.name.hasPrefix("B·(γ+1)") && !$0.holds })
+    }
+
+    @Test func r5ChunkedPrefill() throws {
+        var s = Scenario()
+        s.prompt = 2000
+        #expect(try s.analyze().rule("R5").status == .triggered)
+        var short = Scenario()
+        short.prompt = 16
+        let off = try short.analyze()
+        #expect(off.metrics.interference.ratio! < 2)
+        #expect(off.rule("R5").status == .notTriggered)
+    }
+
+    @Test func r6Disaggregation() throws {
+        let slo = ServiceLevelObjectives(ttft: 0.060, tpot: 0.005)
+        var s = Scenario()
+        s.queueDelay = 100 * Fixtures.ms
+        s.prompt = 2000
+        s.perPrefillToken = 2e-6   // short stalls: R_int < 2, so R5 does not fire first
+        let on = try s.analyze(.init(hardware: "H100-SXM", slo: slo))
+        #expect(on.rule("R5").status == .notTriggered)
+        #expect(on.rule("R6").status == .triggered, "\(on.rule("R6").conditions.filter { !$0.holds })")
+        #expect(on.rule("R6").confidence == 0.4)
+        var short = s
+        short.prompt = 200
+        #expect(try short.analyze(.init(hardware: "H100-SXM", slo: slo)).rule("R6").status == .notTriggered)
+        // Without SLOs it says what it needs.
+        let none = try s.analyze()
+        #expect(none.rule("R6").status == .insufficientData)
+    }
+
+    @Test func r7PrefixCaching() throws {
+        var s = Scenario()
+        s.prompt = 1500
+        s.workload = ["shared_prefix_tokens": "600"]
+        #expect(try s.analyze().rule("R7").status == .triggered)
+        var cached = s
+        cached.options["prefix_cache"] = "true"
+        cached.cached = 592
+        let off = try cached.analyze()
+        #expect(abs(off.metrics.prefix.measuredHitRate! - 592.0 / 1500) < 1e-12)
+        #expect(off.rule("R7").status == .notTriggered)
+    }
+
+    @Test func r8Offload() throws {
+        var s = Scenario()
+        s.prompt = 1500
+        s.workload = ["shared_prefix_tokens": "600"]
+        s.options["prefix_cache"] = "true"
+        s.cached = 64
+        let on = try s.analyze()
+        #expect(on.rule("R8").status == .triggered)
+        var off = s
+        off.options["prefix_cache"] = "false"
+        off.cached = 0
+        #expect(try off.analyze().rule("R8").status == .notTriggered)
+    }
+
+    @Test func r9SmallerModel() throws {
+        let slo = ServiceLevelObjectives(tpot: 0.001)
+        let on = try Scenario().analyze(.init(hardware: "H100-SXM", slo: slo))
+        #expect(on.rule("R9").status == .triggered)
+        // Weight share ≥ 0.7: B=8, c=512 → KV 0.54 GB vs 15 GB weights.
+        #expect(on.features.kvByteShare! < 0.3)
+        var slow = Scenario()
+        slow.decodeMBU = 0.2
+        #expect(try slow.analyze(.init(hardware: "H100-SXM", slo: slo)).rule("R9").status == .notTriggered)
+    }
+
+    @Test func r10Concurrency() throws {
+        let on = try Scenario().analyze()
+        let r10 = on.rule("R10")
+        #expect(r10.status == .triggered)
+        // B_new = KV tokens/c = (10000·16)/512 = 312.5 (no B_crit at c = 512 on H100).
+        #expect(abs(r10.gains[.throughput]!.inputs["B_new"]! - 312.5) < 1e-9)
+        var full = Scenario()
+        full.kvUsage = 0.95
+        let off = try full.analyze()
+        #expect(off.verdict.capacityBound == true)
+        #expect(off.rule("R10").status == .notTriggered)
+    }
+
+    @Test func r11Overhead() throws {
+        var slow = Scenario()
+        slow.decodeMBU = 0.05
+        let on = try slow.analyze()
+        #expect(on.verdict.phase(.decode)?.bound == .overheadBound)
+        let r11 = on.rule("R11")
+        #expect(r11.status == .triggered)
+        #expect(abs(r11.gains[.tpot]!.factor - 0.6 / 0.05) < 1e-3)
+        #expect(try Scenario().analyze().rule("R11").status == .notTriggered)
+    }
+
+    @Test func capacityByPreemption() throws {
+        var s = Scenario()
+        s.preemptEvery = 4
+        let r = try s.analyze()
+        #expect(r.verdict.capacityBound == true)
+        #expect(r.metrics.preemptions.byReason["recompute"] == 64)
+    }
+}

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import InferScopeCLI
+
+/// The repository root (this file is Tests/InferScopeCLITests/CLITestSupport.swift).
+let packageRoot: String = {
+    var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/")
+}()
+
+/// The result of one in-process `inferscope` run.
+struct CLIRun: Equatable {
+    var exit: ExitCode
+    var stdout: String
+    var stderr: String
+
+    /// The golden-file form: the command, the exit code, both streams.
+    func transcript(_ arguments: [String]) -> String {
+        "$ inferscope \(arguments.joined(separator: " "))\nexit: \(exit)\n--- stdout\n\(stdout)--- stderr\n\(stderr)"
+    }
+}
+
+/// Runs `inferscope arguments` in-process, from the repository root, with captured output.
+func runCLI(_ arguments: [String], commands: [any Command] = CommandRegistry.all,
+            workingDirectory: String = packageRoot) -> CLIRun {
+    let out = CapturedOutput(), err = CapturedOutput()
+    let context = CommandContext(stdout: out, stderr: err, environment: [:], workingDirectory: workingDirectory)
+    let code = CLI.run(arguments, context: context, commands: commands)
+    return CLIRun(exit: code, stdout: out.text, stderr: err.text)
+}
+
+/// Compares `inferscope arguments`'s transcript with `Goldens/<name>.txt`.
+/// `RECORD_GOLDENS=1` rewrites the file and records a failure, so recording is never silent.
+func expectGolden(_ name: String, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+    let actual = runCLI(arguments).transcript(arguments)
+    let path = packageRoot + "/Tests/InferScopeCLITests/Goldens/\(name).txt"
+    if let record = getenv("RECORD_GOLDENS"), String(cString: record) == "1" {
+        writeText(path, actual)
+        Issue.record("RECORD_GOLDENS=1: rewrote Goldens/\(name).txt; review it and run again without it",
+                     sourceLocation: sourceLocation)
+        return
+    }
+    guard let expected = readText(path) else {
+        Issue.record("missing golden Goldens/\(name).txt: run with RECORD_GOLDENS=1 and review it",
+                     sourceLocation: sourceLocation)
+        return
+    }
+    #expect(actual == expected, sourceLocation: sourceLocation)
+}
+
+func readText(_ path: String) -> String? {
+    guard let bytes = readBytes(path) else { return nil }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+func readBytes(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(fd, &chunk, chunk.count)
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return bytes
+}
+
+func writeText(_ path: String, _ text: String) { writeBytes(path, Array(text.utf8)) }
+
+func writeBytes(_ path: String, _ bytes: [UInt8]) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    precondition(fd >= 0, "cannot write \(path)")
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+}
+
+/// A fresh directory under /tmp.
+func temporaryDirectory() -> String {
+    var template = Array("/tmp/inferscope-cli-test-XXXXXX".utf8CString)
+    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+}
+
+/// The files of `traces/` ending in ".json", sorted.
+func sampleTraces() -> [String] {
+    guard let dir = opendir(packageRoot + "/traces") else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        if name.hasSuffix(".json") { names.append("traces/" + name) }
+    }
+    return names.sorted()
+}
