@@ -7,6 +7,7 @@ import Glibc
 // exit code). Run them in release: `swift run -c release inferscope-bench trace [--json]`.
 
 let subcommands: [(name: String, abstract: String, run: ([String]) -> Int32)] = [
+    ("serving", "Serving techniques vs their baselines: batching, paged KV, KV dtypes, chunked prefill, disaggregation, tracing cost.", ServingBench.run),
     ("trace", "Recorder ns/event and allocations/event, reader MB/s vs a Python json.loads loop.", TraceBench.run),
 ]
 
