@@ -111,8 +111,9 @@ struct SpeculativeDecodingTests {
     @Test func ngramLookupProposesWhatFollowedTheLatestMatch() {
         #expect(NGramDrafter.lookup([1, 2, 3, 9, 1, 2, 3, 7, 1, 2, 3], count: 2, maxMatch: 3, minMatch: 1) == [7, 1])
         #expect(NGramDrafter.lookup([5, 6, 7], count: 3, maxMatch: 3, minMatch: 1) == [])
-        // Falls back to shorter matches, and never proposes past the end of the context.
-        #expect(NGramDrafter.lookup([4, 8, 4], count: 5, maxMatch: 3, minMatch: 1) == [8, 4])
+        // Falls back to shorter matches; a copy reaching the end continues with the period.
+        #expect(NGramDrafter.lookup([4, 8, 4], count: 5, maxMatch: 3, minMatch: 1) == [8, 4, 8, 4, 8])
+        #expect(NGramDrafter.lookup([3, 9, 9], count: 3, maxMatch: 3, minMatch: 1) == [9, 9, 9])
     }
 
     /// A drafter that corrupts a self-draft at random positions, so verification sees every
