@@ -15,6 +15,8 @@ public struct AnalysisOptions: Sendable, Equatable {
     public var pricePerHour: Double?
     /// Overrides h_pot.
     public var potentialPrefixHitRate: Double?
+    /// A ready spec (e.g. probed by the CLI for `--hardware host`); takes precedence over `hardware`.
+    public var hardwareSpec: HardwareSpec?
 
     public init(hardware: String? = nil, objective: Objective = .throughput, slo: ServiceLevelObjectives = .init(),
                 thresholds: Thresholds = .init(), assumptions: Assumptions = .init(), whatIf: String? = nil,
@@ -65,7 +67,9 @@ public struct Analyzer: Sendable {
         self.options = options
         metrics = MetricsAccumulator(options: MetricsOptions(slo: options.slo, highUsageThreshold: options.thresholds.highKVUsage,
                                                              potentialPrefixHitRate: options.potentialPrefixHitRate))
-        if let h = options.hardware, h.lowercased() != "host" {
+        if let spec = options.hardwareSpec {
+            explicitHardware = spec
+        } else if let h = options.hardware, h.lowercased() != "host" {
             explicitHardware = try HardwareCatalog.resolve(h)
         } else {
             explicitHardware = nil

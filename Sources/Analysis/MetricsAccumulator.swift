@@ -106,6 +106,7 @@ public struct MetricsAccumulator: Sendable {
     private var promptTokensAll = 0
     private var potentialHits = 0.0
     private var sharedPrefixSeen = false
+    private var completedPrompts = 0
 
     // Speculation.
     private var specDrafts = 0, specDrafted = 0, specAccepted = 0, specSamples = 0
@@ -318,6 +319,7 @@ public struct MetricsAccumulator: Sendable {
             if sharedPrefixSeen { potentialHits += Double(reusable) }
             sharedPrefixSeen = true
         }
+        completedPrompts += 1
         guard let arrival = st.arrival else { return }
         var ttft: Double?
         var tpot: Double?
@@ -478,6 +480,10 @@ extension MetricsAccumulator {
         } else if sharedPrefixSeen, promptTokensAll > 0 {
             prefix.potentialHitRate = potentialHits / Double(promptTokensAll)
             prefix.potentialSource = "workload shared_prefix_tokens, full blocks, first request cold"
+        } else if let estimate = classPrefixEstimate(), promptTokensAll > 0 {
+            let hits = max(0, Double(completedPrompts) * estimate.meanReusable - estimate.coldMisses)
+            prefix.potentialHitRate = min(1, hits / Double(promptTokensAll))
+            prefix.potentialSource = "estimate from workload classes' shared_prefix (uniform class mix, full blocks, one cold miss per class)"
         } else {
             missing.append("prompt token ids or block hashes: potential prefix-cache hit rate h_pot not computable")
         }
@@ -536,6 +542,22 @@ extension MetricsAccumulator {
             stepModel: model,
             work: Phase.allCases.compactMap { work[$0] },
             missing: missing)
+    }
+
+    /// From the runtime's workload parameters `class.NAME = "… shared_prefix=N"`: the mean reusable
+    /// tokens per request (full blocks, classes drawn uniformly) and the cold-miss tokens (one
+    /// request per class). nil when no class shares a prefix.
+    private func classPrefixEstimate() -> (meanReusable: Double, coldMisses: Double)? {
+        guard let h = header else { return nil }
+        let block = Int(h.options["block_size"] ?? "") ?? 16
+        var reusable: [Int] = []
+        for (key, value) in h.workload.parameters where key.hasPrefix("class.") {
+            let field = value.split(separator: " ").first { $0.hasPrefix("shared_prefix=") }
+            let n = field.flatMap { Int($0.dropFirst("shared_prefix=".count)) } ?? 0
+            reusable.append((n / block) * block)
+        }
+        guard !reusable.isEmpty, reusable.contains(where: { $0 > 0 }) else { return nil }
+        return (Double(reusable.reduce(0, +)) / Double(reusable.count), Double(reusable.reduce(0, +)))
     }
 
     /// Labels each token gap clean or contaminated (a prefill-carrying step on a decoding lane

@@ -117,6 +117,9 @@ public struct Verdict: Sendable, Equatable {
         if !util.holds && ai.holds != balance.holds {
             note = "the ridge side (\(ai.holds ? "compute" : "memory")) and MFU-vs-MBU (\(balance.holds ? "compute" : "memory")) disagree; the ridge decides"
         }
+        if max(ph.mfu, ph.mbu) > 1.05 {
+            note = "utilisation above 100% (MFU \(fmt(ph.mfu)), MBU \(fmt(ph.mbu))): the hardware spec does not describe the machine that recorded the trace"
+        }
         return PhaseVerdict(phase: ph.phase, bound: bound, evidence: [util, ai, balance], note: note)
     }
 

@@ -2,8 +2,10 @@
 /// by command name); each command lives in its own `<Name>Command.swift`.
 public enum CommandRegistry {
     public static let all: [any Command] = [
+        AnalyzeCommand(),
         GenerateCommand(),
         ModelExportCommand(),
+        ProfileCommand(),
         RecordTestCommand(),
         ValidateCommand(),
     ]

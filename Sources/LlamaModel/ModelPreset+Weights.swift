@@ -2,36 +2,48 @@ import Dispatch
 import Kernels
 
 extension ModelPreset {
+    /// Standard deviation of the synthetic token embeddings. Small against the O(1) outputs
+    /// of the attention and MLP branches (which see RMS-normalized inputs), so the residual
+    /// stream is not dominated by the current token's own embedding — with a tied LM head a
+    /// large embedding makes every model repeat its last token forever.
+    public static let embeddingStd = 0.02
+
+    /// Gain on the Q and K projections: attention scores then have a standard deviation of
+    /// about gain², so each position attends to a few others instead of averaging the whole
+    /// context (averaging makes greedy decoding of random weights fall into repetition).
+    public static let queryKeyGain = 2.0
+
     /// Generates this preset's weights from `seed`, stored as `type` (random f32 values are
     /// drawn first, then quantized row by row with ``Quantization``), in one 64-byte-aligned
     /// buffer with every tensor 64-byte aligned.
     ///
-    /// Initialization (uniform distributions of the stated standard deviation, which keep
-    /// activations of order 1 through the stack and logits peaked enough for sampling to be
-    /// meaningful): token embedding σ = 1; Q, K, V, gate, up σ = 1/√fan_in; attention output
-    /// and down projection σ = 1/√(fan_in · 2L) (residual branches scaled down); LM head
-    /// σ = 3/√d; norm weights uniform in [0.9, 1.1].
+    /// Initialization (uniform distributions of the stated standard deviation): token
+    /// embedding σ = ``embeddingStd`` (0.02); Q and K σ = ``queryKeyGain``/√d (2/√d); V, attention
+    /// output, gate, up and down σ = 1/√fan_in (every branch adds an O(1) vector to the residual);
+    /// LM head σ = 3/√d (logits of standard deviation ≈ 3); norm weights uniform in [0.9, 1.1].
+    /// Chosen so that activations stay of order 1–10 and greedy decoding does not fall into
+    /// repeating one token (checked on every preset: see docs/model-formats.md).
     ///
     /// Deterministic: each tensor is filled in fixed chunks of rows, each chunk from its own
     /// generator seeded by (seed, tensor, chunk), so the result does not depend on the number of
     /// threads. Chunks run in parallel on all cores; O(parameters).
     public func makeWeights(type: TensorType = .f32, seed: UInt64 = 0) -> ModelWeights {
         let c = config
-        let d = Double(c.dim), f = Double(c.hiddenDim), twoL = Double(2 * c.layers)
+        let d = Double(c.dim), f = Double(c.hiddenDim)
         var plan = SyntheticPlan(type: type)
-        let embedding = plan.matrix(rows: c.vocabSize, cols: c.dim, std: 1)
+        let embedding = plan.matrix(rows: c.vocabSize, cols: c.dim, std: Self.embeddingStd)
         var layerSlots: [(Int, Int, Int, Int, Int, Int, Int, Int, Int)] = []
         for _ in 0..<c.layers {
             layerSlots.append((
                 plan.norm(c.dim),
-                plan.matrix(rows: c.heads * c.headDim, cols: c.dim, std: 1 / d.squareRoot()),
+                plan.matrix(rows: c.heads * c.headDim, cols: c.dim, std: Self.queryKeyGain / d.squareRoot()),
+                plan.matrix(rows: c.kvDim, cols: c.dim, std: Self.queryKeyGain / d.squareRoot()),
                 plan.matrix(rows: c.kvDim, cols: c.dim, std: 1 / d.squareRoot()),
-                plan.matrix(rows: c.kvDim, cols: c.dim, std: 1 / d.squareRoot()),
-                plan.matrix(rows: c.dim, cols: c.heads * c.headDim, std: 1 / (d * twoL).squareRoot()),
+                plan.matrix(rows: c.dim, cols: c.heads * c.headDim, std: 1 / d.squareRoot()),
                 plan.norm(c.dim),
                 plan.matrix(rows: c.hiddenDim, cols: c.dim, std: 1 / d.squareRoot()),
                 plan.matrix(rows: c.hiddenDim, cols: c.dim, std: 1 / d.squareRoot()),
-                plan.matrix(rows: c.dim, cols: c.hiddenDim, std: 1 / (f * twoL).squareRoot())))
+                plan.matrix(rows: c.dim, cols: c.hiddenDim, std: 1 / f.squareRoot())))
         }
         let finalNorm = plan.norm(c.dim)
         let output = c.tiedEmbeddings ? embedding : plan.matrix(rows: c.vocabSize, cols: c.dim, std: 3 / d.squareRoot())

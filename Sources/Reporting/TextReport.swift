@@ -10,6 +10,7 @@ public enum TextReport {
         let hw = r.hardware.map { "\($0.name) [\($0.origin)]" } ?? "unknown hardware"
         out.append("InferScope analysis: \(r.header.model.name) (\(r.header.model.weightType) weights, \(r.header.model.kvType) KV) on \(hw)")
         out.append("trace: \(r.header.producer), workload \(r.header.workload.name)")
+        if let h = r.hardware { out.append("hardware peaks: \(h.source)") }
         out.append("")
         verdict(r, &out)
         evidence(r, &out)

@@ -67,7 +67,7 @@ public final class ServingEngine {
     public func header(for workload: Workload, startedAt: String? = nil) -> RunHeader {
         var w = workload.descriptor
         w.parameters["prompt_seed"] = "\(options.seed)"
-        return RunHeader(producer: "inferscope 0.1.0", model: descriptor,
+        return RunHeader(producer: ToolVersion.producer, model: descriptor,
                          hardware: HardwareDescriptor(name: cpuModelName(), source: "measured", threads: options.threads,
                                                       memoryBytes: physicalMemoryBytes()),
                          options: options.headerOptions(kvBlocks: kvBlocks), workload: w, clock: tracer.clock.name,

@@ -111,6 +111,18 @@ struct JSONScanner {
         let start = position
         var escapes = false
         while position < end {
+            // Eight bytes at a time up to the first quote, backslash or control character.
+            while position + 8 <= end {
+                let w = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+                let special = Self.zeroBytes(w ^ Self.quotes) | Self.zeroBytes(w ^ Self.backslashes)
+                    | Self.bytesBelow0x20(w)
+                if special != 0 {
+                    position += special.trailingZeroBitCount >> 3
+                    break
+                }
+                position += 8
+            }
+            guard position < end else { break }
             let c = base[position]
             if c == UInt8(ascii: "\"") {
                 let span = Span(start: start, end: position, hasEscapes: escapes)
@@ -128,6 +140,16 @@ struct JSONScanner {
         }
         throw DecodeFailure("expected the end of a string, found the end of the line", endOfInput: true)
     }
+
+    // SWAR helpers: a high bit set in each flagged byte. The lowest flagged byte is always a
+    // true match (borrows only cause false flags above a true one), which is all we use.
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+    private static let quotes: UInt64 = 0x2222_2222_2222_2222
+    private static let backslashes: UInt64 = 0x5C5C_5C5C_5C5C_5C5C
+
+    @inline(__always) private static func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+    @inline(__always) private static func bytesBelow0x20(_ x: UInt64) -> UInt64 { (x &- ones &* 0x20) & ~x & highs }
 
     mutating func readString() throws(DecodeFailure) -> String {
         let span = try scanString()
@@ -267,6 +289,14 @@ struct JSONScanner {
     private mutating func readDigits() throws(DecodeFailure) -> UInt64 {
         let start = position
         var value: UInt64 = 0
+        // Up to 19 digits cannot overflow UInt64; check only beyond.
+        let fastEnd = Swift.min(end, position + 19)
+        while position < fastEnd {
+            let d = base[position] &- UInt8(ascii: "0")
+            guard d < 10 else { break }
+            value = value &* 10 &+ UInt64(d)
+            position += 1
+        }
         while position < end {
             let d = base[position] &- UInt8(ascii: "0")
             guard d < 10 else { break }
@@ -502,6 +532,55 @@ struct JSONScanner {
         var span = Span(start: start, end: position)
         while span.end > span.start, base[span.end - 1] == 0x20 || base[span.end - 1] == 0x09 { span.end -= 1 }
         return span
+    }
+
+    /// Finds the end of the value at `position` without checking it (strings and nesting only;
+    /// the caller parses the span later, strictly). Returns the value's span, whitespace excluded.
+    mutating func delimitValue() throws(DecodeFailure) -> Span {
+        let start = position
+        var depth = 0
+        while position < end {
+            let c = base[position]
+            switch c {
+            case UInt8(ascii: "\""):
+                _ = try scanString()
+                if depth == 0 { return Span(start: start, end: trimmedEnd(start)) }
+                continue
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 0 { return Span(start: start, end: trimmedEnd(start)) }
+                depth -= 1
+                if depth == 0 {
+                    position += 1
+                    let span = Span(start: start, end: position)
+                    skipWhitespace()
+                    return span
+                }
+            case UInt8(ascii: ","):
+                if depth == 0 { return Span(start: start, end: trimmedEnd(start)) }
+            default:
+                break
+            }
+            position += 1
+        }
+        if depth > 0 { throw DecodeFailure("expected the end of a value, found the end of the line", endOfInput: true) }
+        return Span(start: start, end: trimmedEnd(start))
+    }
+
+    /// `position`, moved back over whitespace (not before `start`).
+    private func trimmedEnd(_ start: Int) -> Int {
+        var e = position
+        while e > start, base[e - 1] == 0x20 || base[e - 1] == 0x09 || base[e - 1] == 0x0A || base[e - 1] == 0x0D { e -= 1 }
+        return e
+    }
+
+    /// Fails unless the whole span was consumed.
+    @inline(__always) mutating func expectEnd() throws(DecodeFailure) {
+        skipWhitespace()
+        guard position >= end else {
+            throw DecodeFailure("unexpected \(foundDescription()) after the value")
+        }
     }
 
     /// Iterates an object's members: `body` gets each key's span and must consume the value.

@@ -18,29 +18,57 @@ enum TraceDecoder {
     }
 
     /// Decodes the JSON object in `line[span]` (the caller strips the separator).
+    ///
+    /// Fast path: our writer puts `args` last, so its value is taken to run up to the object's
+    /// closing brace without scanning it twice; if that guess is wrong (or the line has any
+    /// problem) the line is decoded again member by member, which also produces the errors.
     static func decode(_ base: UnsafePointer<UInt8>, _ span: Span) throws(DecodeFailure) -> Line {
+        do {
+            return try decode(base, span, argsLast: true)
+        } catch {
+            return try decode(base, span, argsLast: false)
+        }
+    }
+
+    private static func decode(_ base: UnsafePointer<UInt8>, _ span: Span, argsLast: Bool) throws(DecodeFailure) -> Line {
         var scanner = JSONScanner(base, span)
         var m = Members()
+        // The object's closing brace, when the line ends with one.
+        let closingBrace = argsLast && span.count > 1 && base[span.end - 1] == UInt8(ascii: "}") ? span.end - 1 : nil
+        // Known members are only delimited here (a fast structural skip) and parsed, checked,
+        // when the event kind asks for them; unknown members are skipped with full validation.
         try scanner.forEachMember { (key, s: inout JSONScanner) throws(DecodeFailure) in
-            let value = try s.skipValue()
             switch key.count {
             case 2:
-                if s.span(key, equals: "ph") { m.ph = value }
-                else if s.span(key, equals: "ts") { m.ts = value }
-                else if s.span(key, equals: "id") { m.id = value }
+                if s.span(key, equals: "ph") { m.ph = try s.delimitValue() }
+                else if s.span(key, equals: "ts") { m.ts = try s.delimitValue() }
+                else if s.span(key, equals: "id") { m.id = try s.delimitValue() }
+                else { try s.skipValue() }
             case 3:
-                if s.span(key, equals: "cat") { m.cat = value }
-                else if s.span(key, equals: "dur") { m.dur = value }
-                else if s.span(key, equals: "pid") { m.pid = value }
-                else if s.span(key, equals: "tid") { m.tid = value }
+                if s.span(key, equals: "cat") { m.cat = try s.delimitValue() }
+                else if s.span(key, equals: "dur") { m.dur = try s.delimitValue() }
+                else if s.span(key, equals: "pid") { m.pid = try s.delimitValue() }
+                else if s.span(key, equals: "tid") { m.tid = try s.delimitValue() }
+                else { try s.skipValue() }
             case 4:
-                if s.span(key, equals: "args") { m.args = value }
-                else if s.span(key, equals: "name") { m.name = value }
-                else if s.span(key, equals: "step") { m.step = value }
+                if s.span(key, equals: "args") {
+                    if let closingBrace, s.position < closingBrace {
+                        var end = closingBrace
+                        while end > s.position, base[end - 1] == 0x20 || base[end - 1] == 0x09 { end -= 1 }
+                        m.args = Span(start: s.position, end: end)
+                        s.position = closingBrace
+                    } else {
+                        m.args = try s.delimitValue()
+                    }
+                }
+                else if s.span(key, equals: "name") { m.name = try s.delimitValue() }
+                else if s.span(key, equals: "step") { m.step = try s.delimitValue() }
+                else { try s.skipValue() }
             case 11:
-                if s.span(key, equals: "per_request") { m.perRequest = value }
+                if s.span(key, equals: "per_request") { m.perRequest = try s.delimitValue() }
+                else { try s.skipValue() }
             default:
-                break
+                try s.skipValue()
             }
         }
         guard scanner.atEnd else {
@@ -81,8 +109,8 @@ enum TraceDecoder {
 
     /// Runs `body`, prefixing any failure's field path with `name`.
     @inline(__always)
-    static func field<T>(_ name: String, _ body: () throws(DecodeFailure) -> T) throws(DecodeFailure) -> T {
-        do { return try body() } catch { throw error.within(name) }
+    static func field<T>(_ name: @autoclosure () -> String, _ body: () throws(DecodeFailure) -> T) throws(DecodeFailure) -> T {
+        do { return try body() } catch { throw error.within(name()) }
     }
 
     /// Decodes a required top-level member.
@@ -91,7 +119,9 @@ enum TraceDecoder {
         guard let span else { throw DecodeFailure(field: name, "missing") }
         return try field(name) { () throws(DecodeFailure) in
             var s = JSONScanner(base, span)
-            return try read(&s)
+            let value = try read(&s)
+            try s.expectEnd()
+            return value
         }
     }
 
@@ -135,7 +165,10 @@ enum TraceDecoder {
                                    _ body: (Span, inout JSONScanner) throws(DecodeFailure) -> Void) throws(DecodeFailure) {
         guard let args = m.args else { throw missing("args", "an object") }
         var s = JSONScanner(base, args)
-        try field("args") { () throws(DecodeFailure) in try s.forEachMember(body) }
+        try field("args") { () throws(DecodeFailure) in
+            try s.forEachMember(body)
+            try s.expectEnd()
+        }
     }
 
     // MARK: - Event kinds

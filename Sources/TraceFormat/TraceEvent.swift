@@ -8,8 +8,9 @@
 /// Timestamps are ``TraceTime`` values: nanoseconds since the trace's time origin, written to
 /// disk as microseconds with a three-digit fraction (the Chrome format's unit).
 public enum TraceEvent: Sendable, Equatable {
-    /// The run header. Exactly one per trace, and it is the first event.
-    case header(RunHeader)
+    /// The run header. Exactly one per trace, and it is the first event. Stored out of line
+    /// (`indirect`): it is large and rare, and keeps every other event small to copy.
+    indirect case header(RunHeader)
     /// A span of engine work on one lane: a forward pass (prefill/decode/mixed/draft/verify),
     /// host overhead (schedule/sample), a KV transfer, or explicit idle time.
     case step(StepEvent)

@@ -54,7 +54,11 @@ public final class TraceReader: Sequence, IteratorProtocol {
     public let sourceName: String
     public let options: Options
     /// The run header, once read (it is also returned as the first event).
-    public private(set) var header: RunHeader?
+    public private(set) var header: RunHeader? {
+        didSet { hasHeader = header != nil }
+    }
+    /// `header != nil`, without copying the header on every event.
+    private var hasHeader = false
     /// Problems found so far (at most ``Options/maxStoredDiagnostics``).
     public private(set) var diagnostics: [TraceDiagnostic] = []
     public private(set) var errorCount = 0
@@ -190,7 +194,7 @@ public final class TraceReader: Sequence, IteratorProtocol {
         if buffer[body.end - 1] == UInt8(ascii: ",") {
             body.end -= 1
             while body.end > body.start, isWhitespace(buffer[body.end - 1]) { body.end -= 1 }
-        } else if body.count >= 1 && buffer[body.end - 1] == UInt8(ascii: "]") && header != nil {
+        } else if body.count >= 1 && buffer[body.end - 1] == UInt8(ascii: "]") && hasHeader {
             // `{...}]` — the last event and the closing bracket on one line.
             var inner = body
             inner.end -= 1
@@ -211,7 +215,7 @@ public final class TraceReader: Sequence, IteratorProtocol {
         } catch {
             if error.endOfInput && !terminated && sourceExhausted {
                 truncatedLastLine(error)
-            } else if header == nil {
+            } else if !hasHeader {
                 fatal(line: lineNumber, field: error.field, error.message
                       + (error.fatal ? "" : " (the first event must be a valid run header)"))
             } else if error.fatal {
@@ -223,7 +227,7 @@ public final class TraceReader: Sequence, IteratorProtocol {
         }
         switch decoded {
         case .event(.header(let h)):
-            guard header == nil else {
+            guard !hasHeader else {
                 report(.error, line: lineNumber, "a second run header (a trace has exactly one, first)")
                 return nil
             }
@@ -231,7 +235,7 @@ public final class TraceReader: Sequence, IteratorProtocol {
             sawEvent = true
             return .header(h)
         case .event(let event):
-            guard header != nil else {
+            guard hasHeader else {
                 fatal(line: lineNumber, "expected the run header (ph \"i\", cat \"header\") as the first event, "
                       + "found another event: this is not an InferScope trace (foreign Chrome traces go through an importer)")
                 return nil
@@ -241,7 +245,7 @@ public final class TraceReader: Sequence, IteratorProtocol {
         case .metadata:
             return nil
         case .unknown(let ph, let cat):
-            guard header != nil else {
+            guard hasHeader else {
                 fatal(line: lineNumber, "expected the run header (ph \"i\", cat \"header\") as the first event, "
                       + "found ph \"\(ph)\"" + (cat.map { ", cat \"\($0)\"" } ?? "")
                       + ": this is not an InferScope trace (foreign Chrome traces go through an importer)")
@@ -253,7 +257,7 @@ public final class TraceReader: Sequence, IteratorProtocol {
     }
 
     private func truncatedLastLine(_ error: DecodeFailure) {
-        if header == nil {
+        if !hasHeader {
             fatal(line: lineNumber, "the run header is cut off (the file ends inside it): no event can be read")
             return
         }
@@ -267,14 +271,14 @@ public final class TraceReader: Sequence, IteratorProtocol {
         case .opening:
             fatal(line: nil, "empty file: expected a JSON array starting with '[' and the run header")
         case .events:
-            if header == nil {
+            if !hasHeader {
                 fatal(line: nil, "no run header: the trace has no events")
             } else {
                 report(options.strict ? .error : .warning, line: nil,
                        "the trace ends without its closing ']' (the writer did not close it: it crashed or is still running)")
             }
         case .closed:
-            if header == nil { fatal(line: nil, "no run header: the trace has no events") }
+            if !hasHeader { fatal(line: nil, "no run header: the trace has no events") }
         case .finished:
             break
         }

@@ -14,10 +14,12 @@ final class EventRing: @unchecked Sendable {
     private let mask: Int
     private let slots: UnsafeMutablePointer<TraceEvent>
     private let sequences: UnsafeMutablePointer<Atomic<Int>>
-    /// The next ticket for producers.
+    /// The next ticket for producers (the only word all producers write).
     private let enqueuePosition = Atomic<Int>(0)
-    /// The next ticket the consumer takes (written only by the consumer).
-    private let dequeuePosition = Atomic<Int>(0)
+    /// Keeps the consumer's position off the producers' cache line.
+    private let padding: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+    /// The next ticket the consumer takes (consumer thread only).
+    private var consumerPosition = 0
 
     /// - Parameter capacity: rounded up to a power of two.
     init(capacity: Int) {
@@ -40,9 +42,6 @@ final class EventRing: @unchecked Sendable {
 
     /// Tickets taken so far (events pushed or being pushed).
     var enqueued: Int { enqueuePosition.load(ordering: .acquiring) }
-
-    /// Tickets consumed so far.
-    var dequeued: Int { dequeuePosition.load(ordering: .acquiring) }
 
     /// Copies `event` into a free slot; returns the event's ticket, or nil if the ring is full.
     /// Thread-safe. O(1), lock-free, no allocation.
@@ -71,12 +70,12 @@ final class EventRing: @unchecked Sendable {
 
     /// Takes the oldest published event, or nil if there is none (yet). Consumer thread only.
     func pop() -> TraceEvent? {
-        let position = dequeuePosition.load(ordering: .relaxed)
+        let position = consumerPosition
         let index = position & mask
         guard sequences[index].load(ordering: .acquiring) == position &+ 1 else { return nil }
         let event = (slots + index).move()
         sequences[index].store(position &+ capacity, ordering: .releasing)
-        dequeuePosition.store(position &+ 1, ordering: .releasing)
+        consumerPosition = position &+ 1
         return event
     }
 }

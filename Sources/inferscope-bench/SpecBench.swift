@@ -109,7 +109,7 @@ enum SpecBench {
         }
         var promptRng = Xoshiro256(seed: 99)
         let prompts = (0..<maxBatch).map { _ in (0..<options.promptTokens).map { _ in Int32(promptRng.next() % UInt64(c.vocabSize)) } }
-        let tracer = Tracer(sink: nil, clock: BenchClock())
+        let tracer = Tracer(sink: nil, clock: MonotonicClock())
 
         func measure(drafter: (any Drafter)?, gamma: DraftLength, batch: Int) -> Measurement {
             let pool = SpeculativeBlockPool(blockSize: blockSize, totalBlocks: blocks)
@@ -312,14 +312,4 @@ enum SpecBench {
         }
         return o
     }
-}
-
-/// CLOCK_MONOTONIC in nanoseconds.
-struct BenchClock: TraceClock {
-    func now() -> TraceTime {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
-    }
-    var name: String { "CLOCK_MONOTONIC" }
 }

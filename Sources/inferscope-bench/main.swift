@@ -1,12 +1,32 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-// inferscope-bench SUBCOMMAND [flags]: each subcommand lives in <Name>Bench.swift.
-let arguments = Array(CommandLine.arguments.dropFirst())
-let subcommands: [String: ([String]) -> Int32] = [
-    "spec": SpecBench.run,
+// inferscope-bench <subcommand> [options] — each subcommand lives in `<Name>Bench.swift` and
+// is listed here once: name, one-line description, entry point (arguments after the name →
+// exit code). Run them in release: `swift run -c release inferscope-bench trace [--json]`.
+
+let subcommands: [(name: String, abstract: String, run: ([String]) -> Int32)] = [
+    ("trace", "Recorder ns/event and allocations/event, reader MB/s vs a Python json.loads loop.", TraceBench.run),
+    ("spec", "Speculative decoding per draft strategy: measured α, c, τ, speedup vs predicted.", SpecBench.run),
 ]
-guard let name = arguments.first, let run = subcommands[name] else {
-    FileHandle.standardError.write(Data("usage: inferscope-bench \(subcommands.keys.sorted().joined(separator: "|")) [flags] [--json]\n".utf8))
+
+@MainActor func usage() -> String {
+    var text = "USAGE: inferscope-bench <subcommand> [--json] [options]\n\nSUBCOMMANDS:\n"
+    let width = subcommands.map(\.name.count).max() ?? 0
+    for s in subcommands {
+        text += "  \(s.name)\(String(repeating: " ", count: width - s.name.count))  \(s.abstract)\n"
+    }
+    return text + "\nRun 'inferscope-bench <subcommand> --help' for its options.\n"
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first, name != "--help", name != "-h" else {
+    print(usage(), terminator: "")
+    exit(arguments.isEmpty ? 2 : 0)
+}
+guard let subcommand = subcommands.first(where: { $0.name == name }) else {
+    writeStandardError("error: unknown benchmark '\(name)'\n" + usage())
     exit(2)
 }
-exit(run(Array(arguments.dropFirst())))
+exit(subcommand.run(Array(arguments.dropFirst())))

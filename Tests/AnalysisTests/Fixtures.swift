@@ -8,7 +8,7 @@ enum Fixtures {
 
     static func header(model: ModelDescriptor = llama8B, hardware: HardwareDescriptor = h100,
                        options: [String: String] = [:], workload: [String: String] = [:],
-                       producer: String = "inferscope 0.1.0") -> TraceEvent {
+                       producer: String = "inferscope-import vllm (constructed)") -> TraceEvent {
         .header(RunHeader(producer: producer, model: model, hardware: hardware, options: options,
                           workload: WorkloadDescriptor(name: "constructed", requests: 0, parameters: workload),
                           clock: "test"))

@@ -240,3 +240,18 @@ import TraceFormat
 func failure(_ body: () throws(AnalysisError) -> Void) -> AnalysisError? {
     do { try body(); return nil } catch { return error }
 }
+
+@Suite struct PrefixPotentialTests {
+    @Test func fromRuntimeWorkloadClasses() throws {
+        // Two classes drawn uniformly, one sharing a 100-token prefix (96 in full 16-token blocks):
+        // mean reusable 48 tokens per request, one cold miss of 96 → h_pot = (n·48 − 96)/Σ prompt.
+        var s = Scenario()
+        s.workload = ["class.chat": "prompt=uniform(200,300) output=fixed(8) max_output=8 shared_prefix=0",
+                      "class.rag": "prompt=uniform(200,300) output=fixed(8) max_output=8 shared_prefix=100"]
+        let m = try s.analyze().metrics
+        let n = Double(m.requests.completed)
+        #expect(n > 2)
+        #expect(abs(m.prefix.potentialHitRate! - (n * 48 - 96) / (n * 256)) < 1e-12)
+        #expect(m.prefix.potentialSource!.hasPrefix("estimate"))
+    }
+}

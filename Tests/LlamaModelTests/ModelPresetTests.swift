@@ -39,8 +39,11 @@ import Testing
     @Test func initializationScalesAreAsDocumented() {
         let w = ModelPreset.tiny.makeWeights(type: .f32, seed: 0)
         let d = Float(w.config.dim)
-        #expect(abs(rms(floats(w.tokenEmbedding)) - 1) < 0.03)
-        #expect(abs(rms(floats(w.layers[0].wq)) * d.squareRoot() - 1) < 0.05)
+        #expect(abs(rms(floats(w.tokenEmbedding)) / 0.02 - 1) < 0.03)
+        #expect(abs(rms(floats(w.layers[0].wq)) * d.squareRoot() / 2 - 1) < 0.05)
+        #expect(abs(rms(floats(w.layers[0].wv)) * d.squareRoot() - 1) < 0.05)
+        #expect(abs(rms(floats(w.layers[0].down)) * Float(w.config.hiddenDim).squareRoot() - 1) < 0.05)
+        #expect(abs(rms(floats(w.output)) * d.squareRoot() / 3 - 1) < 0.05)
         let norm = Array(UnsafeBufferPointer(start: w.layers[0].attentionNorm, count: w.config.dim))
         #expect(norm.allSatisfy { $0 >= 0.9 && $0 <= 1.1 } && Set(norm).count > 1)
         #expect(w.output.base != w.tokenEmbedding.base, "tiny has an untied LM head")

@@ -135,3 +135,31 @@ import Testing
         }
     }
 }
+
+@Suite struct TraceMemberOrderTests {
+    /// Readers must not depend on our writer's member order: move `args` first and add an
+    /// unknown member after it; every event still reads back equal.
+    @Test func memberOrderDoesNotMatter() {
+        var synth = SyntheticTrace(seed: 17, adversarial: true)
+        let events = synth.events(300)
+        let text = String(decoding: TraceEncoder.encode(events), as: UTF8.self)
+        var lines: [String] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var body = String(line)
+            let comma = body.hasSuffix(",")
+            if comma { body.removeLast() }
+            guard let argsRange = body.range(of: ",\"args\":") else {
+                lines.append(String(line))
+                continue
+            }
+            // {A,"args":V} → {"args":V,"zz_future":[1,{"x":"}"}],A}
+            let head = body[body.index(after: body.startIndex)..<argsRange.lowerBound]
+            let value = body[argsRange.upperBound..<body.index(before: body.endIndex)]
+            lines.append("{\"args\":\(value),\"zz_future\":[1,{\"x\":\"}\"}],\(head)}" + (comma ? "," : ""))
+        }
+        #expect(lines.filter { $0.hasPrefix("{\"args\"") }.count >= 300)
+        let reader = TraceReader(bytes: Array(lines.joined(separator: "\n").utf8))
+        #expect(Array(reader) == events)
+        #expect(reader.diagnostics.isEmpty, "\(reader.diagnostics.prefix(3))")
+    }
+}

@@ -6,14 +6,15 @@ public struct R3KVQuantization: Rule {
     public let id = "R3"
     public init() {}
 
-    /// Compression ratio r and the target dtype name for the current KV element size.
+    /// Compression ratio r, the target dtype and its bytes per element (with scales) for the
+    /// current KV element size. InferScope's runtime: int8/int4 with one f16 scale per 16 elements
+    /// (18/16 and 10/16 bytes); other engines: FP8 (1 byte) where the device has an FP8 peak.
     static func target(_ f: Features) -> (ratio: Double, dtype: String, bytes: Double) {
         let b = f.model.bytesPerKVElement
-        if b > 1.01 {
-            let name = f.ownRuntime || f.hardware?.peakFLOPS["fp8"] == nil ? "int8" : "fp8"
-            return (b / 1.0, name, 1.0)
-        }
-        return (b / 0.5, "int4", 0.5)
+        let eight: (String, Double) = f.ownRuntime ? ("int8", 18.0 / 16) : (f.hardware?.peakFLOPS["fp8"] != nil ? ("fp8", 1) : ("int8", 1))
+        if b > eight.1 * 1.01 { return (b / eight.1, eight.0, eight.1) }
+        let four = f.ownRuntime ? 10.0 / 16 : 0.5625
+        return (b / four, "int4", four)
     }
 
     public func evaluate(_ f: Features) -> Recommendation {

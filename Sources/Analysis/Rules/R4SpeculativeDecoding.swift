@@ -10,10 +10,13 @@ public struct R4SpeculativeDecoding: Rule {
         let measured = f.alpha != nil && f.draftCostRatio != nil
         let alpha = f.alpha ?? a.alpha
         let gamma = f.gamma ?? a.gamma
-        let c = f.draftCostRatio ?? a.draftCostRatio
+        // InferScope's runtime can self-draft with its own weights re-quantized to q4_0 (`spec=quant`):
+        // a memory-bound draft step then costs ≈ 0.5625/b_w of the target's.
+        let quantDraft = f.ownRuntime && f.draftCostRatio == nil && f.model.bytesPerWeight > 0.5625
+        let c = f.draftCostRatio ?? (quantDraft ? 0.5625 / f.model.bytesPerWeight : a.draftCostRatio)
         var r = Recommendation(id: id, key: "speculative-decoding",
                                title: f.speculationActive ? "Tune speculative decoding (γ = \(gamma))" : "Enable speculative decoding (γ = \(gamma))",
-                               runtimeChange: ["spec": "draft", "gamma": String(gamma)],
+                               runtimeChange: ["spec": f.ownRuntime ? (f.options["spec"] ?? "quant") : "draft:MODEL", "gamma": String(gamma)],
                                literature: ["Leviathan et al.: 2-3x (T5-XXL)", "MagicDec: up to 2x at batch 32-256, long context", "SmartSpec/TurboSpec: slowdowns at high load"])
         r.disagreement = "§7.6(2): SmartSpec/TurboSpec report slowdowns at high request rates, MagicDec speedups at batch 32-256 for long contexts; the B·(γ+1) ≤ B_crit(c) condition reconciles them."
         guard let b = f.meanBatch, let ctx = f.meanContext, f.hardware != nil else {
@@ -36,7 +39,7 @@ public struct R4SpeculativeDecoding: Rule {
         r.gains[.throughput] = f.decodeShare.map { Gain(amdahl(share: $0, factor: s), "Amdahl(decode share, S(B))", ["decode_share": $0, "S": s]) } ?? gain
         r.gains[.cost] = r.gains[.throughput]
         r.gains[.itl] = Gain(1 / (1 + Double(gamma) * c), "1/(1 + γ·c): each chunk's gap grows; chunks carry τ tokens", ["gamma": Double(gamma), "c": c])
-        r.evidence = ["α = \(fmt(alpha)) (\(f.alpha != nil ? "measured" : "assumed")), γ = \(gamma), c = \(fmt(c)) (\(f.draftCostRatio != nil ? "measured" : "assumed")), τ = \(fmt(tau))",
+        r.evidence = ["α = \(fmt(alpha)) (\(f.alpha != nil ? "measured" : "assumed")), γ = \(gamma), c = \(fmt(c)) (\(f.draftCostRatio != nil ? "measured" : (quantDraft ? "q4_0 self-draft bytes ratio" : "assumed"))), τ = \(fmt(tau))",
                       "verify of \(gamma + 1) tokens × \(fmt(b)) sequences: roofline \(fmt(tv * 1e3)) ms vs decode \(fmt(t1 * 1e3)) ms"]
         r.confidence = measured ? 1.0 : 0.6
         r.caveats = ["per-chunk ITL does not improve (each chunk carries ≈τ tokens, the gap grows by ≈γ·c)", "prefill stalls remain"]

@@ -9,7 +9,7 @@ public struct R6Disaggregation: Rule {
     public func evaluate(_ f: Features) -> Recommendation {
         let t = f.thresholds
         var r = Recommendation(id: id, key: "disaggregation", title: "Disaggregate prefill and decode",
-                               runtimeChange: ["disaggregated": "true"],
+                               runtimeChange: ["disaggregated": "on"],
                                literature: ["DistServe: 2.0-4.6x per-GPU goodput vs vLLM (chatbot)", "Dynamo: +30% single node, >2x two nodes", "Splitwise: 1.4x throughput at 20% lower cost"])
         r.disagreement = "§7.6(1): chunked prefill (Sarathi-Serve) vs disaggregation (DistServe); Dynamo: no benefit at low load, minimise prefill engines when KV-capacity-bound. Also §7.6(3): DistServe's headline numbers differ between arXiv v1 (4.48x/10.2x) and the published version (7.4x/12.6x)."
         guard let ttftSLO = f.slo.ttft, f.slo.tpot != nil || f.slo.itl != nil else {

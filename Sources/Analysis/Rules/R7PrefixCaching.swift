@@ -8,7 +8,7 @@ public struct R7PrefixCaching: Rule {
 
     public func evaluate(_ f: Features) -> Recommendation {
         var r = Recommendation(id: id, key: "prefix-caching", title: "Enable prefix caching (or cache-aware routing)",
-                               runtimeChange: ["prefix_cache": "true"],
+                               runtimeChange: ["prefix_cache": "on"],
                                literature: ["SGLang RadixAttention: up to 6.4x on shared-prefix workloads", "Dynamo KV-aware routing: 3x TTFT"])
         guard let pot = f.prefixPotential else {
             r.missing.append("prompt token ids or block hashes (or workload parameter shared_prefix_tokens) to compute the potential hit rate h_pot")

@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Analysis
+import Kernels
+import Reporting
+import TraceFormat
+
+/// `inferscope analyze TRACE [--hardware NAME|host|FILE.json] [--objective …] [--slo …] [--on HW]
+/// [--price X] [--json]`: one streaming pass over the trace, then the verdict, the evidence and
+/// the ranked recommendations (methodology §7). Exit 0 analysed, 1 unreadable/invalid trace or
+/// unknown hardware, 2 usage. Nothing is printed to stdout unless the whole analysis succeeded.
+struct AnalyzeCommand: Command {
+    let spec = CommandSpec(
+        name: "analyze",
+        abstract: "Find where inference time goes, which wall the run hits, and which optimization pays.",
+        discussion: """
+            Prints the verdict (prefill-/decode-/load-bound; each phase compute-/memory-/overhead-bound; \
+            capacity-bound) with the numbers and thresholds that decided it, the evidence (latency \
+            percentiles, throughput, phase shares, KV occupancy, interference, roofline), and rules \
+            R1-R11 ranked by predicted gain x confidence for the objective. Percentiles use linear \
+            interpolation as numpy. --hardware defaults to the trace header's peaks or its catalog \
+            name; an unknown name is an error listing close catalog entries. JSON schema: \
+            docs/analysis-json.md.
+            """,
+        arguments: [ArgumentSpec("TRACE", help: "The trace file.")],
+        options: [
+            .value("--hardware", "NAME|host|FILE.json",
+                   help: "Catalog name or alias (H100-SXM, A100-80GB…), 'host' (the trace's measured peaks), or a JSON spec file."),
+            .value("--objective", "OBJECTIVE", help: "Rank for throughput, ttft, tpot, itl or cost.", default: "throughput"),
+            .value("--slo", "SPEC", help: "Targets, e.g. ttft=200ms,tpot=50ms,e2e=2s,itl=100ms (bare numbers are ms)."),
+            .value("--on", "HW", help: "Project the workload onto another catalog hardware by the roofline."),
+            .value("--price", "USD_PER_HOUR", help: "Device price; adds cost per 1M input and output tokens."),
+            .value("--prefix-potential", "H", help: "Potential prefix-cache hit rate h_pot (0-1), e.g. from an offline replay."),
+            .value("--prefill-share", "X", help: "Workload is prefill-bound at this prefill share of busy time.", default: "0.5"),
+            .value("--idle-share", "X", help: "Workload is load/overhead-bound at this idle share.", default: "0.3"),
+            .value("--overhead-util", "X", help: "A phase is overhead-bound when max(MFU, MBU) is below this.", default: "0.3"),
+            .value("--kv-high", "X", help: "KV usage counted as high.", default: "0.9"),
+            .value("--capacity-share", "X", help: "Capacity-bound at this share of time at high KV usage.", default: "0.2"),
+            .value("--alpha", "X", help: "Assumed draft acceptance for R4 when the trace has none.", default: "0.7"),
+            .value("--gamma", "N", help: "Assumed draft length for R4.", default: "3"),
+            .value("--draft-cost", "X", help: "Assumed draft/target step-time ratio c for R4.", default: "0.05"),
+            .flag("--json", help: "Print the JSON document instead of the text report."),
+        ])
+
+    func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
+        let path = try arguments.argument("TRACE")
+        let options = try Self.options(arguments, context)
+        var analyzer: Analyzer
+        do { analyzer = try Analyzer(options: options) } catch { throw CommandFailure(error.description) }
+
+        let reader: TraceReader
+        do {
+            reader = try TraceReader(path: context.resolve(path))
+        } catch {
+            throw CommandFailure(error.diagnostics.map { "\(path): \($0.message)" }.joined(separator: "\n"))
+        }
+        // `--hardware host` on a trace whose header has no measured peaks: probe this machine with
+        // the runtime's own kernels (an achievable roof, stated as such in the report).
+        if options.hardware?.lowercased() == "host", let first = reader.next() {
+            if case .header(let h) = first, h.hardware.memoryBandwidth == nil || h.hardware.peakFLOPS == nil {
+                if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
+                var o = options
+                o.hardwareSpec = HostProbe.measure(threads: max(1, h.hardware.threads), recordedOn: h.hardware.name)
+                do { analyzer = try Analyzer(options: o) } catch { throw CommandFailure(error.description) }
+            }
+            do { try analyzer.consume(first) } catch { throw CommandFailure("\(path): \(error.description)") }
+        }
+        do {
+            while let event = reader.next() { try analyzer.consume(event) }
+        } catch {
+            throw CommandFailure("\(path): \(error.description)")
+        }
+        if reader.hasErrors {
+            let lines = reader.diagnostics.prefix(5).map { ValidateCommand.format($0, path) }
+            throw CommandFailure((lines + ["\(path): invalid trace (\(reader.errorCount) errors); run 'inferscope validate \(path)'"])
+                .joined(separator: "\n"))
+        }
+        let result: AnalysisResult
+        do { result = try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
+        context.stdout.write(arguments.flag("--json") ? AnalysisJSON.render(result) : TextReport.render(result))
+        return .success
+    }
+
+    /// Parses the options into ``AnalysisOptions``; bad values are usage errors naming the option.
+    static func options(_ a: ParsedArguments, _ context: CommandContext) throws -> AnalysisOptions {
+        var o = AnalysisOptions()
+        if let h = a.value("--hardware") { o.hardware = h.lowercased().hasSuffix(".json") ? context.resolve(h) : h }
+        let objective = a.value("--objective") ?? "throughput"
+        guard let obj = Objective(rawValue: objective.lowercased()) else {
+            throw UsageError("option '--objective' expects one of \(Objective.allCases.map(\.rawValue).joined(separator: ", ")), found '\(objective)'")
+        }
+        o.objective = obj
+        if let s = a.value("--slo") {
+            do { o.slo = try ServiceLevelObjectives(parsing: s) } catch { throw UsageError(error.description) }
+        }
+        o.whatIf = a.value("--on")
+        if let p = try a.double("--price") {
+            guard p > 0 else { throw UsageError("option '--price' expects a positive number of USD per hour, found '\(p)'") }
+            o.pricePerHour = p
+        }
+        if let h = try a.double("--prefix-potential") {
+            guard (0...1).contains(h) else { throw UsageError("option '--prefix-potential' expects a number in 0…1, found '\(h)'") }
+            o.potentialPrefixHitRate = h
+        }
+        func share(_ name: String) throws -> Double {
+            let v = try a.double(name)!
+            guard v >= 0 else { throw UsageError("option '\(name)' expects a non-negative number, found '\(v)'") }
+            return v
+        }
+        o.thresholds.prefillShare = try share("--prefill-share")
+        o.thresholds.idleShare = try share("--idle-share")
+        o.thresholds.overheadUtilisation = try share("--overhead-util")
+        o.thresholds.highKVUsage = try share("--kv-high")
+        o.thresholds.capacityTimeShare = try share("--capacity-share")
+        o.assumptions.alpha = try share("--alpha")
+        o.assumptions.draftCostRatio = try share("--draft-cost")
+        guard let gamma = try a.int("--gamma"), gamma >= 1 else { throw UsageError("option '--gamma' expects an integer ≥ 1") }
+        o.assumptions.gamma = gamma
+        return o
+    }
+}
+
+/// Peaks of this machine measured with the runtime's kernels, for `--hardware host` when the trace
+/// header carries none: FLOP/s from the f32 GEMM path (m = 120 rows × 1024 × 1024, best of 5) and
+/// bandwidth from the streaming (decode) path over a 128 MiB f32 matrix (best of 3). These are
+/// achievable roofs of this software on this machine, not datasheet peaks; other load on the
+/// machine lowers them. O(1) seconds.
+enum HostProbe {
+    static func measure(threads: Int, recordedOn: String) -> HardwareSpec {
+        let pool = ThreadPool(threadCount: threads)
+        let mm = MatrixMultiplier(pool: pool)
+        let flops = gemmFLOPS(mm)
+        let bandwidth = streamBandwidth(mm)
+        let debug = _isDebugAssertConfiguration() ? "; DEBUG BUILD: kernels run 10-100x slower than release, rebuild with -c release" : ""
+        return HardwareSpec(name: "host (probed: \(threads) threads)", origin: "measured", memoryBandwidth: bandwidth,
+                            peakFLOPS: ["trace": flops], memoryBytes: nil,
+                            source: "probed at analysis time with the runtime's kernels (f32 GEMM, f32 streaming matvec) on this machine; the trace was recorded on '\(recordedOn)'\(debug)")
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    static func gemmFLOPS(_ mm: MatrixMultiplier) -> Double {
+        let m = 120, k = 1024, n = 1024
+        let w = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        defer { w.deallocate(); x.deallocate(); y.deallocate() }
+        for i in 0..<(n * k) { w[i] = Float(i % 7) * 0.01 }
+        for i in 0..<(m * k) { x[i] = Float(i % 5) * 0.01 }
+        let target = MatmulTarget(WeightMatrix(type: .f32, rows: n, cols: k, base: UnsafeRawPointer(w)), y)
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let t0 = now()
+            mm.multiply(x, rows: m, target)
+            best = min(best, now() - t0)
+        }
+        return 2 * Double(m * k * n) / best
+    }
+
+    static func streamBandwidth(_ mm: MatrixMultiplier) -> Double {
+        let k = 8192, n = 4096   // 128 MiB of f32 weights
+        let w = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: k)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        defer { w.deallocate(); x.deallocate(); y.deallocate() }
+        w.initialize(repeating: 0.5, count: n * k)
+        x.initialize(repeating: 1, count: k)
+        let target = MatmulTarget(WeightMatrix(type: .f32, rows: n, cols: k, base: UnsafeRawPointer(w)), y)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let t0 = now()
+            mm.multiply(x, rows: 1, target)
+            best = min(best, now() - t0)
+        }
+        return Double(n * k * 4) / best
+    }
+}
