@@ -14,14 +14,6 @@ final class SpeculativeTestClock: TraceClock, @unchecked Sendable {
     var name: String { "test" }
 }
 
-/// Keeps every event in memory.
-final class SpeculativeTestSink: TraceSink, @unchecked Sendable {
-    private let store = Mutex<[TraceEvent]>([])
-    func record(_ event: TraceEvent) { store.withLock { $0.append(event) } }
-    func stepCompleted() {}
-    var events: [TraceEvent] { store.withLock { $0 } }
-}
-
 /// Speculation on the `tiny` preset end to end: greedy output identical to plain decoding for
 /// every strategy, KV rollback without leaks, and the trace carrying the acceptance data.
 struct SpeculativeDecodingTests {
@@ -197,7 +189,7 @@ struct SpeculativeDecodingTests {
     /// The trace carries draft/verify spans with their batches, per-step counters with
     /// per-request drafted/accepted, and token events delivering several tokens at once.
     @Test func traceCarriesAcceptanceData() throws {
-        let sink = SpeculativeTestSink()
+        let sink = InMemorySink()
         let drafter = try DraftStrategy.earlyExit(layers: 1).makeDrafter(target: Self.target, seed: 11, maxSequences: 4, pool: Self.pool)
         let (decoder, _) = try Self.makeDecoder(drafter: drafter, gamma: .fixed(3),
                                                 tracer: Tracer(sink: sink, clock: SpeculativeTestClock()))
