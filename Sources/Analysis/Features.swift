@@ -162,6 +162,8 @@ public struct Features: Sendable, Equatable {
         meanTPOT = m.tpot?.mean
         medianUncachedPrompt = m.uncachedPromptTokens?.p50
         missedSLOs = v.missedSLOs
+        // F5 needs only the model, not the hardware.
+        if r == nil { refreshDecodeDerived() }
     }
 
     /// Roofline time of a uniform decode step on the current hardware, seconds (nil without one).

@@ -25,6 +25,9 @@ public struct Thresholds: Sendable, Equatable {
     /// R5: contaminated share of ITL violations (0.5), R_int (2).
     public var contaminatedViolationShare = 0.5
     public var interferenceRatio = 2.0
+    /// R5: contaminated gaps must be at least this share of all gaps (0.01) — a handful of
+    /// stalls is not a pattern [our heuristic].
+    public var minContaminatedShare = 0.01
     /// R6: GPU prefill saturation length, tokens (1000, Dynamo on B200 for 70B), KV transfer ≤ 0.1·TTFT SLO.
     public var prefillSaturationTokens = 1000.0
     public var transferShareOfTTFT = 0.1

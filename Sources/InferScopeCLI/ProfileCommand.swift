@@ -62,7 +62,7 @@ struct ProfileCommand: Command {
             throw CommandFailure("\(error)")
         }
         let options = try Self.engineOptions(arguments, seed: seed)
-        var workload = try Self.workload(arguments, maxContext: model.weights.config.maxSeqLen, seed: seed)
+        var workload = try Self.workload(arguments, maxContext: model.weights.config.maxSeqLen, seed: seed, context: context)
         let fitted = workload.fit(maxContext: model.weights.config.maxSeqLen)
         if fitted.clipped + fitted.dropped > 0 {
             context.stderr.write("warning: \(fitted.clipped) requests clipped and \(fitted.dropped) dropped to fit the model's context of \(model.weights.config.maxSeqLen) tokens\n")
@@ -140,7 +140,7 @@ struct ProfileCommand: Command {
         return o
     }
 
-    static func workload(_ a: ParsedArguments, maxContext: Int, seed: UInt64) throws -> Workload {
+    static func workload(_ a: ParsedArguments, maxContext: Int, seed: UInt64, context: CommandContext) throws -> Workload {
         let rate = try a.double("--rate")
         let concurrency = try a.int("--concurrency")
         let count = try a.int("--requests")
@@ -156,7 +156,9 @@ struct ProfileCommand: Command {
                                             arrival: arrival ?? Workload.defaultArrival, seed: seed, maxContext: maxContext)
             }
             if name.hasSuffix(".jsonl") || name.hasSuffix(".json") {
-                return try Workload.load(path: name, arrival: arrival ?? .recorded, seed: seed, limit: count)
+                var w = try Workload.load(path: context.resolve(name), arrival: arrival ?? .recorded, seed: seed, limit: count)
+                w.name = name
+                return w
             }
             _ = try Workload.builtIn(name, maxContext: maxContext)   // throws the list of names
             throw CommandFailure("unreachable")

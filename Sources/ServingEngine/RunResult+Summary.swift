@@ -15,7 +15,7 @@ extension RunResult {
         lines.append("inferscope profile: \(engine.model.name) (\(engine.model.source)) on \(workload.name), \(workload.requests.count) requests, \(workload.arrival)")
         let layout = "\(o.layout.rawValue) \(o.dtype.rawValue) KV, \(engine.kvBlocks) blocks x \(o.blockSize) tokens (\(mib(engine.kvBlocks * engine.bytesPerBlock)))"
         let scheduler = o.policy == .chunked ? "chunked (budget \(o.tokenBudget))" : o.policy.rawValue
-        lines.append("config      \(scheduler), \(layout), preempt \(o.preemption.rawValue), prefix cache \(o.prefixCaching ? "on" : "off"), \(o.disaggregated ? "disaggregated" : "colocated"), \(o.threads) threads, seed \(o.seed)")
+        lines.append("config      \(scheduler), \(layout), preempt \(o.preemption.rawValue), prefix cache \(o.prefixCaching ? "on" : "off"), \(o.disaggregated ? "disaggregated" : "colocated"), threads \(o.threads), seed \(o.seed)")
         lines.append("")
         let aborted = requests.count - completed.count
         lines.append("requests    \(completed.count) completed, \(aborted) aborted in \(fixed(seconds, 3)) s")
@@ -64,4 +64,10 @@ func fixed(_ x: Double, _ digits: Int) -> String {
 
 func percent(_ part: Double, _ whole: Double) -> String { whole > 0 ? fixed(100 * part / whole, 1) + "%" : "0.0%" }
 
-func mib(_ bytes: Int) -> String { fixed(Double(bytes) / 1_048_576, 1) + " MiB" }
+/// Bytes in KiB, MiB or GiB (one decimal), whichever keeps the number ≥ 1.
+func mib(_ bytes: Int) -> String {
+    let b = Double(bytes)
+    if b >= 1_073_741_824 { return fixed(b / 1_073_741_824, 1) + " GiB" }
+    if b >= 1_048_576 { return fixed(b / 1_048_576, 1) + " MiB" }
+    return fixed(b / 1024, 1) + " KiB"
+}

@@ -68,7 +68,7 @@ public final class ServingEngine {
         var w = workload.descriptor
         w.parameters["prompt_seed"] = "\(options.seed)"
         return RunHeader(producer: ToolVersion.producer, model: descriptor,
-                         hardware: HardwareDescriptor(name: cpuModelName(), source: "measured", threads: options.threads,
+                         hardware: HardwareDescriptor(name: hostCPUName(), source: "measured", threads: options.threads,
                                                       memoryBytes: physicalMemoryBytes()),
                          options: options.headerOptions(kvBlocks: kvBlocks), workload: w, clock: tracer.clock.name,
                          startedAt: startedAt)
@@ -336,7 +336,7 @@ struct UncheckedBox<T>: @unchecked Sendable {
 }
 
 /// The CPU model from /proc/cpuinfo, or "unknown CPU".
-func cpuModelName() -> String {
+public func hostCPUName() -> String {
     guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
     for line in text.split(separator: "\n") where line.hasPrefix("model name") {
         if let colon = line.firstIndex(of: ":") { return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }

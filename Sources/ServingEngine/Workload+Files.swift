@@ -53,7 +53,7 @@ extension Workload {
             }
             func int(_ key: String, min: Int) throws(WorkloadError) -> Int? {
                 guard let v = object[key] else { return nil }
-                guard let number = v as? NSNumber, !(v is Bool), number.doubleValue == number.doubleValue.rounded(),
+                guard let number = v as? NSNumber, !isJSONBool(v), number.doubleValue == number.doubleValue.rounded(),
                       number.intValue >= min else {
                     throw fail(key, "value \(v) is not a whole number ≥ \(min)", "an integer ≥ \(min)")
                 }
@@ -61,7 +61,7 @@ extension Workload {
             }
             var arrival: Int64 = 0
             if let v = object["arrival"] {
-                guard let s = (v as? NSNumber)?.doubleValue, !(v is Bool), s >= 0, s.isFinite else {
+                guard let s = (v as? NSNumber)?.doubleValue, !isJSONBool(v), s >= 0, s.isFinite else {
                     throw fail("arrival", "value \(v) is not a non-negative number", "seconds since the start, e.g. 0.25")
                 }
                 arrival = Int64((s * 1e9).rounded())
@@ -69,7 +69,7 @@ extension Workload {
             var tokens: [Int32]?
             if let v = object["prompt_tokens"] {
                 guard let list = v as? [NSNumber], !list.isEmpty,
-                      list.allSatisfy({ $0.doubleValue == $0.doubleValue.rounded() && $0.int64Value >= 0 && $0.int64Value < Int64(Int32.max) }) else {
+                      list.allSatisfy({ !isJSONBool($0) && $0.doubleValue == $0.doubleValue.rounded() && $0.int64Value >= 0 && $0.int64Value < Int64(Int32.max) }) else {
                     throw fail("prompt_tokens", "not a non-empty list of token ids", "e.g. [1, 450, 4996]")
                 }
                 tokens = list.map { Int32($0.int64Value) }
@@ -163,4 +163,11 @@ extension Workload {
         requests = kept
         return (clipped, dropped)
     }
+}
+
+/// Whether a `JSONSerialization` value is `true`/`false` (on Linux every NSNumber bridges to
+/// `Bool`, so `is Bool` cannot tell 1 from true).
+func isJSONBool(_ v: Any) -> Bool {
+    if let n = v as? NSNumber { return String(cString: n.objCType) == "c" }
+    return v is Bool
 }

@@ -7,22 +7,15 @@ import ServingEngine
 import TraceFormat
 import Tracing
 
-/// A clock that moves 1 µs every time it is read (deterministic timestamps) and jumps when slept on.
+/// A clock that moves `step` ns every time it is read (deterministic timestamps) and jumps when slept on.
 final class SteppingClock: TraceClock, @unchecked Sendable {
     private let lock = NSLock()
     private var t: TraceTime = 0
+    let step: TraceDuration
+    init(step: TraceDuration = 1_000) { self.step = step }
     var name: String { "stepping" }
-    func now() -> TraceTime { lock.lock(); defer { lock.unlock() }; t += 1_000; return t }
+    func now() -> TraceTime { lock.lock(); defer { lock.unlock() }; t += step; return t }
     func sleep(until target: TraceTime) { lock.lock(); t = max(t, target); lock.unlock() }
-}
-
-/// Keeps every event in memory.
-final class CollectingSink: TraceSink, @unchecked Sendable {
-    private let lock = NSLock()
-    private var store: [TraceEvent] = []
-    func record(_ event: TraceEvent) { lock.lock(); store.append(event); lock.unlock() }
-    func stepCompleted() {}
-    var events: [TraceEvent] { lock.lock(); defer { lock.unlock() }; return store }
 }
 
 enum Fixtures {
@@ -121,7 +114,7 @@ struct ServingEngineTests {
         options.preemption = .swap
         options.prefixCaching = true
         func trace() throws -> [TraceEvent] {
-            let sink = CollectingSink()
+            let sink = InMemorySink()
             _ = try Fixtures.run(options, workload: Fixtures.workload(arrival: .closedLoop(concurrency: 4)), sink: sink)
             return sink.events.map(Self.withoutTimestamps)
         }

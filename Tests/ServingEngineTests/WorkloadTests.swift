@@ -11,10 +11,10 @@ struct WorkloadTests {
     @Test func jsonlReadsEveryField() throws {
         let w = try parse("""
         # comment
-        {"arrival": 0.5, "prompt_length": 20, "output_length": 4}
+        {"arrival": 0.5, "prompt_length": 20, "output_length": 1}
         {"arrival": 0.25, "prompt_tokens": [5, 6, 7], "output_length": 2, "max_output": 9}
 
-        {"prompt_length": 30, "output_length": 3, "prefix_group": "sys", "prefix_length": 16, "text": "hi"}
+        {"arrival": 0.0, "prompt_length": 30, "output_length": 3, "prefix_group": "sys", "prefix_length": 16, "text": "hi"}
         """)
         #expect(w.requests.count == 3)
         // Sorted by arrival.
@@ -33,6 +33,7 @@ struct WorkloadTests {
         ("{\"prompt_length\": 5, \"output_length\": 4, \"max_output\": 3}", 1, "max_output"),
         ("{\"prompt_length\": 5, \"output_length\": 2, \"prefix_group\": \"g\", \"prefix_length\": 5}", 1, "prefix_length"),
         ("\n\nnot json", 3, "(line)"),
+        ("{\"prompt_length\": true, \"output_length\": 2}", 1, "prompt_length"),
     ])
     func jsonlErrorsNameLineAndField(text: String, line: Int, field: String) {
         do {
