@@ -62,3 +62,40 @@ extension KVCacheStorage {
         return UnsafePointer(scratch)
     }
 }
+
+extension KVCacheStorage {
+    /// Positions rounded up to whole 16-position panels.
+    public static func paddedLength(_ length: Int) -> Int { (length + 15) / 16 * 16 }
+
+    /// Decodes head `kvHead` of positions `0..<length` of `layer` into the packed layouts of
+    /// ``AttentionKernel`` (`keys` and `values` each hold `paddedLength(length) · headDim`
+    /// floats; padding positions are zero). Requires `headDim % 16 == 0`.
+    /// - Complexity: O(length · headDim).
+    public func packHead(layer: Int, kvHead: Int, blockTable: UnsafeBufferPointer<Int32>, length: Int,
+                         keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>) {
+        precondition(headDim % 16 == 0, "KVCacheStorage.packHead: headDim \(headDim) is not a multiple of 16")
+        precondition(length <= blockTable.count * blockSize, "KVCacheStorage.packHead: block table too short for \(length) positions")
+        let padded = KVCacheStorage.paddedLength(length)
+        if padded > length {
+            let lastPanel = keys + (padded / 16 - 1) * headDim * 16
+            lastPanel.update(repeating: 0, count: headDim * 16)
+            for c in 0..<(headDim / 16) {
+                (values + c * padded * 16 + length * 16).update(repeating: 0, count: (padded - length) * 16)
+            }
+        }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * headDim) { scratch in
+            let keyBuffer = scratch.baseAddress!, valueBuffer = keyBuffer + headDim
+            for p in 0..<length {
+                let block = Int(blockTable[p / blockSize]), slot = p % blockSize
+                let key = readHead(UnsafeRawPointer(keyRow(layer: layer, block: block, slot: slot)), kvHead: kvHead, scratch: keyBuffer)
+                let value = readHead(UnsafeRawPointer(valueRow(layer: layer, block: block, slot: slot)), kvHead: kvHead,
+                                     scratch: valueBuffer)
+                let keyPanel = keys + (p / 16) * headDim * 16 + p % 16
+                for d in 0..<headDim { keyPanel[d * 16] = key[d] }
+                for c in 0..<(headDim / 16) {
+                    (values + c * padded * 16 + p * 16).update(from: value + c * 16, count: 16)
+                }
+            }
+        }
+    }
+}

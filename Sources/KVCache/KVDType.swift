@@ -79,8 +79,7 @@ extension KVDType {
                 let inv: Float = d > 0 ? 1 / d : 0
                 let group = destination + g * bytesPerGroup
                 group.storeBytes(of: Float16(d), as: Float16.self)
-                let qlo = SIMD8<Int32>((lo * inv).rounded(.toNearestOrEven))
-                let qhi = SIMD8<Int32>((hi * inv).rounded(.toNearestOrEven))
+                let qlo = KVDType.roundToInt32(lo * inv), qhi = KVDType.roundToInt32(hi * inv)
                 if self == .int8 {
                     group.storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: qlo), toByteOffset: 2, as: SIMD8<Int8>.self)
                     group.storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: qhi), toByteOffset: 10, as: SIMD8<Int8>.self)
@@ -90,6 +89,15 @@ extension KVDType {
                 }
             }
         }
+    }
+
+    /// Rounds each lane (|x| < 2²²) to the nearest integer, ties to even, without a
+    /// float→int conversion (which Swift does not vectorize): adding 1.5·2²³ leaves the
+    /// integer in the low mantissa bits.
+    @inlinable @inline(__always)
+    static func roundToInt32(_ x: SIMD8<Float>) -> SIMD8<Int32> {
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        return unsafeBitCast(x + magic, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
     }
 
     /// Decodes `count` elements starting at element `offset` of a row (both multiples of

@@ -7,7 +7,11 @@ public enum FastMath {
     @inlinable @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.0))
-        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        // Adding 1.5·2²³ rounds to an integer held in the low mantissa bits (no float→int
+        // conversion, which Swift does not vectorize).
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = magic.addingProduct(clamped, SIMD8(repeating: 1.442_695_04))
+        let n = shifted - magic
         var r = clamped
         r.addProduct(n, SIMD8(repeating: -0.693_359_375))
         r.addProduct(n, SIMD8(repeating: 2.121_944_40e-4))
@@ -18,7 +22,8 @@ public enum FastMath {
         p = SIMD8(repeating: 1.666_666_55e-1).addingProduct(p, r)
         p = SIMD8(repeating: 5.000_000_1e-1).addingProduct(p, r)
         p = (r + 1).addingProduct(p, r * r)
-        let exponent = (SIMD8<Int32>(n) &+ 127) &<< 23
+        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        let exponent = (integer &+ 127) &<< 23
         var result = p * unsafeBitCast(exponent, to: SIMD8<Float>.self)
         result.replace(with: 0, where: x .< -87.3)
         result.replace(with: Float.infinity, where: x .> 88.0)

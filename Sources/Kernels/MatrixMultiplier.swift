@@ -32,7 +32,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
     @usableFromInline static let nr = 16
     @usableFromInline static let mr = 6
     @usableFromInline static let kc = 256
-    @usableFromInline static let mc = 120
+    @usableFromInline static let mc = 512
 
     /// Per worker: a packed panel `kc × nr` floats plus a decode buffer `nr × kc` floats.
     private let scratch: UnsafeMutablePointer<Float>
@@ -69,9 +69,9 @@ public final class MatrixMultiplier: @unchecked Sendable {
         } else {
             let panelsA = (nA + 15) / 16, panelsB = (nB + 15) / 16, panelsC = (nC + 15) / 16
             let panels = panelsA + panelsB + panelsC
-            pool.forEachWorker { worker in
-                let mine = ThreadPool.share(of: panels, part: worker, parts: pool.threadCount)
-                guard !mine.isEmpty else { return }
+            // Units of a few panels, claimed dynamically (about four per thread).
+            let panelsPerUnit = max(1, panels / (4 * pool.threadCount))
+            pool.parallelFor(panels, grain: panelsPerUnit) { mine, worker in
                 let buffer = scratch + worker * scratchPerWorker
                 gemm(x, m: m, k: k, panels: mine, panelsA, panelsB, a, b, c, scratch: buffer)
             }
@@ -245,7 +245,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
 
     /// C[6 × 16] (+)= X[6 × kBlock] · P[kBlock × 16]; X rows have stride `k`, C rows `ldc`.
     /// Only the first `valid` columns of C are written.
-    @inline(__always)
+    @usableFromInline @inline(__always)
     static func kernel6x16(_ x: UnsafePointer<Float>, k: Int, _ packed: UnsafePointer<Float>, kBlock: Int,
                            _ c: UnsafeMutablePointer<Float>, ldc: Int, valid: Int, accumulate: Bool) {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
@@ -278,7 +278,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
     }
 
     /// C[1 × 16] (+)= x[1 × kBlock] · P[kBlock × 16].
-    @inline(__always)
+    @usableFromInline @inline(__always)
     static func kernel1x16(_ x: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, kBlock: Int,
                            _ c: UnsafeMutablePointer<Float>, valid: Int, accumulate: Bool) {
         var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), d0 = SIMD8<Float>(), d1 = SIMD8<Float>()

@@ -94,32 +94,15 @@ public enum Quantization {
     }
 
     private static func quantizeBlockQ8_0(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
-        // Four 8-lane vectors; the same arithmetic as the scalar reference, lane by lane.
-        let raw = UnsafeRawPointer(x)
-        var v = (raw.loadUnaligned(as: SIMD8<Float>.self), raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self),
-                 raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), raw.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-        let m = pointwiseMax(pointwiseMax(pointwiseMax(v.0, -v.0), pointwiseMax(v.1, -v.1)),
-                             pointwiseMax(pointwiseMax(v.2, -v.2), pointwiseMax(v.3, -v.3)))
-        let amax = m.max()
+        var amax: Float = 0
+        for j in 0..<32 { amax = max(amax, abs(x[j])) }
         let d = amax / 127
         let id: Float = d != 0 ? 1 / d : 0
         block.storeBytes(of: floatToHalf(d), as: UInt16.self)
-        v = (v.0 * id, v.1 * id, v.2 * id, v.3 * id)
-        let q = block + 2
-        q.storeBytes(of: roundToInt8(v.0), as: SIMD8<Int8>.self)
-        q.storeBytes(of: roundToInt8(v.1), toByteOffset: 8, as: SIMD8<Int8>.self)
-        q.storeBytes(of: roundToInt8(v.2), toByteOffset: 16, as: SIMD8<Int8>.self)
-        q.storeBytes(of: roundToInt8(v.3), toByteOffset: 24, as: SIMD8<Int8>.self)
-    }
-
-    /// C `roundf` (half away from zero) of values in [-127, 127], as Int8: truncate, then step
-    /// away from zero when the dropped fraction (exact in binary floating point) is ≥ ½.
-    @inline(__always) private static func roundToInt8(_ x: SIMD8<Float>) -> SIMD8<Int8> {
-        let t = x.rounded(.towardZero)
-        var r = t
-        r.replace(with: t + 1, where: x - t .>= 0.5)
-        r.replace(with: t - 1, where: t - x .>= 0.5)
-        return SIMD8<Int8>(truncatingIfNeeded: SIMD8<Int32>(r))
+        for j in 0..<32 {
+            // roundf: half away from zero; |x·id| ≤ 127 so the conversion cannot overflow.
+            block.storeBytes(of: Int8((x[j] * id).rounded(.toNearestOrAwayFromZero)), toByteOffset: 2 + j, as: Int8.self)
+        }
     }
 
     private static func quantizeBlockQ4_0(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {

@@ -1,6 +1,29 @@
 import Kernels
 import KVCache
 
+/// The phases of a forward step, in order, for profiling.
+public enum ForwardPhase: Int, CaseIterable, Sendable, CustomStringConvertible {
+    case embedding, attentionNorm, qkvProjection, ropeAndCacheWrite, attention, outputProjection, ffnNorm,
+         gateUpProjection, swiglu, downProjection, residual, lmHead
+
+    public var description: String {
+        switch self {
+        case .embedding: return "embedding"
+        case .attentionNorm: return "attention norm"
+        case .qkvProjection: return "q/k/v projection"
+        case .ropeAndCacheWrite: return "rope + kv write"
+        case .attention: return "attention"
+        case .outputProjection: return "output projection"
+        case .ffnNorm: return "residual + ffn norm"
+        case .gateUpProjection: return "gate/up projection"
+        case .swiglu: return "swiglu"
+        case .downProjection: return "down projection"
+        case .residual: return "residual"
+        case .lmHead: return "final norm + lm head"
+        }
+    }
+}
+
 /// A Llama-architecture decoder ready to run batched forward steps: the weights, a thread
 /// pool, and every activation buffer a step needs, allocated once here for at most
 /// `maxBatchTokens` new tokens and `maxLogitRows` logit rows per step. The pass itself is in
@@ -12,6 +35,9 @@ public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let maxBatchTokens: Int
     public let maxLogitRows: Int
+    /// Longest sequence (cached + new positions) a step accepts; `config.maxSeqLen` unless
+    /// given (a synthetic preset can run past its nominal context).
+    public let maxContext: Int
     public let pool: ThreadPool
     let matmul: MatrixMultiplier
 
@@ -37,8 +63,24 @@ public final class Transformer: @unchecked Sendable {
     /// Per new token: its position and its sequence index, [T] each.
     let positions: UnsafeMutablePointer<Int32>
     let sequenceOf: UnsafeMutablePointer<Int32>
-    /// Attention scores per worker, [W × g × maxSeqLen] (g = h / h_kv query heads per KV head).
+    /// Attention scores per worker, [W × g × maxContext] (g = h / h_kv query heads per KV head).
     let scores: UnsafeMutablePointer<Float>
+    /// Attention scratch per worker (used when d_h % 16 == 0; P = maxContext rounded up to 16):
+    /// packed keys and values of one KV head [P × d_h] each, scores [6 × P], gathered queries
+    /// and outputs [6 × d_h] each.
+    let packedKeys: UnsafeMutablePointer<Float>
+    let packedValues: UnsafeMutablePointer<Float>
+    let tileScores: UnsafeMutablePointer<Float>
+    let tileQueries: UnsafeMutablePointer<Float>
+    let tileOutputs: UnsafeMutablePointer<Float>
+    /// Per worker: 6 row lengths, then the (step, layer, sequence, KV head) its packed K/V hold.
+    let workerState: UnsafeMutablePointer<Int>
+    /// Attention work items (query tiles) before each sequence, [T + 1].
+    let tilePrefix: UnsafeMutablePointer<Int32>
+    /// Counts forward calls, to tell a worker's packed K/V of this step from a stale one.
+    var stepCounter = 0
+    /// Padded context of the attention scratch.
+    let paddedContext: Int
     /// Normalized final hidden states of the rows that produce logits, [R × d].
     let logitInput: UnsafeMutablePointer<Float>
     /// Logits, [R × V].
@@ -49,9 +91,30 @@ public final class Transformer: @unchecked Sendable {
 
     private var allocations: [UnsafeMutableRawPointer] = []
 
+    /// When true, `forward` adds the wall time of each phase to ``phaseSeconds`` (a clock
+    /// read per phase; off by default).
+    public var profiling = false
+    /// Seconds spent per ``ForwardPhase`` since the last ``resetProfile()``.
+    public private(set) var phaseSeconds = [Double](repeating: 0, count: ForwardPhase.allCases.count)
+    var phaseStart = 0.0
+
+    public func resetProfile() {
+        for i in phaseSeconds.indices { phaseSeconds[i] = 0 }
+    }
+
+    /// Ends the current phase (when profiling): charges the time since the previous mark.
+    @inline(__always)
+    func mark(_ phase: ForwardPhase) {
+        guard profiling else { return }
+        let now = HostProbe.now()
+        phaseSeconds[phase.rawValue] += now - phaseStart
+        phaseStart = now
+    }
+
     /// Allocates every buffer. `maxBatchTokens` bounds the new tokens of one step (sum over
-    /// sequences); `maxLogitRows` bounds its logit rows.
-    public init(weights: ModelWeights, maxBatchTokens: Int, maxLogitRows: Int, pool: ThreadPool) {
+    /// sequences); `maxLogitRows` bounds its logit rows; `maxContext` the positions of one
+    /// sequence (default `config.maxSeqLen`).
+    public init(weights: ModelWeights, maxBatchTokens: Int, maxLogitRows: Int, maxContext: Int? = nil, pool: ThreadPool) {
         let c = weights.config
         precondition(maxBatchTokens > 0 && maxLogitRows > 0, "Transformer: maxBatchTokens and maxLogitRows must be > 0")
         precondition(c.heads % c.kvHeads == 0, "Transformer: heads \(c.heads) not a multiple of kvHeads \(c.kvHeads)")
@@ -61,6 +124,7 @@ public final class Transformer: @unchecked Sendable {
         self.config = c
         self.maxBatchTokens = maxBatchTokens
         self.maxLogitRows = maxLogitRows
+        self.maxContext = maxContext ?? c.maxSeqLen
         self.pool = pool
         self.matmul = MatrixMultiplier(pool: pool)
         let t = maxBatchTokens, qDim = c.heads * c.headDim
@@ -87,13 +151,28 @@ public final class Transformer: @unchecked Sendable {
         rope = floats(t * c.headDim)
         positions = ints(t)
         sequenceOf = ints(t)
-        scores = floats(pool.threadCount * (c.heads / c.kvHeads) * c.maxSeqLen)
+        scores = floats(pool.threadCount * (c.heads / c.kvHeads) * self.maxContext)
+        let w = pool.threadCount
+        paddedContext = KVCacheStorage.paddedLength(self.maxContext)
+        let packed = c.headDim % 16 == 0 ? paddedContext * c.headDim : 0
+        packedKeys = floats(w * packed)
+        packedValues = floats(w * packed)
+        tileScores = floats(w * 6 * paddedContext)
+        tileQueries = floats(w * 6 * c.headDim)
+        tileOutputs = floats(w * 6 * c.headDim)
+        let stateRaw = UnsafeMutableRawPointer.allocate(byteCount: w * Transformer.workerStateStride * 8, alignment: 64)
+        owned.append(stateRaw)
+        workerState = stateRaw.initializeMemory(as: Int.self, repeating: -1, count: w * Transformer.workerStateStride)
+        tilePrefix = ints(t + 1)
         logitInput = floats(maxLogitRows * c.dim)
         logits = floats(maxLogitRows * c.vocabSize)
         logitTokens = ints(maxLogitRows)
         logitOffsets = ints(t + 1)
         allocations = owned
     }
+
+    /// Ints per worker in `workerState`: 6 lengths + 4 tag fields (+ padding to a cache line).
+    static let workerStateStride = 16
 
     deinit {
         for pointer in allocations { pointer.deallocate() }

@@ -37,8 +37,10 @@ extension Vocabulary {
                 throw fail(.invalidValue, "tokenizer.ggml.token_type", "expected an array of \(n) int32, one per token")
             }
             for (i, v) in a.enumerated() {
+                // 0 is llama.cpp's "undefined": keep the kind inferred from the piece.
+                if v.integer == 0 { continue }
                 guard let k = v.integer.flatMap({ Int32(exactly: $0) }).flatMap(TokenKind.init(rawValue:)) else {
-                    throw fail(.invalidValue, "tokenizer.ggml.token_type", "token \(i) has type \(v); expected 1…6")
+                    throw fail(.invalidValue, "tokenizer.ggml.token_type", "token \(i) has type \(v); expected 0…6")
                 }
                 kinds[i] = k
             }

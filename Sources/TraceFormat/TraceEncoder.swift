@@ -23,11 +23,19 @@ public struct TraceEncoder {
 
     public init() {}
 
-    /// The bytes produced since the last ``removeAll()``.
+    /// The bytes produced since the last ``removeAll()`` (a copy).
     public var bytes: [UInt8] { out.bytes }
 
+    /// How many bytes were produced since the last ``removeAll()``.
+    public var byteCount: Int { out.count }
+
+    /// Calls `body` with the produced bytes, without copying them.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try out.withUnsafeBytes(body)
+    }
+
     /// Forgets the produced bytes (keeps the capacity and the encoder's state).
-    public mutating func removeAll() { out.bytes.removeAll(keepingCapacity: true) }
+    public mutating func removeAll() { out.removeAll() }
 
     /// Appends the opening `[` of the array. Call once, first.
     public mutating func appendOpening() { out.raw("[") }

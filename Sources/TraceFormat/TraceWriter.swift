@@ -35,13 +35,13 @@ public final class TraceWriter {
     /// Appends one event (written out once enough bytes are buffered).
     public func write(_ event: TraceEvent) throws(TraceWriteError) {
         encoder.append(event)
-        if encoder.bytes.count >= flushThreshold { try flush() }
+        if encoder.byteCount >= flushThreshold { try flush() }
     }
 
     /// Writes everything buffered to the file.
     public func flush() throws(TraceWriteError) {
         guard fd >= 0 else { return }
-        let ok = encoder.bytes.withUnsafeBytes { writeAll(fd, $0) }
+        let ok = encoder.withUnsafeBytes { writeAll(fd, $0) }
         encoder.removeAll()
         guard ok else { throw TraceWriteError(path: path, operation: "write", errno: errno) }
     }

@@ -203,16 +203,16 @@ private final class Writer: @unchecked Sendable {
         while let event = ring.pop() {
             encoder.append(event)
             count += 1
-            if encoder.bytes.count >= 1 << 20 { writeBuffered() }
+            if encoder.byteCount >= 1 << 20 { writeBuffered() }
         }
         writeBuffered()
         if count > 0 { written.add(count, ordering: .releasing) }
     }
 
     private func writeBuffered() {
-        guard !encoder.bytes.isEmpty else { return }
+        guard encoder.byteCount > 0 else { return }
         if errorCode.load(ordering: .relaxed) == 0 {
-            let ok = encoder.bytes.withUnsafeBytes { writeAll(fd, $0) }
+            let ok = encoder.withUnsafeBytes { writeAll(fd, $0) }
             if !ok { errorCode.store(errno == 0 ? EIO : errno, ordering: .relaxed) }
         }
         encoder.removeAll()

@@ -44,3 +44,18 @@ import Kernels
         #expect(ThreadPool.share(of: 10, part: 2, parts: 3) == 7..<10)
     }
 }
+
+@Suite struct ThreadPoolLifetimeTests {
+    /// Pools torn down before their threads have even started, or right after a loop that no
+    /// worker joined, must shut down cleanly.
+    @Test func shortLivedPoolsShutDownCleanly() {
+        for i in 0..<50 {
+            let pool = ThreadPool(threadCount: 3, spinLimit: i % 2 == 0 ? 10 : 100_000)
+            if i % 3 == 0 {
+                let total = Mutex(0)
+                pool.parallelFor(10) { range in total.withLock { $0 += range.count } }
+                #expect(total.withLock { $0 } == 10)
+            }
+        }
+    }
+}

@@ -210,6 +210,18 @@ import Testing
             m[i].1 = .array(.float32, [.float32(0)])
         }))
         #expect(e.kind == .invalidValue && e.field == "metadata \"tokenizer.ggml.scores\"" && e.detail.contains("512"))
+        let bad = try loadError(try Self.file(editMetadata: { m in
+            let i = m.firstIndex { $0.0 == "tokenizer.ggml.token_type" }!
+            m[i].1 = .array(.int32, (0..<512).map { .int32($0 == 7 ? 9 : 1) })
+        }))
+        #expect(bad.kind == .invalidValue && bad.field == "metadata \"tokenizer.ggml.token_type\"" && bad.detail.contains("token 7 has type"))
+        let noTokenizer = try Self.file(editMetadata: { m in
+            m[m.firstIndex { $0.0 == "tokenizer.ggml.model" }!].1 = .string("gpt2")
+        })
+        let path = ReferenceFiles.temporaryPath(".gguf")
+        defer { unlink(path) }
+        try Data(noTokenizer).write(to: URL(fileURLWithPath: path))
+        #expect(try ModelLoader.load(path).tokenizer == nil, "a non-llama tokenizer loads the model without a tokenizer")
     }
 
     func ggufError(_ bytes: [UInt8]) throws -> ModelLoadError {

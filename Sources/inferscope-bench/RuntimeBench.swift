@@ -1,0 +1,294 @@
+import Foundation
+import Kernels
+import KVCache
+import LlamaModel
+import TraceFormat
+
+/// `inferscope-bench runtime`: prefill (pp512) and decode (tg128) tokens/s of the runtime on
+/// synthetic presets, each beside its roofline bound from this host's measured read
+/// bandwidth and FMA peak, and beside llama.cpp's figures from issue #3.
+///
+///     inferscope-bench runtime [--models stories15m,stories110m,llama-1b] [--types f32,q8_0]
+///                              [--repetitions 5] [--threads N] [--kv f16] [--json]
+enum RuntimeBench {
+    struct Options {
+        var models = ["stories15m", "stories110m", "llama-1b"]
+        var types: [TensorType] = [.f32, .q8_0]
+        var repetitions = 5
+        var threads = ThreadPool.onlineCores
+        var kvType = KVDType.f16
+        var promptTokens = 512
+        var generatedTokens = 128
+        var json = false
+        /// Print where each test's time goes, per forward phase.
+        var profile = false
+        /// Measure the matrix-product kernels alone instead of the models.
+        var kernels = false
+    }
+
+    struct Row {
+        var model: String
+        var type: TensorType
+        var test: String
+        var tokensPerSecond: Double
+        var boundTokensPerSecond: Double
+        var boundKind: String
+        var llamaCpp: Double?
+    }
+
+    /// llama.cpp b4748, 2 threads, f16 KV, on this machine kind (issue #3): model → (f32 pp512,
+    /// f32 tg128, q8_0 pp512, q8_0 tg128).
+    static let llamaCpp: [String: (Double, Double, Double, Double)] = [
+        "stories15m": (3325, 232, 3583, 581),
+        "stories110m": (393, 44.7, 384, 111),
+        "llama-1b": (44.5, 5.56, 44.3, 14.5),
+    ]
+
+    static func run(_ arguments: [String]) -> Int32 {
+        let usage = """
+            USAGE: inferscope-bench runtime [--models stories15m,stories110m,llama-1b] [--types f32,q8_0]
+                                            [--repetitions N] [--threads N] [--kv f32|f16|int8|int4]
+                                            [--prompt N] [--generate N] [--profile] [--kernels] [--json]
+              --profile   print the share of each forward phase per test
+              --kernels   measure the matrix-product kernels alone (GB/s, GFLOP/s)
+            """
+        if arguments.contains("--help") || arguments.contains("-h") { print(usage); return 0 }
+        let options: Options
+        do { options = try parse(arguments) } catch {
+            FileHandle.standardError.write(Data("error: \(error.message)\n\(usage)\n".utf8))
+            return 2
+        }
+        let pool = ThreadPool(threadCount: options.threads)
+        if !options.json { print("measuring host (read bandwidth, triad, FMA peak) on \(pool.threadCount) threads…") }
+        let host = HostProbe.measure(pool: pool)
+        if !options.json {
+            let read = host.readBandwidth / 1e9, triad = host.triadBandwidth / 1e9, peak = host.fmaPeak / 1e9
+            print(String(format: "host: read %.1f GB/s, triad %.1f GB/s, FP32 FMA %.1f GFLOP/s", read, triad, peak))
+        }
+        if options.kernels {
+            measureKernels(options: options, pool: pool, host: host)
+            return 0
+        }
+        var rows: [Row] = []
+        for name in options.models {
+            let preset = ModelPreset.named(name)!
+            for type in options.types {
+                if !options.json { print("generating \(name) \(type) weights…") }
+                let weights = preset.makeWeights(type: type, seed: 1)
+                rows += measure(name: name, weights: weights, options: options, pool: pool, host: host)
+                if !options.json { printRows(rows.suffix(2)) }
+            }
+        }
+        if options.json { print(json(rows, host: host, options: options)) } else { print(""); printTable(rows) }
+        return 0
+    }
+
+    // MARK: - Measuring
+
+    static func measure(name: String, weights: ModelWeights, options: Options, pool: ThreadPool, host: HostMeasurement) -> [Row] {
+        let c = weights.config
+        let p = options.promptTokens, g = options.generatedTokens
+        let transformer = Transformer(weights: weights, maxBatchTokens: p, maxLogitRows: 1, maxContext: max(p, g), pool: pool)
+        let blockSize = 16
+        let blocks = (max(p, g) + blockSize - 1) / blockSize
+        let kv = try! KVCacheStorage(layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim, blockSize: blockSize,
+                                     blockCount: blocks, dtype: options.kvType)
+        let table = (0..<blocks).map(Int32.init)
+        let descriptor = weights.descriptor(name: name, source: "preset:\(name)", kvType: options.kvType.description,
+                                            bytesPerKVElement: options.kvType.bytesPerElement)
+        var batch = ForwardBatch()
+        let prompt = (0..<p).map { Int32(($0 * 7919 + 1) % c.vocabSize) }
+
+        // pp: one step of p tokens from an empty cache, logits for the last.
+        func prefill() -> Double {
+            batch.removeAll()
+            batch.append(tokens: prompt, startPosition: 0, blockTable: table, logits: .last)
+            let start = HostProbe.now()
+            _ = transformer.forward(batch, kv: kv)
+            return HostProbe.now() - start
+        }
+        // tg: g single-token steps from an empty cache, greedy.
+        func generate() -> Double {
+            var token: Int32 = 1
+            let start = HostProbe.now()
+            for position in 0..<g {
+                batch.removeAll()
+                batch.append(tokens: CollectionOfOne(token), startPosition: position, blockTable: table, logits: .last)
+                token = argmax(transformer.forward(batch, kv: kv).row(0))
+            }
+            return HostProbe.now() - start
+        }
+        _ = prefill()
+        transformer.profiling = options.profile
+        let ppTime = median((0..<options.repetitions).map { _ in prefill() })
+        if options.profile { printProfile("\(name) \(weights.weightType) pp\(p)", transformer) }
+        _ = generate()
+        let tgTime = median((0..<options.repetitions).map { _ in generate() })
+        if options.profile { printProfile("\(name) \(weights.weightType) tg\(g)", transformer) }
+
+        // Roofline: a step takes at least max(FLOPs / peak, bytes / bandwidth).
+        let ppCost = descriptor.forwardCost(batch: [BatchEntry(request: RequestID(0), prefillTokens: Int32(p), decodeTokens: 0, contextLength: 0)], logitRows: 1)
+        let ppBound = Double(p) / max(ppCost.flops / host.fmaPeak, ppCost.bytes / host.readBandwidth)
+        var tgSeconds = 0.0
+        for position in 0..<g {
+            let cost = descriptor.forwardCost(batch: [BatchEntry(request: RequestID(0), prefillTokens: 0, decodeTokens: 1, contextLength: Int32(position))], logitRows: 1)
+            tgSeconds += max(cost.flops / host.fmaPeak, cost.bytes / host.readBandwidth)
+        }
+        let tgBound = Double(g) / tgSeconds
+        let reference = llamaCpp[name]
+        let f32 = weights.weightType == .f32
+        return [
+            Row(model: name, type: weights.weightType, test: "pp\(p)", tokensPerSecond: Double(p) / ppTime,
+                boundTokensPerSecond: ppBound, boundKind: ppCost.flops / host.fmaPeak > ppCost.bytes / host.readBandwidth ? "compute" : "memory",
+                llamaCpp: p == 512 ? reference.map { f32 ? $0.0 : $0.2 } : nil),
+            Row(model: name, type: weights.weightType, test: "tg\(g)", tokensPerSecond: Double(g) / tgTime,
+                boundTokensPerSecond: tgBound, boundKind: "memory", llamaCpp: g == 128 ? reference.map { f32 ? $0.1 : $0.3 } : nil),
+        ]
+    }
+
+    /// Matrix products alone: the streaming path (m = 1) in GB/s of weights against the read
+    /// bandwidth, and the blocked path (m = 512) in GFLOP/s against the FMA peak.
+    static func measureKernels(options: Options, pool: ThreadPool, host: HostMeasurement) {
+        let multiplier = MatrixMultiplier(pool: pool)
+        for type in options.types {
+            for (m, n, k) in [(1, 32000, 2048), (1, 8192, 2048), (1, 32000, 288), (512, 2048, 2048), (512, 768, 288), (512, 8192, 2048)] {
+                let preset = ModelPreset(name: "k", config: ModelConfig(dim: k, hiddenDim: 32, layers: 0, heads: 1, kvHeads: 1,
+                                                                       vocabSize: n, maxSeqLen: 1))
+                let weights = preset.makeWeights(type: type, seed: 3)
+                let w = weights.tokenEmbedding
+                let x = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
+                x.initialize(repeating: 0.5, count: m * k)
+                let y = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+                defer { x.deallocate(); y.deallocate() }
+                multiplier.multiply(x, rows: m, MatmulTarget(w, y))
+                let times = (0..<max(3, options.repetitions)).map { _ in
+                    let start = HostProbe.now()
+                    multiplier.multiply(x, rows: m, MatmulTarget(w, y))
+                    return HostProbe.now() - start
+                }
+                let t = median(times)
+                let gbs = Double(w.byteCount) / t / 1e9, gflops = 2 * Double(m * n * k) / t / 1e9
+                print(String(format: "%@ m=%d n=%d k=%d: %.3f ms, %.1f GB/s (%.0f%% of read), %.1f GFLOP/s (%.0f%% of peak)",
+                             type.description, m, n, k, t * 1e3, gbs, 100 * gbs * 1e9 / host.readBandwidth,
+                             gflops, 100 * gflops * 1e9 / host.fmaPeak))
+            }
+        }
+    }
+
+    static func printProfile(_ title: String, _ transformer: Transformer) {
+        let total = transformer.phaseSeconds.reduce(0, +)
+        print("  profile \(title) (share of forward time):")
+        for phase in ForwardPhase.allCases {
+            let seconds = transformer.phaseSeconds[phase.rawValue]
+            print(String(format: "    %-22@ %5.1f%%", phase.description, 100 * seconds / total))
+        }
+        transformer.resetProfile()
+    }
+
+    static func argmax(_ row: UnsafeBufferPointer<Float>) -> Int32 {
+        var best = 0
+        for i in row.indices where row[i] > row[best] { best = i }
+        return Int32(best)
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    // MARK: - Output
+
+    static func printRows(_ rows: some Collection<Row>) {
+        for r in rows {
+            print(String(format: "  %@ %@ %@: %.2f t/s (bound %.2f, %.0f%%)", r.model, r.type.description, r.test,
+                         r.tokensPerSecond, r.boundTokensPerSecond, 100 * r.tokensPerSecond / r.boundTokensPerSecond))
+        }
+    }
+
+    static func printTable(_ rows: [Row]) {
+        let header = ["model", "type", "test", "t/s", "roofline t/s", "bound", "of roof", "llama.cpp t/s", "vs llama.cpp"]
+        var lines = [header]
+        for r in rows {
+            lines.append([r.model, r.type.description, r.test, String(format: "%.2f", r.tokensPerSecond),
+                          String(format: "%.2f", r.boundTokensPerSecond), r.boundKind,
+                          String(format: "%.0f%%", 100 * r.tokensPerSecond / r.boundTokensPerSecond),
+                          r.llamaCpp.map { String(format: "%.2f", $0) } ?? "-",
+                          r.llamaCpp.map { String(format: "%.2fx", r.tokensPerSecond / $0) } ?? "-"])
+        }
+        let widths = header.indices.map { i in lines.map { $0[i].count }.max()! }
+        for (n, line) in lines.enumerated() {
+            print("| " + line.enumerated().map { i, cell in
+                i < 3 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                      : String(repeating: " ", count: widths[i] - cell.count) + cell
+            }.joined(separator: " | ") + " |")
+            if n == 0 { print("|" + widths.enumerated().map { i, w in i < 3 ? String(repeating: "-", count: w + 2) : String(repeating: "-", count: w + 1) + ":" }.joined(separator: "|") + "|") }
+        }
+    }
+
+    static func json(_ rows: [Row], host: HostMeasurement, options: Options) -> String {
+        func number(_ v: Double) -> String { String(format: "%.4g", v) }
+        var out = "{\n  \"host\": {\"fmaPeakFLOPS\": \(number(host.fmaPeak)), \"readBandwidthBytesPerSecond\": \(number(host.readBandwidth)), "
+        out += "\"threads\": \(host.threads), \"triadBandwidthBytesPerSecond\": \(number(host.triadBandwidth))},\n"
+        out += "  \"kvType\": \"\(options.kvType)\",\n  \"repetitions\": \(options.repetitions),\n  \"results\": [\n"
+        out += rows.map { r in
+            var fields = ["\"bound\": \"\(r.boundKind)\"", "\"fractionOfRoofline\": \(number(r.tokensPerSecond / r.boundTokensPerSecond))"]
+            if let l = r.llamaCpp { fields += ["\"llamaCppTokensPerSecond\": \(number(l))", "\"ratioToLlamaCpp\": \(number(r.tokensPerSecond / l))"] }
+            fields += ["\"model\": \"\(r.model)\"", "\"rooflineTokensPerSecond\": \(number(r.boundTokensPerSecond))",
+                       "\"test\": \"\(r.test)\"", "\"tokensPerSecond\": \(number(r.tokensPerSecond))", "\"type\": \"\(r.type)\""]
+            return "    {" + fields.joined(separator: ", ") + "}"
+        }.joined(separator: ",\n")
+        return out + "\n  ]\n}"
+    }
+
+    // MARK: - Arguments
+
+    struct UsageError: Error { var message: String }
+
+    static func parse(_ arguments: [String]) throws(UsageError) -> Options {
+        var options = Options()
+        var i = 0
+        func value(_ flag: String) throws(UsageError) -> String {
+            i += 1
+            guard i < arguments.count else { throw UsageError(message: "\(flag) needs a value") }
+            return arguments[i]
+        }
+        func positive(_ flag: String) throws(UsageError) -> Int {
+            let text = try value(flag)
+            guard let n = Int(text), n > 0 else { throw UsageError(message: "\(flag) expects a positive integer, got '\(text)'") }
+            return n
+        }
+        while i < arguments.count {
+            let flag = arguments[i]
+            switch flag {
+            case "--json": options.json = true
+            case "--profile": options.profile = true
+            case "--kernels": options.kernels = true
+            case "--models":
+                options.models = try value(flag).split(separator: ",").map(String.init)
+                for m in options.models where ModelPreset.named(m) == nil {
+                    throw UsageError(message: "--models: unknown preset '\(m)'; expected one of \(ModelPreset.all.map(\.name).joined(separator: ", "))")
+                }
+            case "--types":
+                var types: [TensorType] = []
+                for name in try value(flag).split(separator: ",") {
+                    guard let t = TensorType(name: String(name)) else {
+                        throw UsageError(message: "--types: unknown type '\(name)'; expected f32, f16, q8_0 or q4_0")
+                    }
+                    types.append(t)
+                }
+                options.types = types
+            case "--repetitions", "-r": options.repetitions = try positive(flag)
+            case "--threads", "-t": options.threads = try positive(flag)
+            case "--prompt": options.promptTokens = try positive(flag)
+            case "--generate": options.generatedTokens = try positive(flag)
+            case "--kv":
+                let name = try value(flag)
+                guard let t = KVDType(name: name) else { throw UsageError(message: "--kv: unknown KV type '\(name)'; expected f32, f16, int8 or int4") }
+                options.kvType = t
+            default: throw UsageError(message: "unknown flag '\(flag)'")
+            }
+            i += 1
+        }
+        return options
+    }
+}
