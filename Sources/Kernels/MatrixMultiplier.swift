@@ -34,14 +34,15 @@ public final class MatrixMultiplier: @unchecked Sendable {
     @usableFromInline static let kc = 256
     @usableFromInline static let mc = 512
 
-    /// Per worker: a packed panel `kc × nr` floats plus a decode buffer `nr × kc` floats.
+    /// Per worker: a packed weight panel `kc × nr` floats, a decode buffer `nr × kc` floats and
+    /// a packed activation block `mc × kc` floats (6-row panels, k-major).
     private let scratch: UnsafeMutablePointer<Float>
     private let scratchPerWorker: Int
 
-    public init(pool: ThreadPool, smallM: Int = 4) {
+    public init(pool: ThreadPool, smallM: Int = 8) {
         self.pool = pool
         self.smallM = smallM
-        scratchPerWorker = 2 * MatrixMultiplier.kc * MatrixMultiplier.nr + 64
+        scratchPerWorker = 2 * MatrixMultiplier.kc * MatrixMultiplier.nr + (MatrixMultiplier.mc + 6) * MatrixMultiplier.kc + 64
         scratch = .allocate(capacity: scratchPerWorker * pool.threadCount)
     }
 
@@ -105,21 +106,49 @@ public final class MatrixMultiplier: @unchecked Sendable {
                                                    rows: Range<Int>, output: UnsafeMutablePointer<Float>) {
         let k = w.cols, n = w.rows
         let chunks = k / 32
-        for r in rows {
-            let row = w.row(r)
-            for t in 0..<m {
-                let xt = x + t * k
-                var value = rowDot(D.self, row, chunks: chunks, xt)
-                if chunks * 32 < k {  // f32/f16 rows whose length is not a multiple of 32
-                    for j in (chunks * 32)..<k {
-                        let wj = w.type == .f32 ? row.loadUnaligned(fromByteOffset: j * 4, as: Float.self)
-                                                : Float(row.loadUnaligned(fromByteOffset: j * 2, as: Float16.self))
-                        value += wj * xt[j]
+        if m == 1 {
+            for r in rows { output[r] = rowDot(D.self, w.row(r), chunks: chunks, x) + tailDot(w, row: r, from: chunks * 32, x) }
+            return
+        }
+        // Several tokens: decode each 32-weight chunk once and use it for every token; the
+        // per-token accumulators live on the stack (L1).
+        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: m) { accumulators in
+            let acc = accumulators.baseAddress!
+            let xr = UnsafeRawPointer(x)
+            for r in rows {
+                let row = w.row(r)
+                acc.initialize(repeating: SIMD8<Float>(), count: m)
+                for c in 0..<chunks {
+                    let (w0, w1, w2, w3, d) = D.decode(row, chunk: c)
+                    var xt = xr + c * 128
+                    for t in 0..<m {
+                        var s0 = w0 * xt.loadUnaligned(as: SIMD8<Float>.self)
+                        let s1 = w1 * xt.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                        s0.addProduct(w2, xt.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+                        let s = (s0 + s1).addingProduct(w3, xt.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+                        if D.isScaled { acc[t].addProduct(s, SIMD8<Float>(repeating: d)) } else { acc[t] += s }
+                        xt += k * 4
                     }
                 }
-                output[t * n + r] = value
+                for t in 0..<m {
+                    output[t * n + r] = VectorOps.horizontalSum(acc[t]) + tailDot(w, row: r, from: chunks * 32, x + t * k)
+                }
             }
         }
+    }
+
+    /// Σ_{j ≥ from} W[row][j]·x[j] for f32/f16 rows whose length is not a multiple of 32.
+    @inline(__always)
+    static func tailDot(_ w: WeightMatrix, row r: Int, from start: Int, _ x: UnsafePointer<Float>) -> Float {
+        guard start < w.cols else { return 0 }
+        let row = w.row(r)
+        var value: Float = 0
+        for j in start..<w.cols {
+            let wj = w.type == .f32 ? row.loadUnaligned(fromByteOffset: j * 4, as: Float.self)
+                                    : Float(row.loadUnaligned(fromByteOffset: j * 2, as: Float16.self))
+            value += wj * x[j]
+        }
+        return value
     }
 
     /// Σ over the first `chunks`·32 weights of `row` times x.
@@ -182,15 +211,17 @@ public final class MatrixMultiplier: @unchecked Sendable {
     /// targets; `scratch` holds the packed panel and the decode buffer.
     private func gemm(_ x: UnsafePointer<Float>, m: Int, k: Int, panels: Range<Int>, _ panelsA: Int, _ panelsB: Int,
                       _ a: MatmulTarget, _ b: MatmulTarget?, _ c: MatmulTarget?, scratch: UnsafeMutablePointer<Float>) {
-        let nr = MatrixMultiplier.nr, kc = MatrixMultiplier.kc, mc = MatrixMultiplier.mc
+        let nr = MatrixMultiplier.nr, kc = MatrixMultiplier.kc, mc = MatrixMultiplier.mc, mr = MatrixMultiplier.mr
         let packed = scratch
         let decoded = scratch + kc * nr
+        let packedX = decoded + kc * nr
         var m0 = 0
         while m0 < m {
             let mBlock = min(mc, m - m0)
             var k0 = 0
             while k0 < k {
                 let kBlock = min(kc, k - k0)
+                MatrixMultiplier.packActivations(x + m0 * k + k0, stride: k, rows: mBlock, kBlock: kBlock, into: packedX)
                 for panel in panels {
                     let target: MatmulTarget, local: Int
                     if panel < panelsA { target = a; local = panel }
@@ -201,23 +232,72 @@ public final class MatrixMultiplier: @unchecked Sendable {
                     let valid = min(nr, w.rows - n0)
                     MatrixMultiplier.pack(w, rows: n0..<(n0 + valid), k0: k0, kBlock: kBlock, decoded: decoded, into: packed)
                     let out = target.output + m0 * w.rows + n0
-                    let xBlock = x + m0 * k + k0
                     var i = 0
-                    while i + MatrixMultiplier.mr <= mBlock {
-                        MatrixMultiplier.kernel6x16(xBlock + i * k, k: k, packed, kBlock: kBlock,
-                                                    out + i * w.rows, ldc: w.rows, valid: valid, accumulate: k0 > 0)
-                        i += MatrixMultiplier.mr
-                    }
                     while i < mBlock {
-                        MatrixMultiplier.kernel1x16(xBlock + i * k, packed, kBlock: kBlock,
-                                                    out + i * w.rows, valid: valid, accumulate: k0 > 0)
-                        i += 1
+                        MatrixMultiplier.kernelPacked6x16(packedX + i * kBlock, packed, kBlock: kBlock, out + i * w.rows, ldc: w.rows,
+                                                          rows: min(mr, mBlock - i), valid: valid, accumulate: k0 > 0)
+                        i += mr
                     }
                 }
                 k0 += kBlock
             }
             m0 += mBlock
         }
+    }
+
+    /// Copies `rows` activation rows × `kBlock` inputs into 6-row panels, k-major:
+    /// `packed[(i / 6) · 6 · kBlock + kk · 6 + i % 6] = x[i][kk]`, rows past `rows` zero.
+    static func packActivations(_ x: UnsafePointer<Float>, stride: Int, rows: Int, kBlock: Int,
+                                into packed: UnsafeMutablePointer<Float>) {
+        let panels = (rows + 5) / 6
+        for p in 0..<panels {
+            let panel = packed + p * 6 * kBlock
+            for r in 0..<6 {
+                let i = p * 6 + r
+                if i < rows {
+                    let source = x + i * stride
+                    for kk in 0..<kBlock { panel[kk * 6 + r] = source[kk] }
+                } else {
+                    for kk in 0..<kBlock { panel[kk * 6 + r] = 0 }
+                }
+            }
+        }
+    }
+
+    /// C[rows × 16] (+)= A[6 × kBlock] · P[kBlock × 16] with A packed k-major (6 floats per k)
+    /// and P packed k-major (16 floats per k). Writes the first `rows` rows and `valid` columns.
+    @inline(__always)
+    static func kernelPacked6x16(_ a: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, kBlock: Int,
+                                 _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, valid: Int, accumulate: Bool) {
+        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
+        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
+        var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+        var p = UnsafeRawPointer(packed)
+        var x = a
+        for _ in 0..<kBlock {
+            let b0 = p.load(as: SIMD8<Float>.self)
+            let b1 = p.load(fromByteOffset: 32, as: SIMD8<Float>.self)
+            var v = SIMD8<Float>(repeating: x[0])
+            c00.addProduct(v, b0); c01.addProduct(v, b1)
+            v = SIMD8<Float>(repeating: x[1])
+            c10.addProduct(v, b0); c11.addProduct(v, b1)
+            v = SIMD8<Float>(repeating: x[2])
+            c20.addProduct(v, b0); c21.addProduct(v, b1)
+            v = SIMD8<Float>(repeating: x[3])
+            c30.addProduct(v, b0); c31.addProduct(v, b1)
+            v = SIMD8<Float>(repeating: x[4])
+            c40.addProduct(v, b0); c41.addProduct(v, b1)
+            v = SIMD8<Float>(repeating: x[5])
+            c50.addProduct(v, b0); c51.addProduct(v, b1)
+            p += 64
+            x += 6
+        }
+        store(c00, c01, c, valid: valid, accumulate: accumulate)
+        if rows > 1 { store(c10, c11, c + ldc, valid: valid, accumulate: accumulate) }
+        if rows > 2 { store(c20, c21, c + 2 * ldc, valid: valid, accumulate: accumulate) }
+        if rows > 3 { store(c30, c31, c + 3 * ldc, valid: valid, accumulate: accumulate) }
+        if rows > 4 { store(c40, c41, c + 4 * ldc, valid: valid, accumulate: accumulate) }
+        if rows > 5 { store(c50, c51, c + 5 * ldc, valid: valid, accumulate: accumulate) }
     }
 
     /// Decodes rows `rows` (≤ 16), inputs `k0 ..< k0 + kBlock`, of `w` and stores them k-major:

@@ -145,7 +145,7 @@ extension Transformer {
         guard headDim % 16 == 0 else {
             let tokenCount = batch.tokens.count
             pool.parallelFor(tokenCount * c.kvHeads, grain: 1) { range, worker in
-                let scoreRows = tileScores + worker * 6 * paddedContext
+                let scoreRows = tileScores + worker * 6 * scoreStride
                 for item in range {
                     let t = item / c.kvHeads, kvHead = item % c.kvHeads
                     let sequence = batch.sequences[Int(sequenceOf[t])]
@@ -178,7 +178,7 @@ extension Transformer {
             let state = workerState + worker * Transformer.workerStateStride
             let lengths = state, tag = state + 6
             let keys = packedKeys + worker * paddedContext * headDim, values = packedValues + worker * paddedContext * headDim
-            let scores = tileScores + worker * 6 * paddedContext
+            let scores = tileScores + worker * 6 * scoreStride
             let queries = tileQueries + worker * 6 * headDim, outputs = tileOutputs + worker * 6 * headDim
             for item in range {
                 // Locate (sequence, KV head, tile) of this item.
@@ -208,7 +208,7 @@ extension Transformer {
                 }
                 AttentionKernel.attend(queries: queries, rows: rows, headDim: headDim, lengths: lengths, packedKeys: keys,
                                        packedValues: values, paddedLength: KVCacheStorage.paddedLength(end), scores: scores,
-                                       scoreStride: paddedContext, out: outputs)
+                                       scoreStride: scoreStride, out: outputs)
                 for r in 0..<rows {
                     let i = (firstRow + r) / group, head = kvHead * group + (firstRow + r) % group
                     let t = sequence.tokenRange.lowerBound + i

@@ -81,6 +81,9 @@ public final class Transformer: @unchecked Sendable {
     var stepCounter = 0
     /// Padded context of the attention scratch.
     let paddedContext: Int
+    /// Row stride of the attention scores: the padded context plus 16 floats, so the rows of a
+    /// tile do not alias in L1 when the context is a multiple of 1024.
+    var scoreStride: Int { paddedContext + 16 }
     /// Normalized final hidden states of the rows that produce logits, [R × d].
     let logitInput: UnsafeMutablePointer<Float>
     /// Logits, [R × V].
@@ -157,7 +160,7 @@ public final class Transformer: @unchecked Sendable {
         let packed = c.headDim % 16 == 0 ? paddedContext * c.headDim : 0
         packedKeys = floats(w * packed)
         packedValues = floats(w * packed)
-        tileScores = floats(w * 6 * paddedContext)
+        tileScores = floats(w * 6 * (paddedContext + 16))
         tileQueries = floats(w * 6 * c.headDim)
         tileOutputs = floats(w * 6 * c.headDim)
         let stateRaw = UnsafeMutableRawPointer.allocate(byteCount: w * Transformer.workerStateStride * 8, alignment: 64)

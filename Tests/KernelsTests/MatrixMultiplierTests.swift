@@ -35,6 +35,7 @@ import Kernels
     func streamingPathMatchesReference(type: TensorType) {
         check(type: type, m: 1, n: 37, k: 96, seed: 1)
         check(type: type, m: 3, n: 16, k: 64, seed: 2)
+        check(type: type, m: 8, n: 21, k: 64, seed: 12)
     }
 
     @Test(arguments: TensorType.allCases)
@@ -45,6 +46,7 @@ import Kernels
 
     @Test func blockedPathHandlesManyRowBlocksAndOddWidths() {
         check(type: .f32, m: 130, n: 18, k: 40, seed: 4, smallM: 0)
+        check(type: .q8_0, m: 520, n: 17, k: 64, seed: 6, smallM: 0)  // two row blocks (mc = 512)
         check(type: .f16, m: 7, n: 5, k: 24, seed: 5, smallM: 0)
     }
 

@@ -18,44 +18,11 @@ struct SeededRandom: RandomNumberGenerator {
     }
 }
 
-/// Reference ggml q8_0 / q4_0 quantization of one row into bytes (what the model helper's
-/// Quantization.swift will provide; duplicated here only until it lands).
+/// Element-by-element reference dequantization (ggml block layouts), independent of the
+/// vectorized decoders under test. Quantization itself is the model helper's bit-exact
+/// `Quantization` (checked against ggml in LlamaModelTests).
 enum ReferenceQuant {
-    static func quantize(_ row: [Float], as type: TensorType) -> [UInt8] {
-        switch type {
-        case .f32:
-            return row.withUnsafeBytes { Array($0) }
-        case .f16:
-            return row.map { Float16($0) }.withUnsafeBytes { Array($0) }
-        case .q8_0:
-            var out: [UInt8] = []
-            for b in stride(from: 0, to: row.count, by: 32) {
-                let block = row[b..<(b + 32)]
-                let amax = block.map { abs($0) }.max()!
-                let d = amax / 127
-                let inv: Float = d != 0 ? 1 / d : 0
-                out += withUnsafeBytes(of: Float16(d)) { Array($0) }
-                out += block.map { UInt8(bitPattern: Int8(($0 * inv).rounded(.toNearestOrAwayFromZero))) }
-            }
-            return out
-        case .q4_0:
-            var out: [UInt8] = []
-            for b in stride(from: 0, to: row.count, by: 32) {
-                let block = Array(row[b..<(b + 32)])
-                var amax: Float = 0, maxValue: Float = 0
-                for v in block where abs(v) > amax { amax = abs(v); maxValue = v }
-                let d = maxValue / -8
-                let inv: Float = d != 0 ? 1 / d : 0
-                out += withUnsafeBytes(of: Float16(d)) { Array($0) }
-                for j in 0..<16 {
-                    let lo = UInt8(min(15, Int8(block[j] * inv + 8.5)))
-                    let hi = UInt8(min(15, Int8(block[j + 16] * inv + 8.5)))
-                    out.append(lo | (hi << 4))
-                }
-            }
-            return out
-        }
-    }
+    static func quantize(_ row: [Float], as type: TensorType) -> [UInt8] { Quantization.quantize(row, to: type) }
 
     /// Dequantizes a row of `count` weights, element by element.
     static func dequantize(_ bytes: UnsafeRawPointer, type: TensorType, count: Int) -> [Float] {

@@ -197,6 +197,20 @@ func relativeError(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Float {
         #expect(relativeError(logits.row(6), referenceB[4]) <= 1e-4)
     }
 
+    /// A head width that is not a multiple of 16 takes the row-by-row attention readers.
+    @Test func narrowHeadsUseRowReadersAndMatchReference() {
+        let config = ModelConfig(dim: 48, hiddenDim: 64, layers: 1, heads: 4, kvHeads: 2, vocabSize: 40, maxSeqLen: 16)
+        let model = RandomModel(config: config, seed: 7)
+        let transformer = Transformer(weights: model.weights, maxBatchTokens: 8, maxLogitRows: 8, pool: Self.pool)
+        let kv = try! KVCacheStorage(layers: 1, kvHeads: 2, headDim: 12, blockSize: 4, blockCount: 4, dtype: .f32)
+        let tokens: [Int32] = [5, 1, 30, 22, 7, 9]
+        var batch = ForwardBatch()
+        batch.append(tokens: tokens, startPosition: 0, blockTable: [3, 0], logits: .all)
+        let logits = transformer.forward(batch, kv: kv)
+        let reference = model.referenceLogits(tokens)
+        for i in tokens.indices { #expect(relativeError(logits.row(i), reference[i]) <= 1e-4, "position \(i)") }
+    }
+
     /// Batched decode through the blocked-GEMM path gives the same greedy choices as one at a time.
     @Test func greedyChoicesIdenticalForBatchOfOneAndMany() {
         let transformer = Transformer(weights: Self.model.weights, maxBatchTokens: 32, maxLogitRows: 16, pool: Self.pool)

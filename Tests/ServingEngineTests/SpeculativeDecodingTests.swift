@@ -14,14 +14,6 @@ final class SpeculativeTestClock: TraceClock, @unchecked Sendable {
     var name: String { "test" }
 }
 
-/// Keeps every event in memory.
-final class SpeculativeTestSink: TraceSink, @unchecked Sendable {
-    private let store = Mutex<[TraceEvent]>([])
-    func record(_ event: TraceEvent) { store.withLock { $0.append(event) } }
-    func stepCompleted() {}
-    var events: [TraceEvent] { store.withLock { $0 } }
-}
-
 /// Speculation on the `tiny` preset end to end: greedy output identical to plain decoding for
 /// every strategy, KV rollback without leaks, and the trace carrying the acceptance data.
 struct SpeculativeDecodingTests {
@@ -111,8 +103,9 @@ struct SpeculativeDecodingTests {
     @Test func ngramLookupProposesWhatFollowedTheLatestMatch() {
         #expect(NGramDrafter.lookup([1, 2, 3, 9, 1, 2, 3, 7, 1, 2, 3], count: 2, maxMatch: 3, minMatch: 1) == [7, 1])
         #expect(NGramDrafter.lookup([5, 6, 7], count: 3, maxMatch: 3, minMatch: 1) == [])
-        // Falls back to shorter matches, and never proposes past the end of the context.
-        #expect(NGramDrafter.lookup([4, 8, 4], count: 5, maxMatch: 3, minMatch: 1) == [8, 4])
+        // Falls back to shorter matches; a copy reaching the end continues with the period.
+        #expect(NGramDrafter.lookup([4, 8, 4], count: 5, maxMatch: 3, minMatch: 1) == [8, 4, 8, 4, 8])
+        #expect(NGramDrafter.lookup([3, 9, 9], count: 3, maxMatch: 3, minMatch: 1) == [9, 9, 9])
     }
 
     /// A drafter that corrupts a self-draft at random positions, so verification sees every
@@ -196,7 +189,7 @@ struct SpeculativeDecodingTests {
     /// The trace carries draft/verify spans with their batches, per-step counters with
     /// per-request drafted/accepted, and token events delivering several tokens at once.
     @Test func traceCarriesAcceptanceData() throws {
-        let sink = SpeculativeTestSink()
+        let sink = InMemorySink()
         let drafter = try DraftStrategy.earlyExit(layers: 1).makeDrafter(target: Self.target, seed: 11, maxSequences: 4, pool: Self.pool)
         let (decoder, _) = try Self.makeDecoder(drafter: drafter, gamma: .fixed(3),
                                                 tracer: Tracer(sink: sink, clock: SpeculativeTestClock()))

@@ -1,7 +1,8 @@
 import LlamaModel
 
 /// Prompt-lookup drafting: find the most recent earlier occurrence of the context's last n
-/// tokens (n = `maxMatch` down to `minMatch`) and propose the tokens that followed it. No model,
+/// tokens (n = `maxMatch` down to `minMatch`) and propose the tokens that followed it (a copy
+/// that runs into the end of the context continues with the period the match implies). No model,
 /// no state. The proposal is deterministic (q is a one-hot), which speculative sampling handles
 /// losslessly. O(maxMatch · context) per sequence.
 public final class NGramDrafter: Drafter {
@@ -27,7 +28,8 @@ public final class NGramDrafter: Drafter {
     public func release(_ sequence: UInt64) {}
 
     /// The continuation of the latest earlier match of the longest suffix of `context` (length
-    /// `maxMatch` down to `minMatch`), at most `count` tokens; empty if nothing matches.
+    /// `maxMatch` down to `minMatch`), `count` tokens (continued periodically past the end of the
+    /// context); empty if nothing matches.
     public static func lookup(_ context: [Int32], count: Int, maxMatch: Int, minMatch: Int) -> [Int32] {
         let n = context.count
         guard count > 0 else { return [] }
@@ -37,8 +39,11 @@ public final class NGramDrafter: Drafter {
             var s = n - m - 1
             while s >= 0 {
                 if context[s..<(s + m)].elementsEqual(suffix) {
-                    let from = s + m
-                    return Array(context[from..<min(n, from + count)])
+                    // Copy what followed; when the copy reaches the end of the context, keep
+                    // copying from the proposal itself (the match implies period n − s − m).
+                    var extended = context
+                    for k in 0..<count { extended.append(extended[s + m + k]) }
+                    return Array(extended[n...])
                 }
                 s -= 1
             }

@@ -13,6 +13,8 @@ public struct SpeculationStats: Sendable, Equatable {
     public var draftedPerPosition: [Int] = []
     /// Tokens delivered by verification and plain decode steps (accepted + one per sequence-round).
     public var emittedTokens = 0
+    /// Sequence-rounds of target steps, with or without a draft (each delivers ≥ 1 token).
+    public var sequenceSteps = 0
     /// Target forward passes (verify or plain decode steps) and their total time, ns.
     public var targetSteps = 0
     public var targetNanos: Int64 = 0
@@ -41,6 +43,9 @@ public struct SpeculationStats: Sendable, Equatable {
     /// vLLM's "mean acceptance length": 1 + accepted / drafts (the +1 is the target's own token);
     /// the measured τ, tokens per verification.
     public var meanAcceptanceLength: Double { drafts == 0 ? 1 : 1 + Double(acceptedTokens) / Double(drafts) }
+    /// Tokens per sequence per target step over all rounds, drafted or not (equals
+    /// ``meanAcceptanceLength`` when every round drafted; lower when some found no draft).
+    public var tokensPerSequenceStep: Double { sequenceSteps == 0 ? 1 : Double(emittedTokens) / Double(sequenceSteps) }
     /// Per-position acceptance α_k = r_k / r_{k−1}, with r_k = acceptedPerPosition[k] /
     /// draftedPerPosition[k] and r_{−1} = 1 (methodology §3.2).
     public var perPositionAlpha: [Double] {

@@ -233,6 +233,8 @@ public final class SpeculativeDecoder {
             let emitted = delivered[a]
             stats.record(drafted: gammas[a], accepted: outcomes[a].accepted)
             stats.emittedTokens += emitted
+            stats.sequenceSteps += 1
+            sequences[i].stats.sequenceSteps += 1
             sequences[i].stats.record(drafted: gammas[a], accepted: outcomes[a].accepted)
             sequences[i].stats.emittedTokens += emitted
             sequences[i].adaptive?.record(drafted: gammas[a], accepted: outcomes[a].accepted)
