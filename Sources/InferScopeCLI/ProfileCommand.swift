@@ -44,6 +44,7 @@ struct ProfileCommand: Command {
             .value("--preempt", "recompute|swap", help: "What to do with a sequence evicted when the pool is full.", default: "recompute"),
             .value("--swap-dir", "DIR", help: "Swap to files in DIR instead of host memory."),
             .flag("--prefix-cache", help: "Share full prompt blocks between requests with the same prefix."),
+            .value("--prefix-offload", "N", help: "Keep up to N evicted prefix-cache blocks in host memory and reload them instead of recomputing."),
             .flag("--disaggregated", help: "Separate prefill and decode workers (threads, KV pools) with a KV hand-off."),
             .value("--threads", "N", help: "Compute threads (default: all cores)."),
             .value("--temperature", "T", help: "Sampling temperature (0 = greedy).", default: "0"),
@@ -120,6 +121,7 @@ struct ProfileCommand: Command {
         o.threads = try a.int("--threads") ?? ThreadPool.onlineCores
         if o.threads < 1 { throw UsageError("option '--threads' expects at least 1, found \(o.threads)") }
         o.prefixCaching = a.flag("--prefix-cache")
+        o.prefixOffloadBlocks = try a.int("--prefix-offload") ?? 0
         o.disaggregated = a.flag("--disaggregated")
         if o.disaggregated { o.threads = max(2, o.threads) }
         o.temperature = Float(try a.double("--temperature") ?? 0)

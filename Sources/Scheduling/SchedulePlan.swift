@@ -78,8 +78,9 @@ public struct AbortedSequence: Sendable, Equatable {
 }
 
 /// Everything the engine must do for one step, in this order: copy `preempted` swap-outs to the
-/// second tier, copy `swappedIn` blocks back, perform `copies` (copy-on-write), run one forward
-/// pass over `sequences`, sample where `needsLogits`, then call `Scheduler.update`.
+/// second tier, perform `prefixTransfers` in order (prefix-block offloads, reloads, drops), copy
+/// `swappedIn` blocks back, perform `copies` (copy-on-write), run one forward pass over
+/// `sequences`, sample where `needsLogits`, then call `Scheduler.update`.
 public struct SchedulePlan: Sendable, Equatable {
     public var step: Int64
     public var sequences: [ScheduledSequence] = []
@@ -87,6 +88,7 @@ public struct SchedulePlan: Sendable, Equatable {
     public var preempted: [Preemption] = []
     public var swappedIn: [SwapIn] = []
     public var copies: [BlockCopy] = []
+    public var prefixTransfers: [PrefixTransfer] = []
     public var aborted: [AbortedSequence] = []
 
     public init(step: Int64) { self.step = step }

@@ -156,6 +156,7 @@ public final class Scheduler {
         case .chunked: scheduleChunked(&plan)
         }
         plan.copies = kv.takeCopies()
+        plan.prefixTransfers = kv.takePrefixTransfers()
         lastPlan = plan
         return plan
     }

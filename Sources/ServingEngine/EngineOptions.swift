@@ -49,6 +49,8 @@ public struct EngineOptions: Sendable, Equatable {
     /// Second-tier capacity in blocks (default: as many as the pool).
     public var swapBlocks: Int?
     public var prefixCaching = false
+    /// Blocks of host memory that keep evicted prefix-cache blocks for reloading (0 = none).
+    public var prefixOffloadBlocks = 0
     public var disaggregated = false
     /// Compute threads (split between the two workers when disaggregated).
     public var threads = 2
@@ -73,6 +75,9 @@ public struct EngineOptions: Sendable, Equatable {
         if prefixCaching && layout == .contiguous {
             throw EngineError.option("--prefix-cache", "with --kv-layout contiguous",
                                      "the paged layout (the contiguous baseline cannot share blocks)")
+        }
+        if prefixOffloadBlocks < 0 || (prefixOffloadBlocks > 0 && !prefixCaching) {
+            throw EngineError.option("--prefix-offload", "\(prefixOffloadBlocks)", "0 or more blocks, with --prefix-cache")
         }
         switch capacity {
         case .blocks(let n) where n < 1: throw EngineError.option("--kv-blocks", "\(n)", "at least 1")
@@ -104,6 +109,7 @@ public struct EngineOptions: Sendable, Equatable {
         if case .bytes(let b) = capacity { o["kv_memory"] = "\(b)" }
         if let s = swapBlocks { o["swap_blocks"] = "\(s)" }
         if let e = eosToken { o["eos_token"] = "\(e)" }
+        if prefixOffloadBlocks > 0 { o["prefix_offload_blocks"] = "\(prefixOffloadBlocks)" }
         if let s = speculation { o["spec"] = s.strategy.description; o["gamma"] = s.draftLength.description }
         return o
     }

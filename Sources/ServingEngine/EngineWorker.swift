@@ -57,7 +57,7 @@ final class EngineWorker {
             throw EngineError("cannot create the KV cache: \(error)")
         }
         kv = makeBlockManager(layout: options.layout, blockSize: options.blockSize, totalBlocks: blocks,
-                              prefixCaching: options.prefixCaching)
+                              prefixCaching: options.prefixCaching, prefixOffloadBlocks: options.prefixOffloadBlocks)
         scheduler = Scheduler(config: schedulerConfig, kv: kv)
         let maxTokens = max(schedulerConfig.policy == .chunked ? schedulerConfig.tokenBudget : schedulerConfig.maxBatchedTokens,
                             schedulerConfig.maxNumSeqs * (1 + schedulerConfig.lookaheadSlots))
@@ -90,6 +90,8 @@ final class EngineWorker {
         scheduler.addPrefilled(p.request, firstToken: p.firstToken)
     }
     var handoffCopyOut: [UInt64: TraceDuration] = [:]
+    /// The offload tier of evicted prefix-cache blocks: bytes by prefix key (host memory).
+    var prefixTier: [UInt64: [UInt8]] = [:]
 
     /// One iteration. Returns whether a forward pass ran and what finished.
     func step() -> Report {
@@ -209,7 +211,8 @@ final class EngineWorker {
         return report
     }
 
-    /// Swap-outs, swap-ins (and hand-offs in), then copy-on-write copies, in that order.
+    /// Swap-outs, prefix-block offloads/reloads, swap-ins (and hand-offs in), then copy-on-write
+    /// copies, in that order: every read of a block happens before any write to it in this step.
     func moveKV(_ plan: SchedulePlan, step: Int64) {
         let blockBytes = storage.bytesPerBlock
         for p in plan.preempted {
@@ -226,6 +229,7 @@ final class EngineWorker {
             tracer.record(.transfer(TransferEvent(kind: .swapOut, start: now, duration: end - now, bytes: Int64(bytes.count),
                                                   blocks: Int32(p.blocks.count), request: p.id, destination: swap.tier.description)))
         }
+        for t in plan.prefixTransfers { movePrefix(t) }
         for s in plan.swappedIn {
             let now = tracer.now()
             let bytes = swap.load(s.id)
@@ -248,6 +252,31 @@ final class EngineWorker {
             }
         }
         for c in plan.copies { storage.copyBlock(from: Int(c.source), to: Int(c.destination)) }
+    }
+
+    /// One prefix-cache tier operation, traced as an `offload` or `reload` transfer.
+    func movePrefix(_ t: PrefixTransfer) {
+        let now = tracer.now()
+        let kind: TransferEvent.Kind
+        switch t {
+        case .drop(let key):
+            prefixTier[key] = nil
+            return
+        case .offload(let key, let block):
+            var bytes = [UInt8](repeating: 0, count: storage.bytesPerBlock)
+            readBlocks([block], into: &bytes)
+            prefixTier[key] = bytes
+            kind = .offload
+        case .reload(let key, let block):
+            guard let bytes = prefixTier[key] else { preconditionFailure("prefix key \(key) is not in the offload tier") }
+            bytes.withUnsafeBytes { storage.writeBlock(Int(block), from: $0) }
+            kind = .reload
+        }
+        let end = tracer.now()
+        stats.transfer(kind, bytes: Int64(storage.bytesPerBlock), time: end - now)
+        stats.phase(.kvTransfer, end - now)
+        tracer.record(.transfer(TransferEvent(kind: kind, start: now, duration: end - now, bytes: Int64(storage.bytesPerBlock),
+                                              blocks: 1, destination: kind == .offload ? "host" : pool)))
     }
 
     func readBlocks(_ blocks: [Int32], into bytes: inout [UInt8]) {
