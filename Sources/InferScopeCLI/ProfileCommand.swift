@@ -48,6 +48,8 @@ struct ProfileCommand: Command {
             .flag("--disaggregated", help: "Separate prefill and decode workers (threads, KV pools) with a KV hand-off."),
             .value("--threads", "N", help: "Compute threads (default: all cores)."),
             .value("--temperature", "T", help: "Sampling temperature (0 = greedy).", default: "0"),
+            .value("--spec", "STRATEGY", help: "Speculative decoding: draft:MODEL, quant, early-exit:K or ngram[:N] (docs/speculative.md)."),
+            .value("--gamma", "N|adaptive", help: "Draft tokens per speculation round, or adaptive (with --spec).", default: "4"),
             .value("--seed", "S", help: "Seed for the workload, synthetic weights and sampling.", default: "0"),
             .value("--output", short: "-o", "TRACE", help: "Trace file to write.", default: ProfileCommand.defaultTrace),
         ])
@@ -124,6 +126,13 @@ struct ProfileCommand: Command {
         if o.disaggregated { o.threads = max(2, o.threads) }
         o.temperature = Float(try a.double("--temperature") ?? 0)
         if let dir = a.value("--swap-dir") { o.swapTier = .disk(directory: dir) }
+        if let spec = a.value("--spec") {
+            do {
+                o.speculation = SpeculationConfig(strategy: try DraftStrategy(parsing: spec), draftLength: try DraftLength(parsing: a.value("--gamma")!))
+            } catch {
+                throw UsageError("option '\(error.option)' expects \(error.expected.replacingOccurrences(of: "expected ", with: "")), found '\(error.value)'")
+            }
+        }
         switch (a.value("--kv-memory"), try a.int("--kv-blocks")) {
         case (.some, .some):
             throw UsageError("give either --kv-memory or --kv-blocks, not both")

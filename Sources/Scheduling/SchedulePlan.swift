@@ -110,11 +110,15 @@ public struct SequenceResult: Sendable, Equatable {
     public var tokens: [Int32]
     /// Trailing fed positions whose KV is invalid and must be rolled back (rejected draft tokens).
     public var rejectedPositions: Int
+    /// Draft tokens the engine fed after the scheduled tokens (speculative verification; they
+    /// sit in the lookahead slots). Counted as fed before `rejectedPositions` is subtracted.
+    public var draftPositions: Int
 
-    public init(id: SequenceID, tokens: [Int32], rejectedPositions: Int = 0) {
+    public init(id: SequenceID, tokens: [Int32], rejectedPositions: Int = 0, draftPositions: Int = 0) {
         self.id = id
         self.tokens = tokens
         self.rejectedPositions = rejectedPositions
+        self.draftPositions = draftPositions
     }
 }
 

@@ -60,6 +60,8 @@ public struct EngineOptions: Sendable, Equatable {
     public var temperature: Float = 0
     /// Stop at this token when sampled (nil: generate exactly the requested output lengths).
     public var eosToken: Int32?
+    /// Speculative decoding (`--spec`, `--gamma`); nil = off. Colocated mode only.
+    public var speculation: SpeculationConfig?
 
     public init() {}
 
@@ -83,6 +85,9 @@ public struct EngineOptions: Sendable, Equatable {
         default: break
         }
         if temperature < 0 { throw EngineError.option("--temperature", "\(temperature)", "0 (greedy) or more") }
+        if let spec = speculation, disaggregated {
+            throw EngineError.option("--spec", spec.strategy.description, "colocated mode (speculation is not wired into --disaggregated)")
+        }
         do {
             try SchedulerConfig(policy: policy, maxNumSeqs: maxNumSeqs, maxBatchedTokens: maxBatchedTokens,
                                 tokenBudget: tokenBudget, maxModelLength: 2).validate()
@@ -105,6 +110,7 @@ public struct EngineOptions: Sendable, Equatable {
         if let s = swapBlocks { o["swap_blocks"] = "\(s)" }
         if let e = eosToken { o["eos_token"] = "\(e)" }
         if prefixOffloadBlocks > 0 { o["prefix_offload_blocks"] = "\(prefixOffloadBlocks)" }
+        if let s = speculation { o["spec"] = s.strategy.description; o["gamma"] = s.draftLength.description }
         return o
     }
 }
