@@ -30,6 +30,8 @@ public struct Features: Sendable, Equatable {
     public var prefillMBU: Double?
     /// Mean measured decode step, seconds.
     public var decodeStepSeconds: Double?
+    /// Every forward phase classified overhead-bound, with MFU, MBU and its share of busy time.
+    public var overheadPhases: [OverheadPhase] = []
     // F3
     public var meanBatch: Double?
     public var meanContext: Double?
@@ -103,6 +105,13 @@ public struct Features: Sendable, Equatable {
         prefillBound = v.prefillPhase?.bound
         if let d = r?.decodeLike { decodeMFU = d.mfu; decodeMBU = d.mbu; decodeStepSeconds = d.seconds / Double(max(1, d.steps)) }
         if let p = r?.phase(.prefill) ?? r?.phase(.mixed) { prefillMFU = p.mfu; prefillMBU = p.mbu }
+        if let r {
+            for pv in v.phases where pv.bound == .overheadBound {
+                guard let ph = r.phase(pv.phase) else { continue }
+                let share = m.phases.busySeconds > 0 ? ph.seconds / m.phases.busySeconds : 0
+                overheadPhases.append(OverheadPhase(phase: pv.phase, mfu: ph.mfu, mbu: ph.mbu, share: share))
+            }
+        }
         meanBatch = r?.meanBatch ?? m.batch.timeWeightedMean
         meanContext = r?.meanContext ?? m.batch.meanContext
         criticalBatch = r?.criticalBatch
@@ -187,4 +196,13 @@ public struct Features: Sendable, Equatable {
         kvByteShare = k / (w + k)
         if let hw = hardware { criticalBatch = model.criticalBatch(ridge: hw.ridge(for: model), context: c) }
     }
+}
+
+/// A forward phase the verdict found overhead-bound (R11's input).
+public struct OverheadPhase: Sendable, Equatable {
+    public var phase: Phase
+    public var mfu: Double
+    public var mbu: Double
+    /// Share of busy time.
+    public var share: Double
 }

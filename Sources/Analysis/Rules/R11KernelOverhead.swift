@@ -1,8 +1,10 @@
+import TraceFormat
+
 /// R11 — kernel / overhead work (methodology §1.7, §7.4).
-/// Trigger: a phase is overhead-bound (max(MFU, MBU) < 0.3).
-/// Gain: the phase speeds up to the [DB] prior of 60% of the roof, i.e. ×0.6/max(MFU, MBU)
-/// (the methodology's bound min(1/MFU, 1/MBU) is shown as the ceiling); literature-level
-/// confidence 0.4.
+/// Trigger: a forward phase is overhead-bound (max(MFU, MBU) < 0.3).
+/// Gain: each such phase speeds up to the [DB] prior of 60% of the roof, ×0.6/max(MFU, MBU) (the
+/// methodology's ceiling min(1/MFU, 1/MBU) is shown); whole-run gains by Amdahl over the phases'
+/// busy-time shares. Literature-level confidence 0.4.
 public struct R11KernelOverhead: Rule {
     public let id = "R11"
     public init() {}
@@ -14,30 +16,35 @@ public struct R11KernelOverhead: Rule {
             r.missing.append("forward spans with cost and a hardware spec (MFU/MBU)")
             r.decide(); return r
         }
-        let decodeOver = f.decodeBound == .overheadBound, prefillOver = f.prefillBound == .overheadBound
-        r.conditions.append(Evidence("a phase overhead-bound (1 = yes)", (decodeOver || prefillOver) ? 1 : 0, "≥", 1))
+        r.conditions.append(Evidence("forward phases overhead-bound", Double(f.overheadPhases.count), "≥", 1))
         let target = f.thresholds.nearRoofMBU
-        if decodeOver, let mfu = f.decodeMFU, let mbu = f.decodeMBU {
-            let u = max(mfu, mbu, 1e-9)
+        var inputs: [String: Double] = [:]
+        var saved = 0.0          // share of busy time removed
+        var phaseGain: [Phase: Double] = [:]
+        for p in f.overheadPhases {
+            let u = max(p.mfu, p.mbu, 1e-9)
             let g = max(1, target / u)
-            let gain = Gain(g, "0.6/max(MFU, MBU) (ceiling 1/max(MFU, MBU) = \(fmt(1 / u)))", ["MFU": mfu, "MBU": mbu])
-            r.gains[.tpot] = gain
-            r.gains[.itl] = gain
-            if let s = f.decodeShare { r.gains[.throughput] = Gain(amdahl(share: s, factor: g), "Amdahl(decode share, phase gain)", ["decode_share": s, "phase_gain": g]) }
-            r.evidence.append("decode: MFU \(fmt(mfu)), MBU \(fmt(mbu))")
+            saved += p.share * (1 - 1 / g)
+            inputs["\(p.phase.rawValue)_MFU"] = p.mfu
+            inputs["\(p.phase.rawValue)_MBU"] = p.mbu
+            inputs["\(p.phase.rawValue)_share"] = p.share
+            r.evidence.append("\(p.phase.rawValue): MFU \(fmt(p.mfu)), MBU \(fmt(p.mbu)), \(fmt(p.share * 100))% of busy time; phase gain ×\(fmt(g)) (ceiling ×\(fmt(1 / u)))")
+            phaseGain[p.phase] = g
         }
-        if prefillOver, let mfu = f.prefillMFU, let mbu = f.prefillMBU {
-            let u = max(mfu, mbu, 1e-9)
-            let g = max(1, target / u)
-            r.gains[.ttft] = Gain(g, "0.6/max(MFU, MBU) on the prefill part (ceiling \(fmt(1 / u)))", ["MFU": mfu, "MBU": mbu])
-            if let s = f.prefillShare {
-                let old = r.gains[.throughput]?.factor ?? 1
-                let t = amdahl(share: s, factor: g)
-                if t > old { r.gains[.throughput] = Gain(t, "Amdahl(prefill share, phase gain)", ["prefill_share": s, "phase_gain": g]) }
-            }
-            r.evidence.append("prefill: MFU \(fmt(mfu)), MBU \(fmt(mbu))")
+        // The decode (prefill) objective follows the pure phase when it is overhead-bound, else mixed.
+        let decodeGain = phaseGain[.decode] ?? phaseGain[.verify] ?? phaseGain[.mixed] ?? 1
+        let prefillGain = phaseGain[.prefill] ?? phaseGain[.mixed] ?? 1
+        if decodeGain > 1 {
+            let g = Gain(decodeGain, "0.6/max(MFU, MBU) of the decode-carrying phase", inputs)
+            r.gains[.tpot] = g
+            r.gains[.itl] = g
         }
-        r.gains[.cost] = r.gains[.throughput]
+        if prefillGain > 1 { r.gains[.ttft] = Gain(prefillGain, "0.6/max(MFU, MBU) of the prefill-carrying phase", inputs) }
+        if saved > 0 {
+            let g = Gain(1 / (1 - saved), "1/(1 − Σ share·(1 − 1/phase gain))", inputs)
+            r.gains[.throughput] = g
+            r.gains[.cost] = g
+        }
         r.confidence = 0.4
         r.caveats = ["the time not explained by the roofline may be launch/CPU/synchronisation or communication; profile the spans"]
         r.decide()
