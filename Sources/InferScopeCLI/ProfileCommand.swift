@@ -44,9 +44,12 @@ struct ProfileCommand: Command {
             .value("--preempt", "recompute|swap", help: "What to do with a sequence evicted when the pool is full.", default: "recompute"),
             .value("--swap-dir", "DIR", help: "Swap to files in DIR instead of host memory."),
             .flag("--prefix-cache", help: "Share full prompt blocks between requests with the same prefix."),
+            .value("--prefix-offload", "N", help: "Keep up to N evicted prefix-cache blocks in host memory and reload them instead of recomputing."),
             .flag("--disaggregated", help: "Separate prefill and decode workers (threads, KV pools) with a KV hand-off."),
             .value("--threads", "N", help: "Compute threads (default: all cores)."),
             .value("--temperature", "T", help: "Sampling temperature (0 = greedy).", default: "0"),
+            .value("--spec", "STRATEGY", help: "Speculative decoding: draft:MODEL, quant, early-exit:K or ngram[:N] (docs/speculative.md)."),
+            .value("--gamma", "N|adaptive", help: "Draft tokens per speculation round, or adaptive (with --spec).", default: "4"),
             .value("--seed", "S", help: "Seed for the workload, synthetic weights and sampling.", default: "0"),
             .value("--output", short: "-o", "TRACE", help: "Trace file to write.", default: ProfileCommand.defaultTrace),
         ])
@@ -118,10 +121,18 @@ struct ProfileCommand: Command {
         o.threads = try a.int("--threads") ?? ThreadPool.onlineCores
         if o.threads < 1 { throw UsageError("option '--threads' expects at least 1, found \(o.threads)") }
         o.prefixCaching = a.flag("--prefix-cache")
+        o.prefixOffloadBlocks = try a.int("--prefix-offload") ?? 0
         o.disaggregated = a.flag("--disaggregated")
         if o.disaggregated { o.threads = max(2, o.threads) }
         o.temperature = Float(try a.double("--temperature") ?? 0)
         if let dir = a.value("--swap-dir") { o.swapTier = .disk(directory: dir) }
+        if let spec = a.value("--spec") {
+            do {
+                o.speculation = SpeculationConfig(strategy: try DraftStrategy(parsing: spec), draftLength: try DraftLength(parsing: a.value("--gamma")!))
+            } catch {
+                throw UsageError("option '\(error.option)' expects \(error.expected.replacingOccurrences(of: "expected ", with: "")), found '\(error.value)'")
+            }
+        }
         switch (a.value("--kv-memory"), try a.int("--kv-blocks")) {
         case (.some, .some):
             throw UsageError("give either --kv-memory or --kv-blocks, not both")

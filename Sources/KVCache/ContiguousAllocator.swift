@@ -98,6 +98,8 @@ public final class ContiguousAllocator: KVBlockManager {
     }
 
     public func takeCopies() -> [BlockCopy] { [] }
+    public func takePrefixTransfers() -> [PrefixTransfer] { [] }
+    public let prefixCacheReloadedTokens = 0
 
     public func occupancy() -> KVOccupancy {
         var acc = OccupancyAccumulator(blockSize: blockSize)

@@ -37,6 +37,18 @@ public struct BlockCopy: Sendable, Equatable, Hashable {
     }
 }
 
+/// A prefix-cache block moving between the pool and the offload tier. The engine performs the
+/// operations in the order given, after swap-outs and before swap-ins, copy-on-write copies and
+/// the forward pass.
+public enum PrefixTransfer: Sendable, Equatable {
+    /// Copy block `block`'s bytes to the tier under `key` (the block is about to be reused).
+    case offload(key: UInt64, block: Int32)
+    /// Copy the tier's bytes for `key` into `block` (the tier keeps its copy).
+    case reload(key: UInt64, block: Int32)
+    /// Forget the tier's copy of `key`.
+    case drop(key: UInt64)
+}
+
 /// Which allocator a pool uses.
 public enum KVLayout: String, Sendable, CaseIterable, Codable {
     /// Blocks on demand (PagedAttention).
@@ -95,6 +107,10 @@ public protocol KVBlockManager: AnyObject {
     func contains(_ id: SequenceID) -> Bool
     /// Copies queued by copy-on-write since the last call (get and reset).
     func takeCopies() -> [BlockCopy]
+    /// Prefix-block offloads, reloads and drops since the last call, in order (get and reset).
+    func takePrefixTransfers() -> [PrefixTransfer]
+    /// Prefix-cache tokens that were reloaded from the second tier (a subset of the hits).
+    var prefixCacheReloadedTokens: Int { get }
     /// Occupancy and fragmentation now (methodology §4.2). O(blocks in use).
     func occupancy() -> KVOccupancy
     /// Walks every structure and throws a precise message on the first inconsistency.
@@ -113,11 +129,13 @@ extension KVBlockManager {
     @inlinable public func blocksFor(tokens: Int) -> Int { (tokens + blockSize - 1) / blockSize }
 }
 
-/// Builds the allocator for a layout.
+/// Builds the allocator for a layout. `prefixOffloadBlocks` > 0 keeps evicted prefix-cache
+/// blocks in a second tier of that many blocks (paged layout only).
 public func makeBlockManager(layout: KVLayout, blockSize: Int, totalBlocks: Int,
-                             prefixCaching: Bool) -> any KVBlockManager {
+                             prefixCaching: Bool, prefixOffloadBlocks: Int = 0) -> any KVBlockManager {
     switch layout {
-    case .paged: return PagedBlockAllocator(blockSize: blockSize, totalBlocks: totalBlocks, prefixCaching: prefixCaching)
+    case .paged: return PagedBlockAllocator(blockSize: blockSize, totalBlocks: totalBlocks, prefixCaching: prefixCaching,
+                                            offloadCapacity: prefixOffloadBlocks)
     case .contiguous: return ContiguousAllocator(blockSize: blockSize, totalBlocks: totalBlocks)
     }
 }

@@ -74,6 +74,12 @@ extension PagedBlockAllocator {
         for (key, block) in cache where !(hasKey[Int(block)] && blockKey[Int(block)] == key) {
             throw KVInvariantViolation("prefix cache maps key \(key) to block \(block), which is not registered under it")
         }
+        if offloadOrder.count != offloaded.count || offloaded.count > offloadCapacity {
+            throw KVInvariantViolation("offload tier holds \(offloaded.count) keys, \(offloadOrder.count) in its order list, capacity \(offloadCapacity)")
+        }
+        for key in offloadOrder where offloaded[key]?.count != blockSize {
+            throw KVInvariantViolation("offload tier key \(key) is in the order list without a full block of tokens")
+        }
         let used = refCount.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
         if used + plainFree.count + lruCount != totalBlocks {
             throw KVInvariantViolation("\(used) used + \(plainFree.count) free + \(lruCount) cached-free ≠ \(totalBlocks) blocks")

@@ -7,6 +7,11 @@
 /// chain over (parent key, block tokens) for full, computed blocks only (see ``PrefixHash``);
 /// partially filled blocks are never shared through the cache.
 ///
+/// With an offload tier (`offloadCapacity` > 0), a cached block evicted for reuse is first
+/// offloaded (its key and tokens are remembered; the engine copies its bytes out), and a later
+/// lookup that misses in the pool but finds the key in the tier reloads it into a fresh block
+/// instead of recomputing it. The tier keeps at most `offloadCapacity` keys, oldest dropped first.
+///
 /// All operations are O(blocks touched) except `occupancy()` and `checkInvariants()`, which walk
 /// every sequence.
 public final class PagedBlockAllocator: KVBlockManager {
@@ -23,6 +28,13 @@ public final class PagedBlockAllocator: KVBlockManager {
     public let prefixCachingEnabled: Bool
     public private(set) var prefixCacheQueriedTokens = 0
     public private(set) var prefixCacheHitTokens = 0
+    public private(set) var prefixCacheReloadedTokens = 0
+    public let offloadCapacity: Int
+    /// Keys in the offload tier with their block tokens, and their order of arrival.
+    var offloaded: [UInt64: [Int32]] = [:]
+    var offloadOrder: [UInt64] = []
+    var pendingPrefix: [PrefixTransfer] = []
+    var pinned: Set<UInt64> = []
 
     var refCount: [Int32]
     var plainFree: [Int32]
@@ -42,8 +54,10 @@ public final class PagedBlockAllocator: KVBlockManager {
     var pendingCopies: [BlockCopy] = []
 
     /// A pool of `totalBlocks` blocks of `blockSize` tokens.
-    public init(blockSize: Int, totalBlocks: Int, prefixCaching: Bool = false) {
+    public init(blockSize: Int, totalBlocks: Int, prefixCaching: Bool = false, offloadCapacity: Int = 0) {
         precondition(blockSize > 0 && totalBlocks >= 0, "block size must be positive and the pool non-negative")
+        precondition(offloadCapacity >= 0, "the offload tier cannot be negative")
+        self.offloadCapacity = prefixCaching ? offloadCapacity : 0
         self.blockSize = blockSize
         self.totalBlocks = totalBlocks
         self.prefixCachingEnabled = prefixCaching
@@ -67,30 +81,45 @@ public final class PagedBlockAllocator: KVBlockManager {
     public func admit(_ id: SequenceID, tokens: [Int32], maxNewTokens: Int, reserveTokens: Int,
                       usePrefixCache: Bool, keepFree: Int = 0) -> Admission {
         precondition(entries[id] == nil, "sequence \(id) is already in the pool")
-        var hits: [Int32] = []
-        var keys: [UInt64] = []
-        if prefixCachingEnabled && usePrefixCache {
-            (hits, keys) = lookup(tokens)
-        }
+        var hits: [PrefixHit] = []
+        if prefixCachingEnabled && usePrefixCache { hits = lookup(tokens) }
         let cached = hits.count * blockSize
         let slots = cached + min(max(0, tokens.count - cached), max(0, maxNewTokens))
         let needed = blocksFor(tokens: slots)
         if blocksFor(tokens: max(slots, reserveTokens)) > totalBlocks { return Admission(result: .never) }
-        let hitsFromFree = hits.reduce(0) { $0 + (refCount[Int($1)] == 0 ? 1 : 0) }
-        if needed - hits.count + keepFree > availableBlocks - hitsFromFree { return Admission(result: .later) }
+        var deviceHits = 0, hitsFromFree = 0
+        for case .device(let block, _) in hits {
+            deviceHits += 1
+            if refCount[Int(block)] == 0 { hitsFromFree += 1 }
+        }
+        if needed - deviceHits + keepFree > availableBlocks - hitsFromFree { return Admission(result: .later) }
 
-        var table: [Int32] = []
-        table.reserveCapacity(needed)
-        for block in hits {
+        // Pool hits first (so that allocating fresh blocks cannot evict them), then reloads.
+        var table = Array(repeating: Int32(-1), count: needed)
+        for (i, hit) in hits.enumerated() {
+            guard case .device(let block, _) = hit else { continue }
             if refCount[Int(block)] == 0 { lruRemove(block) }
             refCount[Int(block)] += 1
-            table.append(block)
+            table[i] = block
         }
-        while table.count < needed { table.append(takeFreeBlock()) }
-        entries[id] = Entry(table: table, slots: slots, keys: keys)
+        var reloaded = 0
+        // The tier must keep the keys this admission reloads while its allocations evict and offload.
+        pinned = Set(hits.compactMap { if case .tier(let k, _) = $0 { return k } else { return nil } })
+        defer { pinned.removeAll() }
+        for (i, hit) in hits.enumerated() {
+            guard case .tier(let key, let blockTokens) = hit else { continue }
+            let block = takeFreeBlock()
+            register(block, key: key, tokens: blockTokens)
+            pendingPrefix.append(.reload(key: key, block: block))
+            table[i] = block
+            reloaded += 1
+        }
+        for i in hits.count..<needed { table[i] = takeFreeBlock() }
+        entries[id] = Entry(table: table, slots: slots, keys: hits.map(\.key))
         if prefixCachingEnabled && usePrefixCache {
             prefixCacheQueriedTokens += tokens.count
             prefixCacheHitTokens += cached
+            prefixCacheReloadedTokens += reloaded * blockSize
         }
         return Admission(result: .ok, cachedTokens: cached, slots: slots)
     }
@@ -139,12 +168,7 @@ public final class PagedBlockAllocator: KVBlockManager {
             let key = PrefixHash.chain(parent: e.keys.last ?? PrefixHash.root, tokens: slice)
             e.keys.append(key)
             let block = e.table[k]
-            if !hasKey[Int(block)] && cache[key] == nil {
-                cache[key] = block
-                blockKey[Int(block)] = key
-                hasKey[Int(block)] = true
-                blockTokens[Int(block)] = Array(slice)
-            }
+            if !hasKey[Int(block)] && cache[key] == nil { register(block, key: key, tokens: Array(slice)) }
         }
         entries[id] = e
     }
@@ -162,6 +186,11 @@ public final class PagedBlockAllocator: KVBlockManager {
         for block in e.table.reversed() { decrementRef(block) }
     }
 
+    public func takePrefixTransfers() -> [PrefixTransfer] {
+        defer { pendingPrefix.removeAll() }
+        return pendingPrefix
+    }
+
     public func takeCopies() -> [BlockCopy] {
         defer { pendingCopies.removeAll(keepingCapacity: true) }
         return pendingCopies
@@ -176,21 +205,60 @@ public final class PagedBlockAllocator: KVBlockManager {
 
     // MARK: - Internals
 
-    /// The longest run of cached full blocks matching `tokens`, leaving the last token uncached.
-    func lookup(_ tokens: [Int32]) -> ([Int32], [UInt64]) {
-        var hits: [Int32] = []
-        var keys: [UInt64] = []
+    /// A prefix-cache hit: a block in the pool, or a key in the offload tier to reload.
+    enum PrefixHit {
+        case device(Int32, UInt64)
+        case tier(UInt64, [Int32])
+        var key: UInt64 {
+            switch self {
+            case .device(_, let k), .tier(let k, _): return k
+            }
+        }
+    }
+
+    /// The longest run of cached full blocks matching `tokens` (in the pool or in the offload
+    /// tier), leaving the last token uncached.
+    func lookup(_ tokens: [Int32]) -> [PrefixHit] {
+        var hits: [PrefixHit] = []
         let maxBlocks = max(0, (tokens.count - 1) / blockSize)
         var parent = PrefixHash.root
         for i in 0..<maxBlocks {
             let slice = tokens[(i * blockSize)..<((i + 1) * blockSize)]
             let key = PrefixHash.chain(parent: parent, tokens: slice)
-            guard let block = cache[key], blockTokens[Int(block)].elementsEqual(slice) else { break }
-            hits.append(block)
-            keys.append(key)
+            if let block = cache[key], blockTokens[Int(block)].elementsEqual(slice) {
+                hits.append(.device(block, key))
+            } else if let saved = offloaded[key], saved.elementsEqual(slice), cache[key] == nil {
+                hits.append(.tier(key, saved))
+            } else {
+                break
+            }
             parent = key
         }
-        return (hits, keys)
+        return hits
+    }
+
+    func register(_ block: Int32, key: UInt64, tokens: [Int32]) {
+        cache[key] = block
+        blockKey[Int(block)] = key
+        hasKey[Int(block)] = true
+        blockTokens[Int(block)] = tokens
+    }
+
+    /// Remembers an evicted cached block in the offload tier (unless its key is already there).
+    func offload(_ block: Int32) {
+        let i = Int(block)
+        guard offloadCapacity > 0, hasKey[i], offloaded[blockKey[i]] == nil else { return }
+        let key = blockKey[i]
+        if offloadOrder.count >= offloadCapacity {
+            // Drop the oldest key not pinned by the admission in progress; if all are, skip this one.
+            guard let index = offloadOrder.firstIndex(where: { !pinned.contains($0) }) else { return }
+            let oldest = offloadOrder.remove(at: index)
+            offloaded[oldest] = nil
+            pendingPrefix.append(.drop(key: oldest))
+        }
+        offloaded[key] = blockTokens[i]
+        offloadOrder.append(key)
+        pendingPrefix.append(.offload(key: key, block: block))
     }
 
     /// A block with reference count 1: a plain free block, else the least recently used cached one.
@@ -202,6 +270,7 @@ public final class PagedBlockAllocator: KVBlockManager {
             precondition(lruHead >= 0, "takeFreeBlock: pool exhausted (callers check availableBlocks first)")
             block = lruHead
             lruRemove(block)
+            offload(block)
             unregister(block)
         }
         refCount[Int(block)] = 1

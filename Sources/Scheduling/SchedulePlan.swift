@@ -78,8 +78,9 @@ public struct AbortedSequence: Sendable, Equatable {
 }
 
 /// Everything the engine must do for one step, in this order: copy `preempted` swap-outs to the
-/// second tier, copy `swappedIn` blocks back, perform `copies` (copy-on-write), run one forward
-/// pass over `sequences`, sample where `needsLogits`, then call `Scheduler.update`.
+/// second tier, perform `prefixTransfers` in order (prefix-block offloads, reloads, drops), copy
+/// `swappedIn` blocks back, perform `copies` (copy-on-write), run one forward pass over
+/// `sequences`, sample where `needsLogits`, then call `Scheduler.update`.
 public struct SchedulePlan: Sendable, Equatable {
     public var step: Int64
     public var sequences: [ScheduledSequence] = []
@@ -87,6 +88,7 @@ public struct SchedulePlan: Sendable, Equatable {
     public var preempted: [Preemption] = []
     public var swappedIn: [SwapIn] = []
     public var copies: [BlockCopy] = []
+    public var prefixTransfers: [PrefixTransfer] = []
     public var aborted: [AbortedSequence] = []
 
     public init(step: Int64) { self.step = step }
@@ -108,11 +110,15 @@ public struct SequenceResult: Sendable, Equatable {
     public var tokens: [Int32]
     /// Trailing fed positions whose KV is invalid and must be rolled back (rejected draft tokens).
     public var rejectedPositions: Int
+    /// Draft tokens the engine fed after the scheduled tokens (speculative verification; they
+    /// sit in the lookahead slots). Counted as fed before `rejectedPositions` is subtracted.
+    public var draftPositions: Int
 
-    public init(id: SequenceID, tokens: [Int32], rejectedPositions: Int = 0) {
+    public init(id: SequenceID, tokens: [Int32], rejectedPositions: Int = 0, draftPositions: Int = 0) {
         self.id = id
         self.tokens = tokens
         self.rejectedPositions = rejectedPositions
+        self.draftPositions = draftPositions
     }
 }
 

@@ -156,6 +156,7 @@ public final class Scheduler {
         case .chunked: scheduleChunked(&plan)
         }
         plan.copies = kv.takeCopies()
+        plan.prefixTransfers = kv.takePrefixTransfers()
         lastPlan = plan
         return plan
     }
@@ -355,7 +356,7 @@ public final class Scheduler {
         for entry in plan.sequences {
             guard var s = sequences[entry.id], s.state == .running else { continue }
             let rejected = byID[entry.id]?.rejectedPositions ?? 0
-            s.computed = entry.startPosition + entry.tokens.count - rejected
+            s.computed = entry.startPosition + entry.tokens.count + (byID[entry.id]?.draftPositions ?? 0) - rejected
             guard entry.needsLogits else {
                 sequences[entry.id] = s
                 kv.commit(entry.id, tokens: s.tokens, computed: s.computed)

@@ -49,6 +49,8 @@ public struct EngineOptions: Sendable, Equatable {
     /// Second-tier capacity in blocks (default: as many as the pool).
     public var swapBlocks: Int?
     public var prefixCaching = false
+    /// Blocks of host memory that keep evicted prefix-cache blocks for reloading (0 = none).
+    public var prefixOffloadBlocks = 0
     public var disaggregated = false
     /// Compute threads (split between the two workers when disaggregated).
     public var threads = 2
@@ -58,6 +60,8 @@ public struct EngineOptions: Sendable, Equatable {
     public var temperature: Float = 0
     /// Stop at this token when sampled (nil: generate exactly the requested output lengths).
     public var eosToken: Int32?
+    /// Speculative decoding (`--spec`, `--gamma`); nil = off. Colocated mode only.
+    public var speculation: SpeculationConfig?
 
     public init() {}
 
@@ -72,12 +76,18 @@ public struct EngineOptions: Sendable, Equatable {
             throw EngineError.option("--prefix-cache", "with --kv-layout contiguous",
                                      "the paged layout (the contiguous baseline cannot share blocks)")
         }
+        if prefixOffloadBlocks < 0 || (prefixOffloadBlocks > 0 && !prefixCaching) {
+            throw EngineError.option("--prefix-offload", "\(prefixOffloadBlocks)", "0 or more blocks, with --prefix-cache")
+        }
         switch capacity {
         case .blocks(let n) where n < 1: throw EngineError.option("--kv-blocks", "\(n)", "at least 1")
         case .bytes(let n) where n < 1: throw EngineError.option("--kv-memory", "\(n)", "at least 1 byte")
         default: break
         }
         if temperature < 0 { throw EngineError.option("--temperature", "\(temperature)", "0 (greedy) or more") }
+        if let spec = speculation, disaggregated {
+            throw EngineError.option("--spec", spec.strategy.description, "colocated mode (speculation is not wired into --disaggregated)")
+        }
         do {
             try SchedulerConfig(policy: policy, maxNumSeqs: maxNumSeqs, maxBatchedTokens: maxBatchedTokens,
                                 tokenBudget: tokenBudget, maxModelLength: 2).validate()
@@ -99,6 +109,8 @@ public struct EngineOptions: Sendable, Equatable {
         if case .bytes(let b) = capacity { o["kv_memory"] = "\(b)" }
         if let s = swapBlocks { o["swap_blocks"] = "\(s)" }
         if let e = eosToken { o["eos_token"] = "\(e)" }
+        if prefixOffloadBlocks > 0 { o["prefix_offload_blocks"] = "\(prefixOffloadBlocks)" }
+        if let s = speculation { o["spec"] = s.strategy.description; o["gamma"] = s.draftLength.description }
         return o
     }
 }

@@ -35,6 +35,8 @@ final class EngineWorker {
     var requests: [UInt64: ServingRequest] = [:]
     var batch = ForwardBatch()
     var stepIndex: Int64 = 0
+    /// Speculative decoding (Speculative/SpeculationHook.swift); nil = off.
+    var speculation: SpeculationHook?
 
     struct Report {
         var ran = false
@@ -55,11 +57,12 @@ final class EngineWorker {
             throw EngineError("cannot create the KV cache: \(error)")
         }
         kv = makeBlockManager(layout: options.layout, blockSize: options.blockSize, totalBlocks: blocks,
-                              prefixCaching: options.prefixCaching)
+                              prefixCaching: options.prefixCaching, prefixOffloadBlocks: options.prefixOffloadBlocks)
         scheduler = Scheduler(config: schedulerConfig, kv: kv)
         let maxTokens = max(schedulerConfig.policy == .chunked ? schedulerConfig.tokenBudget : schedulerConfig.maxBatchedTokens,
                             schedulerConfig.maxNumSeqs * (1 + schedulerConfig.lookaheadSlots))
-        transformer = Transformer(weights: weights, maxBatchTokens: maxTokens, maxLogitRows: schedulerConfig.maxNumSeqs,
+        transformer = Transformer(weights: weights, maxBatchTokens: maxTokens,
+                                  maxLogitRows: schedulerConfig.maxNumSeqs * (1 + schedulerConfig.lookaheadSlots),
                                   pool: ThreadPool(threadCount: threads))
         swap = try SwapSpace(tier: options.swapTier)
         self.tracer = tracer
@@ -72,6 +75,7 @@ final class EngineWorker {
     /// Queues an arrived request (`at` is its arrival instant).
     func admit(_ r: ServingRequest, at t: TraceTime) {
         requests[r.id] = r
+        speculation?.track(r)
         stats.arrived(r.id, prompt: r.prompt.count, at: t)
         tracer.record(.request(RequestEvent(request: r.id, kind: .arrival, time: t, promptTokens: Int32(r.prompt.count))))
         scheduler.add(r)
@@ -86,6 +90,8 @@ final class EngineWorker {
         scheduler.addPrefilled(p.request, firstToken: p.firstToken)
     }
     var handoffCopyOut: [UInt64: TraceDuration] = [:]
+    /// The offload tier of evicted prefix-cache blocks: bytes by prefix key (host memory).
+    var prefixTier: [UInt64: [UInt8]] = [:]
 
     /// One iteration. Returns whether a forward pass ran and what finished.
     func step() -> Report {
@@ -105,6 +111,7 @@ final class EngineWorker {
             tracer.record(.request(RequestEvent(request: a.id, kind: .aborted, time: t1, tokens: 0, reason: a.reason)))
             requests[a.id] = nil
             samplers[a.id] = nil
+            speculation?.forget(a.id)
             report.aborted.append(a.id)
         }
         moveKV(plan, step: step)
@@ -121,15 +128,17 @@ final class EngineWorker {
         }
         report.ran = true
 
-        // Forward pass.
+        // Forward pass (speculating decode sequences feed their draft and want γ+1 logit rows).
+        let drafts = speculation?.draft(plan.sequences, step: step) ?? [:]
         batch.removeAll()
         var entries: [BatchEntry] = []
         entries.reserveCapacity(plan.sequences.count)
         var prefill = 0, decode = 0
         for s in plan.sequences {
-            batch.append(tokens: s.tokens, startPosition: s.startPosition, blockTable: s.blockTable,
-                         logits: s.needsLogits ? .last : .none)
-            let p = s.isDecode ? 0 : s.tokens.count, d = s.isDecode ? 1 : 0
+            let draft = drafts[s.id]?.tokens ?? []
+            batch.append(tokens: s.tokens + draft, startPosition: s.startPosition, blockTable: s.blockTable,
+                         logits: draft.isEmpty ? (s.needsLogits ? .last : .none) : .all)
+            let p = s.isDecode ? 0 : s.tokens.count, d = s.isDecode ? 1 + draft.count : 0
             prefill += p
             decode += d
             if tracer.isEnabled {
@@ -137,7 +146,7 @@ final class EngineWorker {
                                           contextLength: Int32(s.startPosition)))
             }
         }
-        let phase: Phase = prefill > 0 && decode > 0 ? .mixed : (prefill > 0 ? .prefill : .decode)
+        let phase: Phase = !drafts.isEmpty ? .verify : prefill > 0 && decode > 0 ? .mixed : (prefill > 0 ? .prefill : .decode)
         let t2 = tracer.now()
         let logits = transformer.forward(batch, kv: storage)
         let t3 = tracer.now()
@@ -153,6 +162,10 @@ final class EngineWorker {
         var results: [SequenceResult] = []
         results.reserveCapacity(plan.logitRows)
         for (i, s) in plan.sequences.enumerated() where s.needsLogits {
+            if drafts[s.id] != nil {
+                results.append(speculation!.verify(s.id, logits: logits, rows: logits.rows(ofSequence: i), sampling: sampling))
+                continue
+            }
             let row = logits.row(logits.rows(ofSequence: i).lowerBound)
             let token: Int
             if sampling.temperature == 0 {
@@ -171,6 +184,7 @@ final class EngineWorker {
 
         // Update and lifecycle.
         let outcome = scheduler.update(results)
+        speculation?.finishStep(outcome, step: step, time: t4, targetDuration: t4 - t2)
         for e in outcome.emitted {
             stats.tokens(e.id, e.tokens, at: t4)
             tracer.record(.request(RequestEvent(request: e.id, kind: e.first ? .firstToken : .token, time: t4,
@@ -197,7 +211,8 @@ final class EngineWorker {
         return report
     }
 
-    /// Swap-outs, swap-ins (and hand-offs in), then copy-on-write copies, in that order.
+    /// Swap-outs, prefix-block offloads/reloads, swap-ins (and hand-offs in), then copy-on-write
+    /// copies, in that order: every read of a block happens before any write to it in this step.
     func moveKV(_ plan: SchedulePlan, step: Int64) {
         let blockBytes = storage.bytesPerBlock
         for p in plan.preempted {
@@ -214,6 +229,7 @@ final class EngineWorker {
             tracer.record(.transfer(TransferEvent(kind: .swapOut, start: now, duration: end - now, bytes: Int64(bytes.count),
                                                   blocks: Int32(p.blocks.count), request: p.id, destination: swap.tier.description)))
         }
+        for t in plan.prefixTransfers { movePrefix(t) }
         for s in plan.swappedIn {
             let now = tracer.now()
             let bytes = swap.load(s.id)
@@ -236,6 +252,31 @@ final class EngineWorker {
             }
         }
         for c in plan.copies { storage.copyBlock(from: Int(c.source), to: Int(c.destination)) }
+    }
+
+    /// One prefix-cache tier operation, traced as an `offload` or `reload` transfer.
+    func movePrefix(_ t: PrefixTransfer) {
+        let now = tracer.now()
+        let kind: TransferEvent.Kind
+        switch t {
+        case .drop(let key):
+            prefixTier[key] = nil
+            return
+        case .offload(let key, let block):
+            var bytes = [UInt8](repeating: 0, count: storage.bytesPerBlock)
+            readBlocks([block], into: &bytes)
+            prefixTier[key] = bytes
+            kind = .offload
+        case .reload(let key, let block):
+            guard let bytes = prefixTier[key] else { preconditionFailure("prefix key \(key) is not in the offload tier") }
+            bytes.withUnsafeBytes { storage.writeBlock(Int(block), from: $0) }
+            kind = .reload
+        }
+        let end = tracer.now()
+        stats.transfer(kind, bytes: Int64(storage.bytesPerBlock), time: end - now)
+        stats.phase(.kvTransfer, end - now)
+        tracer.record(.transfer(TransferEvent(kind: kind, start: now, duration: end - now, bytes: Int64(storage.bytesPerBlock),
+                                              blocks: 1, destination: kind == .offload ? "host" : pool)))
     }
 
     func readBlocks(_ blocks: [Int32], into bytes: inout [UInt8]) {

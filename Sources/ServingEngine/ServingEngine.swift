@@ -78,7 +78,8 @@ public final class ServingEngine {
         SchedulerConfig(policy: options.policy, maxNumSeqs: options.maxNumSeqs, maxBatchedTokens: options.maxBatchedTokens,
                         tokenBudget: options.tokenBudget, preemption: options.preemption,
                         swapCapacityBlocks: options.preemption == .swap ? (options.swapBlocks ?? kvBlocks) : 0,
-                        maxModelLength: model.weights.config.maxSeqLen, stopAfterPrefill: prefillWorker,
+                        maxModelLength: model.weights.config.maxSeqLen,
+                        lookaheadSlots: options.speculation?.draftLength.maximum ?? 0, stopAfterPrefill: prefillWorker,
                         eosToken: options.eosToken)
     }
 
@@ -111,9 +112,11 @@ public final class ServingEngine {
     }
 
     func makeWorker(pool: String, lane: Int32, threads: Int, prefillWorker: Bool, stats: RunStatistics) throws(EngineError) -> EngineWorker {
-        try EngineWorker(pool: pool, lane: lane, weights: model.weights, options: options, blocks: kvBlocks, threads: threads,
-                         schedulerConfig: schedulerConfig(prefillWorker: prefillWorker), tracer: tracer, stats: stats,
-                         descriptor: descriptor)
+        let worker = try EngineWorker(pool: pool, lane: lane, weights: model.weights, options: options, blocks: kvBlocks, threads: threads,
+                                      schedulerConfig: schedulerConfig(prefillWorker: prefillWorker), tracer: tracer, stats: stats,
+                                      descriptor: descriptor)
+        try attachSpeculation(to: worker)  // Speculative/EngineWorker+Speculation.swift
+        return worker
     }
 
     func runColocated(_ arrivals: ArrivalSource, _ stats: RunStatistics) throws(EngineError) {

@@ -26,7 +26,7 @@ struct SchedulerPropertyTests {
             }
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
-        #expect(coverage.recomputes > 100 && coverage.swaps > 100 && coverage.prefixHitTokens > 1_000,
+        #expect(coverage.recomputes > 100 && coverage.swaps > 100 && coverage.prefixHitTokens > 1_000 && coverage.reloads > 10,
                 "too little exercised: \(coverage)")
         #expect(coverage.aborted > 0 && coverage.finished > 5_000, "\(coverage)")
     }
@@ -51,10 +51,11 @@ struct Coverage: CustomStringConvertible {
     var swaps = 0
     var prefixHitTokens = 0
     var handoffs = 0
+    var reloads = 0
     var aborted = 0
     var finished = 0
     var description: String {
-        "recomputes \(recomputes) swaps \(swaps) prefix hits \(prefixHitTokens) handoffs \(handoffs) aborted \(aborted) finished \(finished)"
+        "recomputes \(recomputes) swaps \(swaps) prefix hits \(prefixHitTokens) handoffs \(handoffs) reloads \(reloads) aborted \(aborted) finished \(finished)"
     }
 }
 
@@ -69,8 +70,9 @@ final class SimulatedWorker {
     let kv: any KVBlockManager
     let blockSize: Int
     var store: [[Int32]]
-    /// Second-tier copies of swapped sequences' blocks.
+    /// Second-tier copies of swapped sequences' blocks, and of offloaded prefix blocks.
     var host: [SequenceID: [[Int32]]] = [:]
+    var prefixTier: [UInt64: [Int32]] = [:]
 
     init(config: SchedulerConfig, kv: any KVBlockManager) {
         self.scheduler = Scheduler(config: config, kv: kv)
@@ -121,8 +123,10 @@ struct SimulatedRun {
                                      swapCapacityBlocks: int(0...24), maxModelLength: maxModelLength,
                                      watermarkBlocks: int(0...2), stopAfterPrefill: disaggregated)
         let context = "blockSize \(blockSize) \(layout) prefix \(prefix) \(policy) \(preemption) blocks \(totalBlocks)"
+        let offload = prefix && rng.next() % 2 == 0 ? int(1...8) : 0
         let main = SimulatedWorker(config: config, kv: makeBlockManager(layout: layout, blockSize: blockSize,
-                                                                     totalBlocks: max(0, totalBlocks), prefixCaching: prefix))
+                                                                     totalBlocks: max(0, totalBlocks), prefixCaching: prefix,
+                                                                     prefixOffloadBlocks: offload))
         var decodeConfig = config
         decodeConfig.stopAfterPrefill = false
         decodeConfig.policy = pick([.continuous, .chunked])
@@ -160,6 +164,7 @@ struct SimulatedRun {
                     if p.mode == .swap { coverage.swaps += 1 } else { coverage.recomputes += 1 }
                 }
                 coverage.prefixHitTokens += plan.admitted.reduce(0) { $0 + $1.cachedTokens }
+                coverage.reloads += plan.prefixTransfers.filter { if case .reload = $0 { return true } else { return false } }.count
                 for a in plan.admitted where !a.resumed && worker === main && !firstScheduledOrder.contains(a.id) {
                     firstScheduledOrder.append(a.id)
                 }
@@ -216,6 +221,15 @@ struct SimulatedRun {
                  outputs: [SequenceID: [Int32]], context: String) throws -> [SequenceResult] {
         let b = w.blockSize
         for p in plan.preempted where p.mode == .swap { w.host[p.id] = p.blocks.map { w.store[Int($0)] } }
+        for t in plan.prefixTransfers {
+            switch t {
+            case .offload(let key, let block): w.prefixTier[key] = w.store[Int(block)]
+            case .drop(let key): w.prefixTier[key] = nil
+            case .reload(let key, let block):
+                guard let data = w.prefixTier[key] else { throw PropertyFailure("\(context): reload of key \(key) not in the tier") }
+                w.store[Int(block)] = data
+            }
+        }
         for s in plan.swappedIn {
             guard let data = w.host.removeValue(forKey: s.id), data.count == s.blocks.count else {
                 throw PropertyFailure("\(context): swap-in of \(s.id) into \(s.blocks.count) blocks without matching saved data")

@@ -88,6 +88,17 @@ struct ServingEngineTests {
         let sharedCached = try Fixtures.run(prefix, workload: shared)
         #expect(outputs(sharedCached) == outputs(sharedReference))
         #expect(sharedCached.prefixHitTokens >= 3 * 96 && sharedReference.prefixHitTokens == 0)
+        // A pool too small to keep the shared prefix cached between the other requests: evicted
+        // prefix blocks are offloaded and reloaded, with the same outputs.
+        var offload = prefix
+        offload.capacity = .blocks(12)
+        offload.prefixOffloadBlocks = 16
+        let oneAtATime = Fixtures.workload(arrival: .closedLoop(concurrency: 1), count: 12)
+        let offloadReference = try Fixtures.run(base, workload: oneAtATime)
+        let offloaded = try Fixtures.run(offload, workload: oneAtATime)
+        #expect(outputs(offloaded) == outputs(offloadReference))
+        #expect(offloaded.transferBytes[.offload, default: 0] > 0 && offloaded.transferBytes[.reload, default: 0] > 0,
+                "\(offloaded.transferBytes)")
         var disaggregated = base
         disaggregated.disaggregated = true
         disaggregated.threads = 2

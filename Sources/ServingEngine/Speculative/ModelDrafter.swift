@@ -59,7 +59,6 @@ public final class ModelDrafter: Drafter {
     public func cachedLength(_ sequence: UInt64) -> Int { slots[sequence]?.fed.count ?? 0 }
 
     public func propose(_ requests: inout [DraftRequest], sampling: SamplingParameters) {
-        let vocab = transformer.config.vocabSize
         let maxSeqLen = transformer.config.maxSeqLen
         // Tokens each request still has to feed before its next draft token comes out.
         var pending: [ArraySlice<Int32>] = []
@@ -68,8 +67,13 @@ public final class ModelDrafter: Drafter {
             requests[i].distributions = []
             let id = requests[i].sequence
             if slots[id] == nil {
-                precondition(!freeSlots.isEmpty, "ModelDrafter: more than maxSequences \(maxSequences) sequences at once")
-                slots[id] = Slot(index: freeSlots.removeLast())
+                // Every slot taken (e.g. by preempted sequences): no draft this round.
+                guard let free = freeSlots.popLast() else {
+                    requests[i].count = 0
+                    pending.append([])
+                    continue
+                }
+                slots[id] = Slot(index: free)
             }
             let context = requests[i].context
             // Never draft past the model's context window.
@@ -118,6 +122,5 @@ public final class ModelDrafter: Drafter {
                 if requests[i].tokens.count < requests[i].count { pending[i] = [Int32(token)] }
             }
         }
-        _ = vocab
     }
 }
