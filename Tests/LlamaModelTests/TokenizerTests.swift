@@ -70,3 +70,25 @@ import Testing
         #expect(Vocabulary.synthetic(size: 512) == Vocabulary.synthetic(size: 512))
     }
 }
+
+/// Token ids llama.cpp (b-series, via llama-cpp-python 0.3.36) gives for these strings with the
+/// exported `tiny` GGUF (`inferscope model export --preset tiny`), whose vocabulary is
+/// `Vocabulary.synthetic(size: 512)`: our tokenizer must agree.
+@Suite struct TokenizerMatchesLlamaCppTests {
+    static let cases: [(String, [Int])] = [
+        ("Once upon a time", [1, 394, 337, 326, 328, 448, 354, 442]),
+        ("the little dog", [1, 407, 439, 478]),
+        ("héllo wörld ✓ 日本語", [1, 361, 198, 172, 335, 335, 338, 376, 198, 185, 341, 335, 327, 259, 229, 159, 150, 259, 233, 154, 168,
+                                233, 159, 175, 235, 173, 161]),
+        ("  two  spaces\nnew line", [1, 259, 259, 373, 346, 338, 259, 372, 339, 324, 326, 328, 342, 13, 337, 328, 346, 435, 337, 328]),
+        ("x", [1, 377]),
+    ]
+
+    @Test func sameTokensAsLlamaCpp() {
+        let tokenizer = Tokenizer(vocabulary: .synthetic(size: 512))
+        for (text, expected) in Self.cases {
+            #expect(tokenizer.encode(text) == expected, "\(text)")
+            #expect(tokenizer.decode(expected) == text)
+        }
+    }
+}
