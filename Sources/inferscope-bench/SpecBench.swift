@@ -111,7 +111,7 @@ enum SpecBench {
         let tracer = Tracer(sink: nil, clock: MonotonicClock())
 
         func measure(drafter: (any Drafter)?, gamma: DraftLength, batch: Int) -> Measurement {
-            let pool = SpeculativeBlockPool(blockSize: blockSize, totalBlocks: blocks)
+            let pool = BlockManagerKVPool(blockSize: blockSize, totalBlocks: blocks)
             let decoder = SpeculativeDecoder(target: transformer, kv: kv, pool: pool, drafter: drafter, draftLength: gamma,
                                              sampling: .greedy, tracer: tracer)
             var sequences = (0..<batch).map {
