@@ -29,7 +29,7 @@ public struct R3KVQuantization: Rule {
         let cap = f.capacityBound == true
         let mem = f.decodeBound == .memoryBound
         r.conditions.append(Evidence("capacity-bound, or decode memory-bound with F5 ≥ \(fmt(f.thresholds.kvByteShare)) (1 = yes)",
-                                     (cap || (mem && share >= f.thresholds.kvByteShare)) ? 1 : 0, "≥", 1))
+                                     (cap || (mem && share >= f.thresholds.kvByteShare)) ? 1 : 0, "≥", 1, unit: .flag))
         r.evidence = ["F5 (KV share of decode bytes) = \(fmt(share))", "decode bound: \(f.decodeBound?.rawValue ?? "unknown")",
                       "capacity-bound: \(f.capacityBound.map { $0 ? "yes" : "no" } ?? "unknown")"]
         let speed = (w + k) / (w + k / t.ratio)
