@@ -40,8 +40,8 @@ public enum NumberFormat {
     }
 
     /// The report's one rule for printed numbers: exact integers below 10⁶ as integers; otherwise
-    /// `digits` significant digits (trailing zeros kept, so precision is visible), integers ≥ 10^digits
-    /// rounded to units, and scientific notation (`digits` significant) outside [10⁻³, 10⁶).
+    /// `digits` significant digits (trailing zeros kept, so precision is visible; 1066.75 → "1070"),
+    /// and scientific notation (`digits` significant) outside [10⁻³, 10⁶).
     /// ±∞ prints as "∞"/"-∞", NaN as "n/a". Deterministic and locale-independent.
     public static func significant(_ x: Double, digits: Int = 3) -> String {
         if x.isNaN { return "n/a" }

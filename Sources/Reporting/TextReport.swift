@@ -57,8 +57,8 @@ public enum TextReport {
         if e.unit == .flag {
             var name = e.name
             if name.hasSuffix(" (1 = yes)") { name.removeLast(" (1 = yes)".count) }
-            let wanted = Evidence(e.name, e.relation == "<" || e.relation == "≤" ? 0 : 1, e.relation, e.threshold).holds
-            return "\(name): \(e.unit.format(e.value))" + (e.holds ? "" : " (needs \(wanted ? "yes" : "no"))")
+            let wanted = e.relation == "<" || e.relation == "≤" ? "no" : "yes"
+            return "\(name): \(e.unit.format(e.value))" + (e.holds ? "" : " (needs \(wanted))")
         }
         return "\(e.name) \(e.unit.format(e.value)) \(e.holds ? e.relation : negate(e.relation)) \(e.unit.format(e.threshold))"
     }
