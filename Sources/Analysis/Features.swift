@@ -180,8 +180,7 @@ public struct Features: Sendable, Equatable {
                                    model m: ModelDescriptor? = nil) -> Double? {
         guard let hw = hardware else { return nil }
         let model = m ?? self.model
-        let cost = model.decodeStepCost(batch: Int(batch.rounded()), context: Int(context.rounded()),
-                                        tokensPerSequence: tokensPerSequence)
+        let cost = model.decodeStepCost(batch: batch, context: context, tokensPerSequence: tokensPerSequence)
         return rooflineSeconds(flops: cost.flops, bytes: cost.bytes, peakFLOPS: hw.peak(for: model).flops,
                                bandwidth: hw.memoryBandwidth)
     }
@@ -189,7 +188,7 @@ public struct Features: Sendable, Equatable {
     /// Recomputes F3/F5 from `model`, mean batch and context (after a rule changed one of them).
     public mutating func refreshDecodeDerived() {
         guard let b = meanBatch, let c = meanContext else { return }
-        let w = model.weightBytesPerForward(tokens: Int(b.rounded()), logitRows: Int(b.rounded()))
+        let w = model.weightBytesPerForward(tokens: clampedInt(b), logitRows: clampedInt(b))
         let k = b * c * model.kvBytesPerToken
         decodeWeightBytes = w
         decodeKVBytes = k
@@ -205,4 +204,10 @@ public struct OverheadPhase: Sendable, Equatable {
     public var mbu: Double
     /// Share of busy time.
     public var share: Double
+}
+
+/// `x` rounded to an Int, clamped to 0…2^50 (non-finite → 0). For counts derived from measurements.
+func clampedInt(_ x: Double) -> Int {
+    guard x.isFinite, x > 0 else { return 0 }
+    return Int(min(x.rounded(), 1_125_899_906_842_624))
 }

@@ -16,6 +16,16 @@ public struct MetricsOptions: Sendable, Equatable {
     }
 }
 
+/// Seconds from `b` to `a` (nanosecond times), computed in floating point so that extreme
+/// timestamps cannot overflow.
+@inline(__always) func seconds(from b: TraceTime, to a: TraceTime) -> Double { (Double(a) - Double(b)) * 1e-9 }
+
+/// `start + duration`, saturating instead of trapping on overflow.
+@inline(__always) func spanEnd(_ start: TraceTime, _ duration: TraceDuration) -> TraceTime {
+    let (v, o) = start.addingReportingOverflow(duration)
+    return o ? (duration > 0 ? .max : .min) : v
+}
+
 /// The one streaming pass over a trace. Feed events in trace order with ``consume(_:)``, then
 /// call ``finish()``.
 ///
@@ -141,8 +151,8 @@ public struct MetricsAccumulator: Sendable {
             try requireHeader()
             var tot = transfers[t.kind.rawValue] ?? TransferTotals(count: 0, bytes: 0, seconds: 0)
             tot.count += 1
-            tot.bytes += t.bytes
-            tot.seconds += Double(t.duration) * 1e-9
+            tot.bytes = tot.bytes.addingReportingOverflow(max(0, t.bytes)).overflow ? .max : tot.bytes + max(0, t.bytes)
+            tot.seconds += max(0, Double(t.duration)) * 1e-9
             transfers[t.kind.rawValue] = tot
         }
     }
@@ -154,11 +164,11 @@ public struct MetricsAccumulator: Sendable {
     // MARK: steps
 
     private mutating func consumeStep(_ s: StepEvent) {
-        let seconds = Double(s.duration) * 1e-9
-        phaseSeconds[s.phase, default: 0] += seconds
-        let end = s.start + s.duration
+        let spanSeconds = max(0, Double(s.duration)) * 1e-9
+        phaseSeconds[s.phase, default: 0] += spanSeconds
+        let end = spanEnd(s.start, max(0, s.duration))
         if let prev = laneEnd[s.lane] {
-            if s.start > prev { gapSeconds += Double(s.start - prev) * 1e-9 }
+            if s.start > prev { gapSeconds += seconds(from: prev, to: s.start) }
             laneEnd[s.lane] = max(prev, end)
         } else {
             laneEnd[s.lane] = end
@@ -177,7 +187,7 @@ public struct MetricsAccumulator: Sendable {
                                            stepsWithTraceCost: 0, stepsWithoutCost: 0, sequences: 0,
                                            contextTokens: 0, prefillTokens: 0, decodeTokens: 0)
         w.steps += 1
-        w.seconds += seconds
+        w.seconds += spanSeconds
         if let f = s.flops, let b = s.bytes {
             w.flops += f
             w.bytes += b
@@ -208,16 +218,16 @@ public struct MetricsAccumulator: Sendable {
         if s.phase == .prefill || s.phase == .decode || s.phase == .mixed {
             let ctx = s.batch.reduce(0.0) { $0 + Double($1.contextLength) }
             fit.add(prefillTokens: Double(prefillTokens), decodeTokens: Double(s.decodeTokens),
-                    context: ctx, seconds: seconds)
+                    context: ctx, seconds: spanSeconds)
         }
-        if s.phase == .decode { decodeStepTimes.append(seconds) }
-        if s.phase == .mixed { mixedStepTimes.append(seconds) }
+        if s.phase == .decode { decodeStepTimes.append(spanSeconds) }
+        if s.phase == .mixed { mixedStepTimes.append(spanSeconds) }
 
         if !decoding.isEmpty && s.phase != .draft {
             batchHistogram[decoding.count, default: 0] += 1
             batchSizes.append(Double(decoding.count))
-            batchTimeSum += Double(decoding.count) * seconds
-            batchTimeWeight += seconds
+            batchTimeSum += Double(decoding.count) * spanSeconds
+            batchTimeWeight += spanSeconds
             for e in decoding { contextSum += Double(e.contextLength) }
             contextCount += decoding.count
         }
@@ -324,11 +334,11 @@ public struct MetricsAccumulator: Sendable {
         var ttft: Double?
         var tpot: Double?
         let endTime = st.lastToken ?? time
-        let e2e = Double(endTime - arrival) * 1e-9
+        let e2e = seconds(from: arrival, to: endTime)
         e2es.append(e2e)
-        if let s = st.scheduled { queues.append(Double(s - arrival) * 1e-9) }
+        if let s = st.scheduled { queues.append(seconds(from: arrival, to: s)) }
         if let f = st.firstToken {
-            let t = Double(f - arrival) * 1e-9
+            let t = seconds(from: arrival, to: f)
             ttft = t
             ttfts.append(t)
             if output > 1 {
@@ -350,7 +360,7 @@ public struct MetricsAccumulator: Sendable {
     private mutating func consumeKV(_ k: KVCacheCounters) {
         var p = pools[k.pool] ?? Pool()
         if let last = p.last {
-            let dt = Double(max(0, k.time - last.time)) * 1e-9
+            let dt = max(0, seconds(from: last.time, to: k.time))
             let u = last.blocksTotal > 0 ? Double(last.blocksUsed) / Double(last.blocksTotal) : 0
             p.weightedUsage += u * dt
             p.weight += dt
@@ -384,11 +394,13 @@ public struct MetricsAccumulator: Sendable {
         } else {
             specDrafts += s.perRequest.count
             specPerRequestDrafts += s.perRequest.count
+            // Positions beyond what was drafted (or beyond 64) are not credible: clamp.
             for pr in s.perRequest where pr.accepted > 0 {
-                if specPosAccepted.count < Int(pr.accepted) {
-                    specPosAccepted += [Int](repeating: 0, count: Int(pr.accepted) - specPosAccepted.count)
+                let n = Int(min(pr.accepted, max(0, pr.drafted), 64))
+                if specPosAccepted.count < n {
+                    specPosAccepted += [Int](repeating: 0, count: n - specPosAccepted.count)
                 }
-                for k in 0..<Int(pr.accepted) { specPosAccepted[k] += 1 }
+                for k in 0..<n { specPosAccepted[k] += 1 }
             }
         }
     }
@@ -405,7 +417,7 @@ extension MetricsAccumulator {
         let laneStart = work.values.isEmpty && phaseSeconds.isEmpty
         var duration = 0.0
         if let a = firstArrival, let e = lastEnd, e > a {
-            duration = Double(e - a) * 1e-9
+            duration = seconds(from: a, to: e)
         } else if !laneStart {
             duration = phaseSeconds.values.reduce(0, +) + gapSeconds
             missing.append("request lifecycle events (arrival/finished): throughput uses engine time instead of request time")
@@ -441,7 +453,7 @@ extension MetricsAccumulator {
         if phaseSeconds.isEmpty { missing.append("step spans: no phase shares, roofline or verdict") }
 
         // Interference.
-        let itlValues = gaps.map { Double($0.1 - $0.0) * 1e-9 }
+        let itlValues = gaps.map { seconds(from: $0.0, to: $0.1) }
         let interference = interferenceStats(itlValues)
 
         // KV.
@@ -496,7 +508,7 @@ extension MetricsAccumulator {
             var perPos: [Double] = []
             var alphaK: [Double] = []
             if specPerRequestDrafts > 0 {
-                let counts = specPosAccepted + [Int](repeating: 0, count: max(0, gamma - specPosAccepted.count))
+                let counts = specPosAccepted + [Int](repeating: 0, count: max(0, min(gamma, 64) - specPosAccepted.count))
                 perPos = counts.map { Double($0) / Double(specPerRequestDrafts) }
                 var prev = 1.0
                 for r in perPos { alphaK.append(prev > 0 ? r / prev : 0); prev = r }

@@ -16,14 +16,23 @@ extension ModelDescriptor {
     /// gathered are counted per token by the cost model, excluded here).
     public var streamedWeightBytes: Double { weightBytesPerForward(tokens: 0, logitRows: 1) }
 
-    /// One uniform decode (or verify) step: `batch` sequences, each with `context` cached tokens
-    /// and `tokensPerSequence` new positions (1 for decode, γ+1 for verify). O(batch).
+    /// One uniform decode (or verify) step: `batch` sequences (any non-negative real number, for
+    /// projections), each with `context` cached tokens and `tokensPerSequence` new positions (1 for
+    /// decode, γ+1 for verify). The cost model is affine in the number of identical sequences, so
+    /// this evaluates it for one and two sequences and extrapolates. O(1).
+    public func decodeStepCost(batch: Double, context: Double, tokensPerSequence: Int = 1) -> (flops: Double, bytes: Double) {
+        let m = Int32(clamping: tokensPerSequence)
+        let ctx = Int32(clamping: Int(min(max(0, context.rounded()), Double(Int32.max))))
+        let e = BatchEntry(request: 0, prefillTokens: 0, decodeTokens: m, contextLength: ctx)
+        let one = forwardCost(batch: [e], logitRows: Int(m))
+        let two = forwardCost(batch: [e, e], logitRows: 2 * Int(m))
+        let b = max(0, batch)
+        return (one.flops + (b - 1) * (two.flops - one.flops), one.bytes + (b - 1) * (two.bytes - one.bytes))
+    }
+
+    /// Integer overload of ``decodeStepCost(batch:context:tokensPerSequence:)``.
     public func decodeStepCost(batch: Int, context: Int, tokensPerSequence: Int = 1) -> (flops: Double, bytes: Double) {
-        let entries = (0..<max(0, batch)).map {
-            BatchEntry(request: RequestID($0), prefillTokens: 0, decodeTokens: Int32(tokensPerSequence),
-                       contextLength: Int32(clamping: context))
-        }
-        return forwardCost(batch: entries, logitRows: batch * tokensPerSequence)
+        decodeStepCost(batch: Double(batch), context: Double(context), tokensPerSequence: tokensPerSequence)
     }
 
     /// c* = 2·N_mm/(I*·kv − 4·L·h·d_h): contexts below it can become compute-bound at large batch

@@ -75,12 +75,12 @@ public struct RooflineAnalysis: Sendable, Equatable {
         if let b = meanBatch, let c = meanContext {
             criticalBatch = model.criticalBatch(ridge: ridge, context: c)
             decodeHeadroom = criticalBatch.map { b / $0 } ?? 0
-            let w = model.weightBytesPerForward(tokens: Int(b.rounded()), logitRows: Int(b.rounded()))
+            let w = model.weightBytesPerForward(tokens: clampedInt(b), logitRows: clampedInt(b))
             let k = b * c * model.kvBytesPerToken
             decodeWeightBytes = w
             decodeKVBytes = k
             kvByteShare = k / (w + k)
-            let cost = model.decodeStepCost(batch: Int(b.rounded()), context: Int(c.rounded()))
+            let cost = model.decodeStepCost(batch: b, context: c)
             decodeStepRoofline = rooflineSeconds(flops: cost.flops, bytes: cost.bytes, peakFLOPS: peakFLOPS, bandwidth: bandwidth)
         }
         if let pool = metrics.kv.first(where: { $0.pool == "kv" || $0.pool == "kv.decode" }) ?? metrics.kv.first {

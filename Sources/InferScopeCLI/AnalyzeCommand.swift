@@ -43,6 +43,8 @@ struct AnalyzeCommand: Command {
             .value("--gamma", "N", help: "Assumed draft length for R4.", default: "3"),
             .value("--draft-cost", "X", help: "Assumed draft/target step-time ratio c for R4.", default: "0.05"),
             .flag("--json", help: "Print the JSON document instead of the text report."),
+            .flag("--verify", help: "Re-run the trace's workload on InferScope's runtime with each top recommendation applied; print predicted vs measured gain."),
+            .value("--verify-top", "N", help: "How many recommendations --verify re-runs.", default: "5"),
         ])
 
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
@@ -63,7 +65,7 @@ struct AnalyzeCommand: Command {
             if case .header(let h) = first, h.hardware.memoryBandwidth == nil || h.hardware.peakFLOPS == nil {
                 if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
                 var o = options
-                o.hardwareSpec = HostProbe.measure(threads: max(1, h.hardware.threads), recordedOn: h.hardware.name)
+                o.hardwareSpec = HostPeaks.measure(threads: max(1, h.hardware.threads), recordedOn: h.hardware.name)
                 do { analyzer = try Analyzer(options: o) } catch { throw CommandFailure(error.description) }
             }
             do { try analyzer.consume(first) } catch { throw CommandFailure("\(path): \(error.description)") }
@@ -80,8 +82,41 @@ struct AnalyzeCommand: Command {
         }
         let result: AnalysisResult
         do { result = try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
-        context.stdout.write(arguments.flag("--json") ? AnalysisJSON.render(result) : TextReport.render(result))
+        guard arguments.flag("--verify") else {
+            context.stdout.write(arguments.flag("--json") ? AnalysisJSON.render(result) : TextReport.render(result))
+            return .success
+        }
+        if arguments.flag("--json") { throw UsageError("--verify prints a text table; drop --json") }
+        guard let top = try arguments.int("--verify-top"), top >= 1 else {
+            throw UsageError("option '--verify-top' expects an integer ≥ 1")
+        }
+        let verification = try Self.verify(result, top: top, options: options, context: context)
+        context.stdout.write(TextReport.render(result) + verification)
         return .success
+    }
+
+    /// Runs ``AdviceVerifier`` for the top recommendations; the re-run traces go to a fresh
+    /// temporary directory (named on stderr). Returns the rendered table.
+    static func verify(_ result: AnalysisResult, top: Int, options: AnalysisOptions,
+                       context: CommandContext) throws -> String {
+        let baseArguments: [String]
+        do { baseArguments = try AdviceVerifier.profileArguments(result.header) } catch {
+            throw CommandFailure("\(error)")
+        }
+        var template = Array("/tmp/inferscope-verify-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw CommandFailure("--verify: cannot create a temporary directory") }
+        let directory = String(cString: made)
+        context.stderr.write("verify: re-run traces go to \(directory)\n")
+        var o = options
+        if o.hardwareSpec == nil, o.hardware == nil, let spec = result.hardware { o.hardwareSpec = spec }
+        let verifier = AdviceVerifier(header: result.header, analysisOptions: o, context: context, directory: directory)
+        let rows: [AdviceVerifier.Row]
+        do {
+            rows = try verifier.verify(AdviceVerifier.candidates(result, limit: top)) { context.stderr.write($0 + "\n") }
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        return AdviceVerifier.render(rows, baselineArguments: baseArguments)
     }
 
     /// Parses the options into ``AnalysisOptions``; bad values are usage errors naming the option.
@@ -123,62 +158,15 @@ struct AnalyzeCommand: Command {
     }
 }
 
-/// Peaks of this machine measured with the runtime's kernels, for `--hardware host` when the trace
-/// header carries none: FLOP/s from the f32 GEMM path (m = 120 rows × 1024 × 1024, best of 5) and
-/// bandwidth from the streaming (decode) path over a 128 MiB f32 matrix (best of 3). These are
-/// achievable roofs of this software on this machine, not datasheet peaks; other load on the
-/// machine lowers them. O(1) seconds.
-enum HostProbe {
+/// Peaks of this machine for `--hardware host` when the trace header carries none: the same
+/// probes `profile` records (``Kernels/HostProbe``: STREAM-like read bandwidth and the FP32 FMA
+/// peak, best of 3 on the trace's thread count). Other load on the machine lowers them. ≈ 1 s.
+enum HostPeaks {
     static func measure(threads: Int, recordedOn: String) -> HardwareSpec {
-        let pool = ThreadPool(threadCount: threads)
-        let mm = MatrixMultiplier(pool: pool)
-        let flops = gemmFLOPS(mm)
-        let bandwidth = streamBandwidth(mm)
-        let debug = _isDebugAssertConfiguration() ? "; DEBUG BUILD: kernels run 10-100x slower than release, rebuild with -c release" : ""
-        return HardwareSpec(name: "host (probed: \(threads) threads)", origin: "measured", memoryBandwidth: bandwidth,
-                            peakFLOPS: ["trace": flops], memoryBytes: nil,
-                            source: "probed at analysis time with the runtime's kernels (f32 GEMM, f32 streaming matvec) on this machine; the trace was recorded on '\(recordedOn)'\(debug)")
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
-    static func gemmFLOPS(_ mm: MatrixMultiplier) -> Double {
-        let m = 120, k = 1024, n = 1024
-        let w = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
-        let y = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
-        defer { w.deallocate(); x.deallocate(); y.deallocate() }
-        for i in 0..<(n * k) { w[i] = Float(i % 7) * 0.01 }
-        for i in 0..<(m * k) { x[i] = Float(i % 5) * 0.01 }
-        let target = MatmulTarget(WeightMatrix(type: .f32, rows: n, cols: k, base: UnsafeRawPointer(w)), y)
-        var best = Double.infinity
-        for _ in 0..<5 {
-            let t0 = now()
-            mm.multiply(x, rows: m, target)
-            best = min(best, now() - t0)
-        }
-        return 2 * Double(m * k * n) / best
-    }
-
-    static func streamBandwidth(_ mm: MatrixMultiplier) -> Double {
-        let k = 8192, n = 4096   // 128 MiB of f32 weights
-        let w = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: k)
-        let y = UnsafeMutablePointer<Float>.allocate(capacity: n)
-        defer { w.deallocate(); x.deallocate(); y.deallocate() }
-        w.initialize(repeating: 0.5, count: n * k)
-        x.initialize(repeating: 1, count: k)
-        let target = MatmulTarget(WeightMatrix(type: .f32, rows: n, cols: k, base: UnsafeRawPointer(w)), y)
-        var best = Double.infinity
-        for _ in 0..<3 {
-            let t0 = now()
-            mm.multiply(x, rows: 1, target)
-            best = min(best, now() - t0)
-        }
-        return Double(n * k * 4) / best
+        let m = HostProbe.measure(pool: ThreadPool(threadCount: threads), bufferBytes: 128 << 20, repetitions: 3)
+        let debug = _isDebugAssertConfiguration() ? "; DEBUG BUILD: probes run slower than release, rebuild with -c release" : ""
+        return HardwareSpec(name: "host (probed: \(threads) threads)", origin: "measured", memoryBandwidth: m.readBandwidth,
+                            peakFLOPS: ["f32": m.fmaPeak], memoryBytes: nil,
+                            source: "probed at analysis time (read bandwidth, FP32 FMA peak) on this machine; the trace was recorded on '\(recordedOn)'\(debug)")
     }
 }

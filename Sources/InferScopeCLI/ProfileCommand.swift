@@ -50,11 +50,13 @@ struct ProfileCommand: Command {
             .value("--temperature", "T", help: "Sampling temperature (0 = greedy).", default: "0"),
             .value("--spec", "STRATEGY", help: "Speculative decoding: draft:MODEL, quant, early-exit:K or ngram[:N] (docs/speculative.md)."),
             .value("--gamma", "N|adaptive", help: "Draft tokens per speculation round, or adaptive (with --spec).", default: "4"),
+            .flag("--no-probe", help: "Skip measuring this machine's read bandwidth and FMA peak (about 1 s) for the trace header."),
             .value("--seed", "S", help: "Seed for the workload, synthetic weights and sampling.", default: "0"),
             .value("--output", short: "-o", "TRACE", help: "Trace file to write.", default: ProfileCommand.defaultTrace),
         ])
 
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
+        if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
         let seed = try Self.unsigned(arguments, "--seed")
         let modelName = arguments.value("--model")!
         let model: LoadedModel
@@ -80,6 +82,12 @@ struct ProfileCommand: Command {
         do { engine = try ServingEngine(model: model, options: options, tracer: tracer) } catch {
             try? recorder.close()
             throw UsageError(error.message)
+        }
+        if !arguments.flag("--no-probe") {
+            // The roofs of this machine, for MFU/MBU in `analyze`: STREAM-like read bandwidth and
+            // the FP32 FMA peak on the run's threads, best of 3 (≈ 1 s).
+            engine.hostPeaks = HostProbe.measure(pool: ThreadPool(threadCount: options.threads),
+                                                 bufferBytes: 128 << 20, repetitions: 3)
         }
         var progress: ((Int, Int) -> Void)?
         if let fd = context.stderr as? FileDescriptorOutput, isatty(fd.fd) == 1 {

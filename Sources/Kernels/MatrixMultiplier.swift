@@ -305,21 +305,20 @@ public final class MatrixMultiplier: @unchecked Sendable {
     static func pack(_ w: WeightMatrix, rows: Range<Int>, k0: Int, kBlock: Int, decoded: UnsafeMutablePointer<Float>,
                      into packed: UnsafeMutablePointer<Float>) {
         let nr = MatrixMultiplier.nr
-        for (j, r) in rows.enumerated() {
-            WeightDecoding.decodeRow(w.type, w.row(r), start: k0, count: kBlock, into: decoded + j * kBlock)
-        }
         let valid = rows.count
         if valid < nr {
-            (packed).initialize(repeating: 0, count: kBlock * nr)
+            packed.initialize(repeating: 0, count: kBlock * nr)
         }
-        // Transpose 8 rows × 8 columns at a time through registers when possible.
-        for j in 0..<valid {
-            let src = decoded + j * kBlock
-            var kk = 0
-            while kk < kBlock {
-                packed[kk * nr + j] = src[kk]
-                kk += 1
+        for (j, r) in rows.enumerated() {
+            // f32 rows are read in place; other types are decoded to f32 first.
+            let source: UnsafePointer<Float>
+            if w.type == .f32 {
+                source = w.row(r).assumingMemoryBound(to: Float.self) + k0
+            } else {
+                WeightDecoding.decodeRow(w.type, w.row(r), start: k0, count: kBlock, into: decoded + j * kBlock)
+                source = UnsafePointer(decoded + j * kBlock)
             }
+            for kk in 0..<kBlock { packed[kk * nr + j] = source[kk] }
         }
     }
 

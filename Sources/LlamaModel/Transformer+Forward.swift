@@ -138,29 +138,33 @@ extension Transformer {
     /// positions (itself included). Work items are tiles of up to 6 query rows of one
     /// (sequence, KV head), rows ordered token-major then query head of the group; a worker
     /// packs the (sequence, KV head)'s keys and values once and reuses them for the tiles it
-    /// takes next. Heads whose width is not a multiple of 16 use the row-by-row readers.
+    /// takes next. Pure decode batches and heads whose width is not a multiple of 16 use the
+    /// row-by-row readers (one item per token and KV head, the group's queries together).
     private func attend(_ batch: ForwardBatch, layer l: Int, kv: KVCacheStorage, blockIds: UnsafeBufferPointer<Int32>) {
         let c = config, headDim = c.headDim, qDim = c.heads * headDim, group = c.heads / c.kvHeads
         let scale = 1 / Float(headDim).squareRoot()
-        guard headDim % 16 == 0 else {
+        // Row by row when heads are not a multiple of 16 wide, or when every sequence brings
+        // fewer than 6 query rows per KV head (pure decode): packing a head's whole context
+        // for one or two query rows costs more than reading it once.
+        var decodeOnly = true
+        for sequence in batch.sequences where sequence.tokenRange.count * group >= 6 { decodeOnly = false; break }
+        if headDim % 16 != 0 || decodeOnly {
             let tokenCount = batch.tokens.count
             pool.parallelFor(tokenCount * c.kvHeads, grain: 1) { range, worker in
-                let scoreRows = tileScores + worker * 6 * scoreStride
+                let scoreRows = tileScores + worker * max(6, group) * scoreStride
                 for item in range {
                     let t = item / c.kvHeads, kvHead = item % c.kvHeads
                     let sequence = batch.sequences[Int(sequenceOf[t])]
                     let table = UnsafeBufferPointer(rebasing: blockIds[sequence.blockRange])
                     let length = Int(positions[t]) + 1
                     let firstHead = kvHead * group
-                    for g in 0..<group {
-                        kv.attentionScores(layer: l, kvHead: kvHead, queries: q + t * qDim + (firstHead + g) * headDim, queryCount: 1,
-                                           scale: scale, blockTable: table, length: length, scores: scoreRows, scoreStride: paddedContext)
-                        Softmax.apply(scoreRows, count: length)
-                        let out = attention + t * qDim + (firstHead + g) * headDim
-                        out.update(repeating: 0, count: headDim)
-                        kv.accumulateValues(layer: l, kvHead: kvHead, weights: scoreRows, weightStride: paddedContext, queryCount: 1,
-                                            blockTable: table, length: length, out: out)
-                    }
+                    kv.attentionScores(layer: l, kvHead: kvHead, queries: q + t * qDim + firstHead * headDim, queryCount: group,
+                                       scale: scale, blockTable: table, length: length, scores: scoreRows, scoreStride: scoreStride)
+                    for g in 0..<group { Softmax.apply(scoreRows + g * scoreStride, count: length) }
+                    let out = attention + t * qDim + firstHead * headDim
+                    out.update(repeating: 0, count: group * headDim)
+                    kv.accumulateValues(layer: l, kvHead: kvHead, weights: scoreRows, weightStride: scoreStride, queryCount: group,
+                                        blockTable: table, length: length, out: out)
                 }
             }
             return

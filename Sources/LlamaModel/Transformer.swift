@@ -66,7 +66,7 @@ public final class Transformer: @unchecked Sendable {
     /// Attention scores per worker, [W × g × maxContext] (g = h / h_kv query heads per KV head).
     let scores: UnsafeMutablePointer<Float>
     /// Attention scratch per worker (used when d_h % 16 == 0; P = maxContext rounded up to 16):
-    /// packed keys and values of one KV head [P × d_h] each, scores [6 × P], gathered queries
+    /// packed keys and values of one KV head [P × d_h] each, scores [max(6, g) × (P + 16)], gathered queries
     /// and outputs [6 × d_h] each.
     let packedKeys: UnsafeMutablePointer<Float>
     let packedValues: UnsafeMutablePointer<Float>
@@ -160,7 +160,7 @@ public final class Transformer: @unchecked Sendable {
         let packed = c.headDim % 16 == 0 ? paddedContext * c.headDim : 0
         packedKeys = floats(w * packed)
         packedValues = floats(w * packed)
-        tileScores = floats(w * 6 * (paddedContext + 16))
+        tileScores = floats(w * max(6, c.heads / c.kvHeads) * (paddedContext + 16))
         tileQueries = floats(w * 6 * c.headDim)
         tileOutputs = floats(w * 6 * c.headDim)
         let stateRaw = UnsafeMutableRawPointer.allocate(byteCount: w * Transformer.workerStateStride * 8, alignment: 64)

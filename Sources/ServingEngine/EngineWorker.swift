@@ -130,6 +130,7 @@ final class EngineWorker {
 
         // Forward pass (speculating decode sequences feed their draft and want γ+1 logit rows).
         let drafts = speculation?.draft(plan.sequences, step: step) ?? [:]
+        if let d = speculation?.draftDuration, d > 0 { stats.phase(.draft, d) }
         batch.removeAll()
         var entries: [BatchEntry] = []
         entries.reserveCapacity(plan.sequences.count)

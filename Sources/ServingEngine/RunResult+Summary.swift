@@ -28,7 +28,8 @@ extension RunResult {
         lines.append("TTFT        " + ms(ttft.map(Double.init)))
         lines.append("TPOT        " + ms(tpot))
         lines.append("ITL         " + ms(interTokenGaps.map(Double.init)))
-        let order: [Phase] = [.prefill, .decode, .mixed, .sample, .schedule, .kvTransfer, .idle]
+        var order: [Phase] = [.prefill, .decode, .mixed, .sample, .schedule, .kvTransfer, .idle]
+        if (phaseTime[.draft] ?? 0) + (phaseTime[.verify] ?? 0) > 0 { order.insert(contentsOf: [.draft, .verify], at: 3) }  // --spec
         let shares = order.map { p in "\(p.rawValue) \(percent(Double(phaseTime[p] ?? 0), Double(duration)))" }
         lines.append("phases      " + shares.joined(separator: ", "))
         for pool in peakBlocksUsed.keys.sorted() {

@@ -21,6 +21,9 @@ public final class ServingEngine {
     /// Blocks per KV pool (each worker's pool in disaggregated mode).
     public let kvBlocks: Int
     public let descriptor: ModelDescriptor
+    /// This machine's measured roofs (``HostProbe``), recorded in the trace header so the
+    /// analyzer can compute MFU and MBU without probing again. Nil: the header says "unknown".
+    public var hostPeaks: HostMeasurement?
     let sleep: (TraceTime) -> Void
 
     /// - Parameters:
@@ -68,8 +71,9 @@ public final class ServingEngine {
         var w = workload.descriptor
         w.parameters["prompt_seed"] = "\(options.seed)"
         return RunHeader(producer: ToolVersion.producer, model: descriptor,
-                         hardware: HardwareDescriptor(name: hostCPUName(), source: "measured", threads: options.threads,
-                                                      memoryBytes: physicalMemoryBytes()),
+                         hardware: HardwareDescriptor(name: hostCPUName(), source: hostPeaks == nil ? "unknown" : "measured",
+                                                      threads: options.threads, memoryBandwidth: hostPeaks?.readBandwidth,
+                                                      peakFLOPS: hostPeaks?.fmaPeak, memoryBytes: physicalMemoryBytes()),
                          options: options.headerOptions(kvBlocks: kvBlocks), workload: w, clock: tracer.clock.name,
                          startedAt: startedAt)
     }

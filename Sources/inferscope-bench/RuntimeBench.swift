@@ -33,6 +33,9 @@ enum RuntimeBench {
         var tokensPerSecond: Double
         var boundTokensPerSecond: Double
         var boundKind: String
+        /// CPU time the process got during the test over wall time × threads (1 = every
+        /// thread ran the whole time; lower means the host was busy with other work).
+        var cpuShare: Double
         var llamaCpp: Double?
     }
 
@@ -75,7 +78,9 @@ enum RuntimeBench {
             for type in options.types {
                 if !options.json { print("generating \(name) \(type) weights…") }
                 let weights = preset.makeWeights(type: type, seed: 1)
-                rows += measure(name: name, weights: weights, options: options, pool: pool, host: host)
+                // Re-measure the roofs next to each pair of tests: a shared host drifts.
+                let local = HostProbe.measure(pool: pool, repetitions: 3)
+                rows += measure(name: name, weights: weights, options: options, pool: pool, host: local)
                 if !options.json { printRows(rows.suffix(2)) }
             }
         }
@@ -99,31 +104,40 @@ enum RuntimeBench {
         var batch = ForwardBatch()
         let prompt = (0..<p).map { Int32(($0 * 7919 + 1) % c.vocabSize) }
 
+        var cpuSeconds = 0.0
         // pp: one step of p tokens from an empty cache, logits for the last.
         func prefill() -> Double {
             batch.removeAll()
             batch.append(tokens: prompt, startPosition: 0, blockTable: table, logits: .last)
-            let start = HostProbe.now()
+            let start = HostProbe.now(), cpuStart = processCPUSeconds()
             _ = transformer.forward(batch, kv: kv)
+            cpuSeconds += processCPUSeconds() - cpuStart
             return HostProbe.now() - start
         }
         // tg: g single-token steps from an empty cache, greedy.
         func generate() -> Double {
             var token: Int32 = 1
-            let start = HostProbe.now()
+            let start = HostProbe.now(), cpuStart = processCPUSeconds()
             for position in 0..<g {
                 batch.removeAll()
                 batch.append(tokens: CollectionOfOne(token), startPosition: position, blockTable: table, logits: .last)
                 token = argmax(transformer.forward(batch, kv: kv).row(0))
             }
+            cpuSeconds += processCPUSeconds() - cpuStart
             return HostProbe.now() - start
         }
         _ = prefill()
         transformer.profiling = options.profile
-        let ppTime = median((0..<options.repetitions).map { _ in prefill() })
+        cpuSeconds = 0
+        let ppTimes = (0..<options.repetitions).map { _ in prefill() }
+        let ppTime = median(ppTimes)
+        let ppShare = cpuSeconds / (ppTimes.reduce(0, +) * Double(pool.threadCount))
         if options.profile { printProfile("\(name) \(weights.weightType) pp\(p)", transformer) }
         _ = generate()
-        let tgTime = median((0..<options.repetitions).map { _ in generate() })
+        cpuSeconds = 0
+        let tgTimes = (0..<options.repetitions).map { _ in generate() }
+        let tgTime = median(tgTimes)
+        let tgShare = cpuSeconds / (tgTimes.reduce(0, +) * Double(pool.threadCount))
         if options.profile { printProfile("\(name) \(weights.weightType) tg\(g)", transformer) }
 
         // Roofline: a step takes at least max(FLOPs / peak, bytes / bandwidth).
@@ -139,10 +153,10 @@ enum RuntimeBench {
         let f32 = weights.weightType == .f32
         return [
             Row(model: name, type: weights.weightType, test: "pp\(p)", tokensPerSecond: Double(p) / ppTime,
-                boundTokensPerSecond: ppBound, boundKind: ppCost.flops / host.fmaPeak > ppCost.bytes / host.readBandwidth ? "compute" : "memory",
+                boundTokensPerSecond: ppBound, boundKind: ppCost.flops / host.fmaPeak > ppCost.bytes / host.readBandwidth ? "compute" : "memory", cpuShare: ppShare,
                 llamaCpp: p == 512 ? reference.map { f32 ? $0.0 : $0.2 } : nil),
             Row(model: name, type: weights.weightType, test: "tg\(g)", tokensPerSecond: Double(g) / tgTime,
-                boundTokensPerSecond: tgBound, boundKind: "memory", llamaCpp: g == 128 ? reference.map { f32 ? $0.1 : $0.3 } : nil),
+                boundTokensPerSecond: tgBound, boundKind: "memory", cpuShare: tgShare, llamaCpp: g == 128 ? reference.map { f32 ? $0.1 : $0.3 } : nil),
         ]
     }
 
@@ -185,6 +199,13 @@ enum RuntimeBench {
         transformer.resetProfile()
     }
 
+    /// User + system CPU seconds of the whole process so far.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+    }
+
     static func argmax(_ row: UnsafeBufferPointer<Float>) -> Int32 {
         var best = 0
         for i in row.indices where row[i] > row[best] { best = i }
@@ -200,18 +221,25 @@ enum RuntimeBench {
 
     static func printRows(_ rows: some Collection<Row>) {
         for r in rows {
-            print(String(format: "  %@ %@ %@: %.2f t/s (bound %.2f, %.0f%%)", r.model, r.type.description, r.test,
-                         r.tokensPerSecond, r.boundTokensPerSecond, 100 * r.tokensPerSecond / r.boundTokensPerSecond))
+            print(String(format: "  %@ %@ %@: %.2f t/s (bound %.2f, %.0f%%; cpu share %.0f%%)", r.model, r.type.description, r.test,
+                         r.tokensPerSecond, r.boundTokensPerSecond, 100 * r.tokensPerSecond / r.boundTokensPerSecond, 100 * r.cpuShare))
+            fflush(nil)
         }
     }
 
+    /// The table. "cpu share" is the CPU time the process got over wall time × threads;
+    /// "t/s ÷ share" scales the rate to a host where it had every core to itself — an
+    /// estimate for compute-bound tests, not a measurement.
     static func printTable(_ rows: [Row]) {
-        let header = ["model", "type", "test", "t/s", "roofline t/s", "bound", "of roof", "llama.cpp t/s", "vs llama.cpp"]
+        let header = ["model", "type", "test", "t/s", "roofline t/s", "bound", "of roof", "cpu share", "t/s ÷ share",
+                      "llama.cpp t/s", "vs llama.cpp"]
         var lines = [header]
         for r in rows {
             lines.append([r.model, r.type.description, r.test, String(format: "%.2f", r.tokensPerSecond),
                           String(format: "%.2f", r.boundTokensPerSecond), r.boundKind,
                           String(format: "%.0f%%", 100 * r.tokensPerSecond / r.boundTokensPerSecond),
+                          String(format: "%.0f%%", 100 * r.cpuShare),
+                          String(format: "%.2f", r.tokensPerSecond / max(r.cpuShare, 1e-9)),
                           r.llamaCpp.map { String(format: "%.2f", $0) } ?? "-",
                           r.llamaCpp.map { String(format: "%.2fx", r.tokensPerSecond / $0) } ?? "-"])
         }
@@ -231,7 +259,8 @@ enum RuntimeBench {
         out += "\"threads\": \(host.threads), \"triadBandwidthBytesPerSecond\": \(number(host.triadBandwidth))},\n"
         out += "  \"kvType\": \"\(options.kvType)\",\n  \"repetitions\": \(options.repetitions),\n  \"results\": [\n"
         out += rows.map { r in
-            var fields = ["\"bound\": \"\(r.boundKind)\"", "\"fractionOfRoofline\": \(number(r.tokensPerSecond / r.boundTokensPerSecond))"]
+            var fields = ["\"bound\": \"\(r.boundKind)\"", "\"cpuShare\": \(number(r.cpuShare))",
+                          "\"fractionOfRoofline\": \(number(r.tokensPerSecond / r.boundTokensPerSecond))"]
             if let l = r.llamaCpp { fields += ["\"llamaCppTokensPerSecond\": \(number(l))", "\"ratioToLlamaCpp\": \(number(r.tokensPerSecond / l))"] }
             fields += ["\"model\": \"\(r.model)\"", "\"rooflineTokensPerSecond\": \(number(r.boundTokensPerSecond))",
                        "\"test\": \"\(r.test)\"", "\"tokensPerSecond\": \(number(r.tokensPerSecond))", "\"type\": \"\(r.type)\""]

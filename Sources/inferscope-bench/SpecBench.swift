@@ -17,18 +17,17 @@ import Tracing
 ///   is the target's forward time for B sequences of m new tokens, measured by a separate
 ///   calibration (not taken from the speculative run) and T_d(B) = c·T_t(B,1).
 ///
-/// The default target is `stories15m-untied`: the stories15m shape with a separate LM head.
-/// (With the tied head of the random `stories15m` preset every model, however drawn, greedily
-/// repeats its last token — the embedding dominates the residual stream — so α would be 1 for
-/// any draft.) The `draft:small` strategy is a separately drawn 2-layer, d = 64 model with the
-/// same 32 000-token vocabulary, written to a temporary GGUF file and loaded as `draft:PATH`.
+/// The default target is the `stories15m` preset (random weights). The `draft:small` strategy
+/// is a separately drawn 2-layer, d = 64 model with the same 32 000-token vocabulary, written to
+/// a temporary GGUF file and loaded as `draft:PATH`. With random weights a separately drawn draft
+/// has α ≈ 0, and so (since the presets' residual branches are unscaled) do the self-drafts.
 ///
-///     inferscope-bench spec [--model stories15m-untied|PRESET|PATH] [--strategies draft:small,quant,early-exit:2,ngram]
+///     inferscope-bench spec [--model PRESET|PATH] [--strategies draft:small,quant,early-exit:2,ngram]
 ///                           [--gamma 3] [--batches 1,8] [--prompt 16] [--tokens 96]
 ///                           [--repetitions 2] [--threads N] [--json]
 enum SpecBench {
     struct Options {
-        var model = "stories15m-untied"
+        var model = "stories15m"
         var strategies = ["draft:small", "quant", "early-exit:2", "ngram"]
         var gammas = ["3"]
         var batches = [1, 8]
@@ -72,7 +71,7 @@ enum SpecBench {
         }
         let pool = ThreadPool(threadCount: options.threads)
         let target: LoadedModel
-        do { target = try loadTarget(options.model) } catch {
+        do { target = try ModelLoader.load(options.model, seed: 7) } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             return 1
         }
@@ -112,7 +111,7 @@ enum SpecBench {
         let tracer = Tracer(sink: nil, clock: MonotonicClock())
 
         func measure(drafter: (any Drafter)?, gamma: DraftLength, batch: Int) -> Measurement {
-            let pool = SpeculativeBlockPool(blockSize: blockSize, totalBlocks: blocks)
+            let pool = BlockManagerKVPool(blockSize: blockSize, totalBlocks: blocks)
             let decoder = SpeculativeDecoder(target: transformer, kv: kv, pool: pool, drafter: drafter, draftLength: gamma,
                                              sampling: .greedy, tracer: tracer)
             var sequences = (0..<batch).map {
@@ -166,24 +165,33 @@ enum SpecBench {
                     if !options.json { print("batch \(batch): \(strategyText) γ \(gammaText)…") }
                     // Plain and speculative runs alternate; each side keeps its best.
                     var best: Measurement?, baseline: Measurement?
-                    for _ in 0..<options.repetitions {
-                        let plain = measure(drafter: nil, gamma: .fixed(1), batch: batch)
-                        if baseline == nil || plain.seconds < baseline!.seconds { baseline = plain }
-                        let spec = measure(drafter: drafter, gamma: gamma, batch: batch)
-                        if best == nil || spec.seconds < best!.seconds { best = spec }
+                    for repetition in 0..<options.repetitions {
+                        // Alternate which side runs first, so neither gains from the order.
+                        for side in repetition % 2 == 0 ? [false, true] : [true, false] {
+                            if side {
+                                let spec = measure(drafter: drafter, gamma: gamma, batch: batch)
+                                if best == nil || spec.seconds < best!.seconds { best = spec }
+                            } else {
+                                let plain = measure(drafter: nil, gamma: .fixed(1), batch: batch)
+                                if baseline == nil || plain.seconds < baseline!.seconds { baseline = plain }
+                            }
+                        }
                     }
                     let verifyTokens = min(gamma.maximum, options.newTokens - 1) + 1
-                    rows.append(row(strategy: strategyText, gamma: gammaText, batch: batch, baseline: baseline!, spec: best!,
+                    rows.append(row(strategy: strategyText, gamma: gammaText, gammaMax: verifyTokens - 1, batch: batch, baseline: baseline!, spec: best!,
                                     decodeCalibrated: calibrate(batch: batch, m: 1),
                                     verifyCalibrated: calibrate(batch: batch, m: verifyTokens)))
                 }
             }
         }
         if options.json { print(json(rows, options: options, model: target.name)) } else { printTable(rows, options: options, model: target.name) }
+        for (_, strategy) in strategies {
+            if case .draftModel(let path) = strategy, path.hasPrefix(NSTemporaryDirectory()) { try? FileManager.default.removeItem(atPath: path) }
+        }
         return 0
     }
 
-    static func row(strategy: String, gamma: String, batch: Int, baseline: Measurement, spec: Measurement,
+    static func row(strategy: String, gamma: String, gammaMax: Int, batch: Int, baseline: Measurement, spec: Measurement,
                     decodeCalibrated: Double, verifyCalibrated: Double) -> Row {
         let s = spec.stats
         let baseStep = Double(baseline.stats.targetNanos) / Double(max(1, baseline.stats.targetSteps)) / 1e9
@@ -194,10 +202,14 @@ enum SpecBench {
         // Tokens per sequence per target step, counting rounds that found no draft (n-gram).
         let tau = s.tokensPerSequenceStep
         let c = baseStep > 0 ? draftStep / baseStep : 0
-        let stepsPerRound = s.draftRounds == 0 ? 0 : Double(s.draftSteps) / Double(s.draftRounds)
-        let leviathan = tau / (meanGamma * c + 1)
-        // T_t(B,1) and T_t(B,γ+1) from the calibration; T_d(B) = c·T_t(B,1).
-        let batchAware = tau * decodeCalibrated / (stepsPerRound * c * decodeCalibrated + verifyCalibrated)
+        // Draft steps per target step (rounds in which nobody drafted count as 0).
+        let draftStepsPerStep = s.targetSteps == 0 ? 0 : Double(s.draftSteps) / Double(s.targetSteps)
+        let leviathan = tau / (draftStepsPerStep * c + 1)
+        // T_t(B,1) and T_t(B,γ+1) from the calibration, interpolated linearly in the tokens each
+        // sequence actually fed per step (1 + drafted / sequence-steps); T_d(B) = c·T_t(B,1).
+        let fedExtra = s.sequenceSteps == 0 ? 0 : Double(s.draftedTokens) / Double(s.sequenceSteps)
+        let verifyCost = decodeCalibrated + (verifyCalibrated - decodeCalibrated) * min(1, fedExtra / max(1, Double(gammaMax)))
+        let batchAware = tau * decodeCalibrated / (draftStepsPerStep * c * decodeCalibrated + verifyCost)
         return Row(strategy: strategy, gamma: gamma, batch: batch, alpha: s.alpha, acceptanceRate: s.acceptanceRate,
                    meanAcceptedLength: s.meanAcceptanceLength, tokensPerStep: tau, costRatio: c, baselineStepMs: baseStep * 1e3, verifyStepMs: verifyStep * 1e3,
                    draftStepMs: draftStep * 1e3, calibratedVerifyMs: verifyCalibrated * 1e3, measured: baseline.seconds / spec.seconds, leviathan: leviathan,
@@ -227,7 +239,8 @@ enum SpecBench {
         print("α: accepted / (accepted + first rejections); vLLM rate: accepted / drafted; mean acc. len: 1 + accepted / drafts (vLLM);")
         print("τ: tokens per sequence per target step, rounds without a draft included (used in both predictions);")
         print("c: draft step / plain decode step at the same batch; speedup: plain decode wall time / speculative decode wall time (prefill excluded);")
-        print("S Leviathan = τ/(γc+1); S batch-aware = τ·T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,γ+1)) with T_t from a separate calibration.")
+        print("S Leviathan = τ/(γc+1); S batch-aware = τ·T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,1+γ̄)) with T_t from a separate calibration")
+        print("(γ = draft steps per target step, γ̄ = draft tokens fed per sequence per step; T_t interpolated between 1 and γ+1 tokens).")
     }
 
     static func json(_ rows: [Row], options: Options, model: String) -> String {
@@ -239,17 +252,6 @@ enum SpecBench {
         }
         return "{\"model\":\"\(model)\",\"new_tokens\":\(options.newTokens),\"prompt_tokens\":\(options.promptTokens),\"rows\":[\n"
             + items.joined(separator: ",\n") + "\n],\"threads\":\(options.threads)}"
-    }
-
-    /// `stories15m-untied` (the stories15m shape with its own LM head), another preset, or a file.
-    static func loadTarget(_ reference: String) throws -> LoadedModel {
-        if reference == "stories15m-untied" {
-            var config = ModelPreset.stories15m.config
-            config.tiedEmbeddings = false
-            let weights = ModelPreset(name: reference, config: config).makeWeights(type: .f32, seed: 7)
-            return LoadedModel(weights: weights, tokenizer: nil, name: reference, source: "preset:stories15m (untied head)")
-        }
-        return try ModelLoader.load(reference, seed: 7)
     }
 
     /// Writes the `draft:small` model (2 layers, d 64, 4 heads over 2 KV heads, d_ff 192, the

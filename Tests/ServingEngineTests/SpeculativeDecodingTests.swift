@@ -40,9 +40,9 @@ struct SpeculativeDecodingTests {
     }
 
     static func makeDecoder(drafter: (any Drafter)?, gamma: DraftLength, sampling: SamplingParameters = .greedy,
-                            blockSize: Int = 4, blocks: Int = 64, tracer: Tracer? = nil) throws -> (SpeculativeDecoder, SpeculativeBlockPool) {
+                            blockSize: Int = 4, blocks: Int = 64, tracer: Tracer? = nil) throws -> (SpeculativeDecoder, BlockManagerKVPool) {
         let c = target.config
-        let kvPool = SpeculativeBlockPool(blockSize: blockSize, totalBlocks: blocks)
+        let kvPool = BlockManagerKVPool(blockSize: blockSize, totalBlocks: blocks)
         let kv = try KVCacheStorage(layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim, blockSize: blockSize,
                                     blockCount: blocks, dtype: .f32)
         let transformer = Transformer(weights: target, maxBatchTokens: 128, maxLogitRows: 64, pool: pool)
@@ -157,7 +157,7 @@ struct SpeculativeDecodingTests {
     /// Pool-level property: thousands of random grow-to-γ+1 / roll-back-to-accepted patterns.
     @Test func blockPoolSurvivesThousandsOfRandomRollbacks() {
         var rng = Xoshiro256(seed: 77)
-        let pool = SpeculativeBlockPool(blockSize: 4, totalBlocks: 200)
+        let pool = BlockManagerKVPool(blockSize: 4, totalBlocks: 200)
         var lengths: [UInt64: Int] = [:]
         for round in 0..<5_000 {
             let id = rng.next() % 8

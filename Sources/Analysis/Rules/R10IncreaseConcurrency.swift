@@ -34,7 +34,7 @@ public struct R10IncreaseConcurrency: Rule {
                                     ["B": b, "B_new": bNew, "c": c, "T(B)_s": t0, "T(B_new)_s": t1])
         r.gains[.cost] = r.gains[.throughput]
         r.gains[.tpot] = Gain(t0 / t1, "T(B)/T(B_new) (< 1: TPOT grows)", ["T(B)_s": t0, "T(B_new)_s": t1])
-        r.runtimeChange = ["max_num_seqs": String(Int(bNew.rounded(.down)))]
+        r.runtimeChange = ["max_num_seqs": String(clampedInt(bNew.rounded(.down)))]
         r.confidence = 0.6
         r.caveats = ["needs the offered load: raise client concurrency or the request rate, not only the cap", "TPOT rises with the batch"]
         r.decide()

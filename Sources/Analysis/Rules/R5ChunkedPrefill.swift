@@ -38,7 +38,7 @@ public struct R5ChunkedPrefill: Rule {
         }
         let bp = fitted.value
         let target = f.slo.itl ?? f.slo.tpot ?? 2 * clean
-        var chunk = max(0, (target - clean) / bp)
+        var chunk = min(max(0, (target - clean) / bp), 1_048_576)
         var note: String?
         if let ridge = f.ridge, chunk < ridge {
             chunk = ridge
@@ -47,7 +47,7 @@ public struct R5ChunkedPrefill: Rule {
         let batch = f.meanBatch ?? 0
         let budget = max(64, ((chunk + batch) / 64).rounded() * 64)
         let predicted = clean + bp * chunk
-        r.runtimeChange = ["scheduler": "chunked", "token_budget": String(Int(budget))]
+        r.runtimeChange = ["scheduler": "chunked", "token_budget": String(clampedInt(budget))]
         let inputs = ["b_p_s_per_token": bp, "clean_median_s": clean, "target_s": target, "chunk_tokens": chunk, "p99_ITL_s": p99]
         r.gains[.itl] = Gain(p99 / predicted, "p99 ITL / (clean median + b_p·chunk), chunk = (target − clean)/b_p", inputs)
         if let cm = f.cleanMeanITL, let dm = f.contaminatedMeanITL {
@@ -57,7 +57,7 @@ public struct R5ChunkedPrefill: Rule {
             r.gains[.tpot] = Gain(old / new, "mean gap / mean gap with contaminated gaps capped at the predicted ITL",
                                   ["clean_mean_s": cm, "contaminated_mean_s": dm, "predicted_s": predicted])
         }
-        r.evidence.append("token budget ≈ \(Int(budget)) (chunk \(fmt(chunk)) + \(fmt(batch)) decodes; b_p = \(fmt(bp * 1e6)) µs/token, \(fitted.measured ? "fitted" : "assumed MFU \(fmt(f.assumptions.prefillMFU))"))")
+        r.evidence.append("token budget ≈ \(clampedInt(budget)) (chunk \(fmt(chunk)) + \(fmt(batch)) decodes; b_p = \(fmt(bp * 1e6)) µs/token, \(fitted.measured ? "fitted" : "assumed MFU \(fmt(f.assumptions.prefillMFU))"))")
         if let note { r.caveats.append(note) }
         r.confidence = fitted.measured ? 1.0 : 0.6
         r.caveats += ["TTFT rises: each prompt now takes several iterations", "throughput roughly unchanged; small chunks re-read weights and KV"]

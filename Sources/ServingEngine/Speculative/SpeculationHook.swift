@@ -37,7 +37,8 @@ final class SpeculationHook {
     /// This step's drafts by sequence (tokens, q distributions).
     private(set) var drafts: [UInt64: (tokens: [Int32], distributions: [Float])] = [:]
     private var outcomes: [UInt64: Int] = [:]
-    private var draftDuration: TraceDuration = 0
+    /// Time of this step's draft round (0 if nobody drafted).
+    private(set) var draftDuration: TraceDuration = 0
     private var probabilities: [Float] = []
     private var scratch: [Float]
 

@@ -1,0 +1,95 @@
+import Testing
+import Analysis
+import TraceFormat
+@testable import InferScopeCLI
+
+@Suite struct AdviceVerifierTests {
+    static func header(producer: String = "inferscope 0.1.0", options: [String: String],
+                       arrival: String = "poisson:8") -> RunHeader {
+        RunHeader(producer: producer,
+                  model: ModelDescriptor(name: "tiny", source: "preset:tiny", dim: 64, layers: 2, heads: 4, kvHeads: 2,
+                                         headDim: 16, ffnDim: 192, vocabSize: 512, maxContext: 256,
+                                         weightType: "f32", bytesPerWeight: 4, kvType: "f32", bytesPerKVElement: 4),
+                  hardware: HardwareDescriptor(name: "cpu", source: "measured", threads: 2),
+                  options: options,
+                  workload: WorkloadDescriptor(name: "chat", requests: 12, parameters: ["arrival": arrival, "seed": "3"]),
+                  clock: "CLOCK_MONOTONIC")
+    }
+
+    @Test func headerBecomesTheProfileArgumentsThatRepeatTheRun() throws {
+        let h = Self.header(options: ["scheduler": "static", "kv_layout": "contiguous", "kv_dtype": "f16",
+                                      "block_size": "16", "kv_blocks": "40", "kv_memory": "65536",
+                                      "prefix_cache": "on", "disaggregated": "off", "threads": "2", "seed": "3",
+                                      "token_budget": "128", "max_num_seqs": "8", "max_batched_tokens": "512",
+                                      "preempt": "swap", "swap_tier": "host", "temperature": "0"])
+        let a = try AdviceVerifier.profileArguments(h)
+        #expect(a == ["--model", "tiny", "--workload", "chat", "--requests", "12", "--rate", "8",
+                      "--scheduler", "static", "--token-budget", "128", "--max-num-seqs", "8",
+                      "--max-batched-tokens", "512", "--kv-layout", "contiguous", "--kv-dtype", "f16",
+                      "--block-size", "16", "--preempt", "swap", "--threads", "2", "--temperature", "0",
+                      "--seed", "3", "--kv-memory", "65536", "--prefix-cache"])
+    }
+
+    @Test func closedLoopAndFileModelsAreRepeated() throws {
+        var h = Self.header(options: ["scheduler": "chunked", "kv_blocks": "64", "spec": "ngram", "gamma": "4"],
+                            arrival: "closed:3")
+        h.model.source = "/models/m.gguf"
+        let a = try AdviceVerifier.profileArguments(h)
+        #expect(a == ["--model", "/models/m.gguf", "--workload", "chat", "--requests", "12", "--concurrency", "3",
+                      "--scheduler", "chunked", "--spec", "ngram", "--gamma", "4", "--kv-blocks", "64"])
+    }
+
+    @Test func foreignTracesAndUnrepeatableRunsAreRefusedWithTheReason() {
+        #expect(throws: AdviceVerifier.Failure.self) {
+            try AdviceVerifier.profileArguments(Self.header(producer: "inferscope-import vllm", options: ["seed": "1"]))
+        }
+        do {
+            _ = try AdviceVerifier.profileArguments(Self.header(options: ["seed": "1"], arrival: "gamma:4,2"))
+            Issue.record("a gamma arrival pattern cannot be given on the command line and must be refused")
+        } catch {
+            #expect("\(error)".contains("gamma:4,2"))
+        }
+        do {
+            _ = try AdviceVerifier.profileArguments(Self.header(options: ["seed": "1", "swap_tier": "disk"]))
+            Issue.record("disk swap cannot be repeated without its directory")
+        } catch {
+            #expect("\(error)".contains("disk"))
+        }
+    }
+
+    @Test func rendersPredictedMeasuredAndErrorPerObjective() {
+        let rows = [
+            AdviceVerifier.Row(ruleID: "R1", key: "continuous-batching", change: ["scheduler": "continuous"],
+                               objective: .throughput, predicted: 2.0, measured: 2.5, baselineValue: 10, changedValue: 25),
+            AdviceVerifier.Row(ruleID: "R3", key: "kv-quantization", change: ["kv_dtype": "int8"],
+                               objective: .tpot, predicted: 1.25, measured: nil, note: "run failed"),
+        ]
+        let text = AdviceVerifier.render(rows, baselineArguments: ["--model", "tiny"])
+        #expect(text.contains("baseline: inferscope profile --model tiny"))
+        #expect(text.contains("R1    scheduler=continuous  throughput  ×2.00      ×2.50     +25.0%"))
+        #expect(text.contains("R3    kv_dtype=int8         tpot        ×1.25      n/a       run failed"))
+        #expect(text.contains("mean |error| 25.0% over 1 comparisons"))
+    }
+
+    /// End to end on the runtime: a static-batching run must trigger R1, and --verify must re-run
+    /// it with continuous batching and report a measured factor above 1 on each objective R1
+    /// predicts (which objectives depends on the static-batching waste the analyzer measured).
+    @Test func verifiesContinuousBatchingOnAStaticRun() throws {
+        let dir = temporaryDirectory()
+        let trace = dir + "/static.json"
+        let profile = runCLI(["profile", "--model", "tiny", "--workload", "mixed", "--requests", "16",
+                              "--concurrency", "16", "--scheduler", "static", "--max-num-seqs", "8",
+                              "--threads", "1", "--seed", "5", "--no-probe", "-o", trace])
+        #expect(profile.exit == .success, "\(profile.stderr)")
+        let run = runCLI(["analyze", trace, "--verify", "--verify-top", "1"])
+        #expect(run.exit == .success, "\(run.stderr)")
+        #expect(run.stdout.contains("VERIFIED ADVICE"))
+        let rows = run.stdout.split(separator: "\n").filter { $0.contains(" R1 ") && $0.contains("scheduler=continuous") }
+        #expect(!rows.isEmpty, "no R1 row in:\n\(run.stdout)")
+        for row in rows {
+            let cells = row.split(separator: " ", omittingEmptySubsequences: true)
+            let measured = try #require(Double(cells[4].dropFirst()), "measured cell in \(row)")
+            #expect(measured > 1, "continuous batching should beat static batching on this workload: \(row)")
+        }
+    }
+}
