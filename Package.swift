@@ -2,15 +2,11 @@
 //
 // InferScope — a profiler and bottleneck analyzer for LLM inference.
 //
-// Dependency direction (one way, no cycles):
-//
-//   TraceFormat  ←  Tracing  ←  Kernels ← KVCache ← LlamaModel ← Scheduling? ← ServingEngine
-//        ↑                                                                         ↑
-//        └── Analysis ← Importers, Reporting ← InferScopeCLI → ServingEngine ──────┘
-//
-// The runtime (Kernels, KVCache, LlamaModel, Scheduling, ServingEngine) and the analyzer
-// (Analysis, Importers, Reporting) never import each other: they meet only through the
-// trace (TraceFormat). Only the CLI library sees both, for `profile` and `analyze --verify`.
+// Dependency direction (one way, no cycles; see docs/architecture.md):
+//   TraceFormat ← Tracing ← runtime (Kernels ← KVCache ← LlamaModel; Scheduling; ServingEngine)
+//   TraceFormat ← Analysis ← Importers, Reporting
+//   InferScopeCLI sees both halves; `inferscope` (main.swift only) and `inferscope-bench` use it.
+// The runtime and the analyzer never import each other: they meet only through the trace.
 //
 // CPU target. The numeric modules are compiled for a CPU level chosen at build time:
 //   INFERSCOPE_TARGET_CPU=<name>   (default: haswell — AVX2 + FMA, i.e. x86-64-v3)
@@ -79,12 +75,18 @@ let package = Package(
                                          "LlamaModel", "Scheduling", "ServingEngine", "Analysis"],
                           swiftSettings: numericSettings),
 
+        // Test data (goldens, fixtures, reference scripts) is read by path from the source tree,
+        // not bundled as resources, so it is excluded from the targets.
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "Tracing"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "KVCache"]),
-        .testTarget(name: "LlamaModelTests", dependencies: ["LlamaModel", "Kernels", "KVCache"]),
+        .testTarget(name: "LlamaModelTests", dependencies: ["LlamaModel", "Kernels", "KVCache"],
+                    exclude: ["Reference"]),
         .testTarget(name: "ServingEngineTests",
-                    dependencies: ["ServingEngine", "Scheduling", "KVCache", "LlamaModel", "Tracing", "TraceFormat"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Importers", "Reporting", "TraceFormat"]),
-        .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat"]),
+                    dependencies: ["ServingEngine", "Scheduling", "KVCache", "LlamaModel", "Tracing", "TraceFormat"],
+                    exclude: ["Goldens"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Importers", "Reporting", "TraceFormat"],
+                    exclude: ["Fixtures", "Goldens"]),
+        .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat"],
+                    exclude: ["Fixtures", "Goldens"]),
     ]
 )

@@ -56,6 +56,7 @@ struct ProfileCommand: Command {
         ])
 
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
+        if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
         let seed = try Self.unsigned(arguments, "--seed")
         let modelName = arguments.value("--model")!
         let model: LoadedModel
