@@ -36,6 +36,36 @@ import Testing
         #expect(back.config.tiedEmbeddings && back.output.base == back.tokenEmbedding.base)
     }
 
+    @Test func f16NormsAreConvertedToF32() throws {
+        let w = ModelPreset.tiny.makeWeights(type: .f16, seed: 2)
+        var halves: [WeightBuffer] = []
+        var tensors: [GGUFWriter.Tensor] = []
+        for t in w.namedTensors {
+            var tensor = GGUFWriter.Tensor(name: t.name, dimensions: t.dimensions, type: t.type, data: t.data)
+            if t.type == .f32 {
+                let count: Int = t.data.count / 4
+                let half = WeightBuffer(byteCount: count * 2)
+                let source: UnsafePointer<Float> = t.data.baseAddress!.assumingMemoryBound(to: Float.self)
+                Quantization.quantize(source, count: count, to: .f16, into: half.base)
+                halves.append(half)
+                tensor = GGUFWriter.Tensor(name: t.name, dimensions: t.dimensions, type: .f16,
+                                           data: UnsafeRawBufferPointer(start: half.base, count: count * 2))
+            }
+            tensors.append(tensor)
+        }
+        let path = ReferenceFiles.temporaryPath(".gguf")
+        defer { unlink(path) }
+        let metadata: [(String, GGUFValue)] = w.ggufMetadata(name: "h") + Vocabulary.synthetic(size: 512).ggufMetadata
+        try GGUFWriter(metadata: metadata, tensors: tensors).write(to: path)
+        withExtendedLifetime(halves) {}
+        let back = try ModelWeights.load(gguf: GGUFFile(path: path))
+        let original: [Float] = Array(UnsafeBufferPointer(start: w.layers[1].ffnNorm, count: 64))
+        let roundTripped: [Float] = Quantization.dequantize(Quantization.quantize(original, to: .f16), count: 64, from: .f16)
+        let loaded: [Float] = Array(UnsafeBufferPointer(start: back.layers[1].ffnNorm, count: 64))
+        #expect(loaded == roundTripped)
+        #expect(loaded != original, "the f16 norms must really have been rounded")
+    }
+
     /// The `gguf` Python package (pip install gguf numpy) reads our export and agrees on the
     /// metadata, the vocabulary and every tensor's bytes and values.
     @Test(arguments: [TensorType.f32, .q8_0])

@@ -54,6 +54,15 @@ import Testing
         try #require(golden.weights_fnv1a64 == Self.weightsDigest(weights),
                      "the tiny preset's weights changed since the golden file was made: rerun with RECORD_GOLDENS=1")
 
+        try expectMatches(weights, golden)
+        // The same model exported to GGUF and memory-mapped back (tensors 32-byte aligned in the file).
+        let path = ReferenceFiles.temporaryPath(".gguf")
+        defer { unlink(path) }
+        try weights.writeGGUF(to: path, name: "tiny", vocabulary: .synthetic(size: 512))
+        try expectMatches(try ModelLoader.load(path).weights, golden)
+    }
+
+    func expectMatches(_ weights: ModelWeights, _ golden: Golden) throws {
         let c = weights.config
         let transformer = Transformer(weights: weights, maxBatchTokens: Self.tokens.count, maxLogitRows: Self.tokens.count,
                                       pool: ThreadPool(threadCount: 2))
