@@ -85,6 +85,8 @@ public struct Features: Sendable, Equatable {
     public var meanQueue: Double?
     /// Mean end-to-end latency (s).
     public var meanE2E: Double?
+    /// Requests that arrived in the trace.
+    public var requestsArrived: Int = 0
     public var meanTPOT: Double?
     public var medianUncachedPrompt: Double?
     public var missedSLOs: [String]
@@ -175,6 +177,7 @@ public struct Features: Sendable, Equatable {
         meanTTFT = m.ttft?.mean
         meanQueue = m.queue?.mean
         meanE2E = m.e2e?.mean
+        requestsArrived = m.requests.arrived
         if let a = header.workload.parameters["arrival"], a.hasPrefix("closed:") { closedLoopClients = Int(a.dropFirst("closed:".count)) }
         maxNumSeqs = header.options["max_num_seqs"].flatMap { Int($0) }
         meanTPOT = m.tpot?.mean

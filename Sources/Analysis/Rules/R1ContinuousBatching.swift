@@ -28,7 +28,8 @@ public struct R1ContinuousBatching: Rule {
         r.gains[.throughput] = throughput
         r.gains[.cost] = throughput
         if let ttft = f.meanTTFT, let q = f.meanQueue, ttft > q, q > 0 {
-            r.gains[.ttft] = Self.ttftGain(ttft: ttft, queue: q, e2e: f.meanE2E, clients: f.closedLoopClients, slots: f.maxNumSeqs)
+            r.gains[.ttft] = Self.ttftGain(ttft: ttft, queue: q, e2e: f.meanE2E, clients: f.closedLoopClients, slots: f.maxNumSeqs,
+                                          requests: f.requestsArrived)
         }
         r.confidence = 1.0
         r.caveats = ["upper bound: assumes decode stays memory-bound and KV capacity allows the extra concurrent sequences"]
@@ -39,16 +40,19 @@ public struct R1ContinuousBatching: Rule {
     /// TTFT gain on the mean. Continuous batching removes the batch-formation wait, not the wait
     /// for a free slot: with N closed-loop clients and K slots, N > K, Little's law at the slot
     /// bottleneck (throughput K/S, S = E2E − queue the per-request service time, step time flat in
-    /// B while decode is memory-bound) leaves a queue of (N/K − 1)·S per request. Without N and K
-    /// (open loop, or foreign traces) the whole queueing delay counts as formation delay (an upper
+    /// B while decode is memory-bound) leaves a wait of (N/K − 1)·S for each request that finds the
+    /// slots taken — all but the first K of the run's R requests, a share (R − K)/R. Without N and
+    /// K (open loop, foreign traces) the whole queueing delay counts as formation delay (an upper
     /// bound). O(1).
-    static func ttftGain(ttft: Double, queue q: Double, e2e: Double?, clients: Int?, slots: Int?) -> Gain {
-        if let e2e, let n = clients, let k = slots, k > 0, e2e > q {
+    static func ttftGain(ttft: Double, queue q: Double, e2e: Double?, clients: Int?, slots: Int?, requests: Int) -> Gain {
+        if let e2e, let n = clients, let k = slots, k > 0, e2e > q, requests > 0 {
             let service = e2e - q
-            let residual = max(0, (Double(n) / Double(k) - 1) * service)
+            let waiting = Double(max(0, requests - k)) / Double(requests)
+            let residual = max(0, (Double(n) / Double(k) - 1) * service) * waiting
             return Gain(ttft / (ttft - q + min(q, residual)),
-                        "TTFT/(TTFT − queue + queue_cb), queue_cb = max(0, (N/K − 1)·S) (slot wait left by continuous batching, Little's law)",
-                        ["TTFT_mean_s": ttft, "queue_mean_s": q, "N_clients": Double(n), "K_slots": Double(k), "S_service_s": service])
+                        "TTFT/(TTFT − queue + queue_cb), queue_cb = max(0, (N/K − 1)·S)·(R − K)/R (slot wait left by continuous batching, Little's law)",
+                        ["TTFT_mean_s": ttft, "queue_mean_s": q, "N_clients": Double(n), "K_slots": Double(k),
+                         "S_service_s": service, "R_requests": Double(requests)])
         }
         return Gain(ttft / (ttft - q), "TTFT/(TTFT − formation delay), all queueing counted as formation delay (upper bound)",
                     ["TTFT_mean_s": ttft, "queue_mean_s": q])
