@@ -23,13 +23,13 @@ public struct R5ChunkedPrefill: Rule {
         let sloMiss = f.slo.itl.map { p99 > $0 } ?? false
         let share = f.contaminatedViolationShare ?? 0
         let a = Evidence("ITL SLO missed with contaminated share of violations ≥ \(fmt(f.thresholds.contaminatedViolationShare)) (1 = yes)",
-                         (sloMiss && share >= f.thresholds.contaminatedViolationShare) ? 1 : 0, "≥", 1)
+                         (sloMiss && share >= f.thresholds.contaminatedViolationShare) ? 1 : 0, "≥", 1, unit: .flag)
         let b = Evidence("R_int = median contaminated gap / median clean gap", ratio, "≥", f.thresholds.interferenceRatio)
         r.conditions.append(Evidence("either of: \(a.name); R_int ≥ \(fmt(f.thresholds.interferenceRatio)) (1 = yes)",
-                                     (a.holds || b.holds) ? 1 : 0, "≥", 1))
+                                     (a.holds || b.holds) ? 1 : 0, "≥", 1, unit: .flag))
         let total = f.cleanGapCount + f.contaminatedGapCount
         r.conditions.append(Evidence("contaminated share of token gaps", total > 0 ? Double(f.contaminatedGapCount) / Double(total) : 0,
-                                     "≥", f.thresholds.minContaminatedShare))
+                                     "≥", f.thresholds.minContaminatedShare, unit: .share))
         r.evidence = ["R_int = \(fmt(ratio))", "clean median gap \(fmt(clean * 1e3)) ms, p99 ITL \(fmt(p99 * 1e3)) ms"]
         if f.contaminatedViolationShare != nil { r.evidence.append("contaminated share of ITL-SLO violations = \(fmt(share))") }
         guard let fitted = Self.perPrefillToken(f) else {
