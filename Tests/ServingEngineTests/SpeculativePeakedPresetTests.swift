@@ -14,7 +14,9 @@ struct SpeculativePeakedPresetTests {
     static let flat = ModelPreset.tiny.makeWeights(type: .f32, seed: 5)
     static let peaked = ModelPreset(name: "tiny-peaked", config: ModelPreset.tiny.config,
                                     initialization: .peaked(layers: ModelPreset.tiny.config.layers)).makeWeights(type: .f32, seed: 5)
-    static let prompts: [[Int32]] = (0..<4).map { p in (0..<12).map { Int32(($0 * 53 + p * 101 + 7) % 512) } }
+    static let prompts: [[Int32]] = (0..<4).map { (p: Int) -> [Int32] in
+        (0..<12).map { (i: Int) -> Int32 in Int32((i * 53 + p * 101 + 7) % 512) }
+    }
     static let newTokens = 40
 
     /// Greedy speculative run of ``prompts`` on `target`; returns the statistics and outputs.
