@@ -62,6 +62,10 @@ public struct Features: Sendable, Equatable {
     public var paddingWaste: Double?
     /// Mean queueing delay / mean TTFT.
     public var formationDelayShare: Double?
+    /// Closed-loop client count N when the workload's arrival is `closed:N` (header), else nil.
+    public var closedLoopClients: Int?
+    /// The scheduler's sequence cap K (`max_num_seqs` in the header), if recorded.
+    public var maxNumSeqs: Int?
     // F8
     public var tokenUtilisation: Double?
     public var reservationWaste: Double?
@@ -79,6 +83,10 @@ public struct Features: Sendable, Equatable {
     public var p99: [String: Double]
     public var meanTTFT: Double?
     public var meanQueue: Double?
+    /// Mean end-to-end latency (s).
+    public var meanE2E: Double?
+    /// Requests that arrived in the trace.
+    public var requestsArrived: Int = 0
     public var meanTPOT: Double?
     public var medianUncachedPrompt: Double?
     public var missedSLOs: [String]
@@ -168,6 +176,10 @@ public struct Features: Sendable, Equatable {
         p99 = p
         meanTTFT = m.ttft?.mean
         meanQueue = m.queue?.mean
+        meanE2E = m.e2e?.mean
+        requestsArrived = m.requests.arrived
+        if let a = header.workload.parameters["arrival"], a.hasPrefix("closed:") { closedLoopClients = Int(a.dropFirst("closed:".count)) }
+        maxNumSeqs = header.options["max_num_seqs"].flatMap { Int($0) }
         meanTPOT = m.tpot?.mean
         medianUncachedPrompt = m.uncachedPromptTokens?.p50
         missedSLOs = v.missedSLOs

@@ -9,9 +9,12 @@ public struct Evidence: Sendable, Equatable {
     public var relation: String
     public var threshold: Double
     public var holds: Bool
+    /// What `value` and `threshold` measure; decides how the text report prints them.
+    public var unit: Quantity
 
-    public init(_ name: String, _ value: Double, _ relation: String, _ threshold: Double) {
+    public init(_ name: String, _ value: Double, _ relation: String, _ threshold: Double, unit: Quantity = .number) {
         self.name = name
+        self.unit = unit
         self.value = value
         self.relation = relation
         self.threshold = threshold
@@ -20,6 +23,38 @@ public struct Evidence: Sendable, Equatable {
         case ">": holds = value > threshold
         case "<": holds = value < threshold
         default: holds = value <= threshold
+        }
+    }
+}
+
+/// The kind of number an `Evidence` compares, so reports print it with its unit.
+public enum Quantity: String, Sendable, Equatable {
+    /// A dimensionless number (ratio, factor, batch size).
+    case number
+    /// A fraction in [0, 1]; printed as a percentage.
+    case share
+    /// A yes/no condition stored as 1/0.
+    case flag
+    /// A whole count.
+    case count
+    /// A duration in seconds.
+    case seconds
+    /// A number of tokens.
+    case tokens
+    /// Arithmetic intensity.
+    case flopPerByte
+
+    /// `x` printed in this unit under the report's number rule (`NumberFormat.significant`):
+    /// shares as percentages, flags as yes/no, seconds as s/ms/µs, and the unit always named.
+    public func format(_ x: Double) -> String {
+        switch self {
+        case .number: return NumberFormat.significant(x)
+        case .share: return NumberFormat.percent(x)
+        case .flag: return x >= 1 ? "yes" : "no"
+        case .count: return NumberFormat.significant(x)
+        case .seconds: return NumberFormat.duration(x)
+        case .tokens: return NumberFormat.significant(x) + " tokens"
+        case .flopPerByte: return NumberFormat.significant(x) + " FLOP/byte"
         }
     }
 }
@@ -65,8 +100,8 @@ public struct Verdict: Sendable, Equatable {
             workload = .unknown
             workloadEvidence = []
         } else {
-            let idle = Evidence("idle share of engine time", p.idleShare, "≥", t.idleShare)
-            let pre = Evidence("prefill share of busy time", p.prefillShareOfBusy, "≥", t.prefillShare)
+            let idle = Evidence("idle share of engine time", p.idleShare, "≥", t.idleShare, unit: .share)
+            let pre = Evidence("prefill share of busy time", p.prefillShareOfBusy, "≥", t.prefillShare, unit: .share)
             workloadEvidence = [idle, pre]
             workload = idle.holds ? .loadOrOverheadBound : (pre.holds ? .prefillBound : .decodeBound)
         }
@@ -82,7 +117,7 @@ public struct Verdict: Sendable, Equatable {
         var cap: [Evidence] = []
         if let pool = m.kv.max(by: { $0.timeAtHighUsage < $1.timeAtHighUsage }) {
             cap.append(Evidence("time share at KV usage ≥ \(fmt(t.highKVUsage)) (pool \(pool.pool))",
-                                pool.timeAtHighUsage, "≥", t.capacityTimeShare))
+                                pool.timeAtHighUsage, "≥", t.capacityTimeShare, unit: .share))
         }
         if m.requests.completed > 0 && (!m.kv.isEmpty || m.preemptions.total > 0) {
             cap.append(Evidence("preemptions per completed request",
@@ -109,9 +144,9 @@ public struct Verdict: Sendable, Equatable {
     /// §7.3 phase rule: overhead-bound if max(MFU, MBU) < threshold; else compute-bound if AI ≥ I*,
     /// memory-bound if AI < I*. A disagreement between the ridge side and MFU-vs-MBU is noted.
     static func classify(_ ph: PhaseRoofline, ridge: Double, thresholds t: Thresholds) -> PhaseVerdict {
-        let util = Evidence("max(MFU, MBU)", max(ph.mfu, ph.mbu), "<", t.overheadUtilisation)
-        let ai = Evidence("arithmetic intensity (FLOP/byte) vs ridge I*", ph.intensity, "≥", ridge)
-        let balance = Evidence("MFU vs MBU", ph.mfu, "≥", ph.mbu)
+        let util = Evidence("max(MFU, MBU)", max(ph.mfu, ph.mbu), "<", t.overheadUtilisation, unit: .share)
+        let ai = Evidence("arithmetic intensity (FLOP/byte) vs ridge I*", ph.intensity, "≥", ridge, unit: .flopPerByte)
+        let balance = Evidence("MFU vs MBU", ph.mfu, "≥", ph.mbu, unit: .share)
         let bound: PhaseBound = util.holds ? .overheadBound : (ai.holds ? .computeBound : .memoryBound)
         var note: String?
         if !util.holds && ai.holds != balance.holds {
@@ -130,16 +165,6 @@ public struct Verdict: Sendable, Equatable {
     public var prefillPhase: PhaseVerdict? { phase(.prefill) ?? phase(.mixed) }
 }
 
-/// Fixed formatting for numbers in messages: up to 4 significant digits, no exponent for
-/// 1e-3…1e6. Deterministic.
-func fmt(_ x: Double) -> String {
-    if x.isNaN { return "nan" }
-    if x.isInfinite { return x > 0 ? "inf" : "-inf" }
-    if x == 0 { return "0" }
-    let a = abs(x)
-    if a >= 1e6 || a < 1e-3 {
-        return NumberFormat.scientific(x, digits: 3)
-    }
-    let decimals = max(0, 3 - Int((log10(a)).rounded(.down)))
-    return NumberFormat.fixed(x, decimals: decimals, trimZeros: true)
-}
+/// Numbers in messages and evidence strings: the report's rule, `NumberFormat.significant`
+/// (3 significant digits). Deterministic.
+func fmt(_ x: Double) -> String { NumberFormat.significant(x) }

@@ -2,8 +2,10 @@ import Analysis
 import TraceFormat
 
 /// The human-readable report: verdict first, then the evidence, then the ranked recommendations,
-/// then the what-if projection and what could not be concluded. Deterministic (fixed number
-/// formats, sorted keys).
+/// then the what-if projection and what could not be concluded. Deterministic (sorted keys) with one
+/// number rule: prose numbers have 3 significant digits (`NumberFormat.significant`), shares print
+/// as percentages, durations and rates carry their unit; table columns keep fixed decimals so they
+/// align. JSON (`AnalysisJSON`) keeps full precision.
 public enum TextReport {
     public static func render(_ r: AnalysisResult) -> String {
         var out: [String] = []
@@ -46,8 +48,19 @@ public enum TextReport {
 
     static func evidenceList(_ e: [Evidence]) -> String {
         guard !e.isEmpty else { return "" }
-        return "  [" + e.map { "\($0.name) \(num($0.value)) \($0.holds ? $0.relation : negate($0.relation)) \(num($0.threshold))" }
-            .joined(separator: "; ") + "]"
+        return "  [" + e.map(comparison).joined(separator: "; ") + "]"
+    }
+
+    /// One evidence item with its unit: "idle share of engine time 0.533% < 30.0%"; a flag prints
+    /// as "static batching detected: no (needs yes)".
+    static func comparison(_ e: Evidence) -> String {
+        if e.unit == .flag {
+            var name = e.name
+            if name.hasSuffix(" (1 = yes)") { name.removeLast(" (1 = yes)".count) }
+            let wanted = e.relation == "<" || e.relation == "≤" ? "no" : "yes"
+            return "\(name): \(e.unit.format(e.value))" + (e.holds ? "" : " (needs \(wanted))")
+        }
+        return "\(e.name) \(e.unit.format(e.value)) \(e.holds ? e.relation : negate(e.relation)) \(e.unit.format(e.threshold))"
     }
 
     static func negate(_ relation: String) -> String {
@@ -62,7 +75,7 @@ public enum TextReport {
     static func evidence(_ r: AnalysisResult, _ out: inout [String]) {
         let m = r.metrics
         out.append("EVIDENCE")
-        out.append("  requests: \(m.requests.arrived) arrived, \(m.requests.completed) completed, \(m.requests.aborted) aborted over \(num(m.duration)) s")
+        out.append("  requests: \(m.requests.arrived) arrived, \(m.requests.completed) completed, \(m.requests.aborted) aborted over \(NumberFormat.duration(m.duration))")
         out.append("  latency (ms; percentiles by linear interpolation as numpy)")
         out.append("    " + pad("metric", 26) + pad("n", 8, right: true) + pad("mean", 10, right: true) + pad("p50", 10, right: true)
                    + pad("p90", 10, right: true) + pad("p95", 10, right: true) + pad("p99", 10, right: true))
@@ -74,16 +87,16 @@ public enum TextReport {
                        + [d.mean, d.p50, d.p90, d.p95, d.p99].map { pad(fixed($0 * 1e3, 2), 10, right: true) }.joined())
         }
         let t = m.throughput
-        out.append("  throughput: \(fixed(t.outputTokensPerSecond, 1)) output tok/s, \(fixed(t.inputTokensPerSecond, 1)) input tok/s, \(fixed(t.totalTokensPerSecond, 1)) total tok/s, \(fixed(t.requestsPerSecond, 3)) req/s")
+        out.append("  throughput: \(num(t.outputTokensPerSecond)) output tok/s, \(num(t.inputTokensPerSecond)) input tok/s, \(num(t.totalTokensPerSecond)) total tok/s, \(num(t.requestsPerSecond)) req/s")
         if let g = m.goodput {
-            out.append("  goodput: \(fixed(g.requestsPerSecond, 3)) req/s (\(g.goodRequests) good, attainment \(fixed(g.attainment * 100, 1))%)")
+            out.append("  goodput: \(num(g.requestsPerSecond)) req/s (\(g.goodRequests) good, attainment \(pct(g.attainment)))")
         }
         let p = m.phases
-        let shares = Phase.allCases.filter { (p.seconds[$0] ?? 0) > 0 }.map { "\($0.rawValue) \(fixed(p.share($0) * 100, 1))%" }
-        out.append("  time shares: " + (shares + ["gaps \(fixed(p.totalSeconds > 0 ? p.gapSeconds / p.totalSeconds * 100 : 0, 1))%"]).joined(separator: ", "))
-        out.append("  busy time: prefill \(fixed(p.prefillShareOfBusy * 100, 1))%, decode \(fixed(p.decodeShareOfBusy * 100, 1))% (mixed split: \(p.mixedSplitMethod))")
+        let shares = Phase.allCases.filter { (p.seconds[$0] ?? 0) > 0 }.map { "\($0.rawValue) \(pct(p.share($0)))" }
+        out.append("  time shares: " + (shares + ["gaps \(pct(p.totalSeconds > 0 ? p.gapSeconds / p.totalSeconds : 0))"]).joined(separator: ", "))
+        out.append("  busy time: prefill \(pct(p.prefillShareOfBusy)), decode \(pct(p.decodeShareOfBusy)) (mixed split: \(p.mixedSplitMethod))")
         if let b = m.batch.sizes {
-            out.append("  decode batch: mean \(fixed(m.batch.timeWeightedMean ?? b.mean, 1)) (time-weighted), p50 \(num(b.p50)), max \(num(b.max)); mean context \(fixed(m.batch.meanContext ?? 0, 0)) tokens")
+            out.append("  decode batch: mean \(num(m.batch.timeWeightedMean ?? b.mean)) (time-weighted), p50 \(num(b.p50)), max \(num(b.max)); mean context \(num((m.batch.meanContext ?? 0).rounded())) tokens")
         }
         for k in m.kv {
             var line = "  KV pool \(k.pool): usage mean \(pct(k.meanUsage)), p95 \(pct(k.p95Usage)), peak \(pct(k.peakUsage)), time ≥ \(pct(k.highUsageThreshold)) \(pct(k.timeAtHighUsage))"
@@ -94,25 +107,25 @@ public enum TextReport {
         }
         if m.preemptions.total > 0 || !m.preemptions.transfers.isEmpty {
             let reasons = m.preemptions.byReason.keys.sorted().map { "\($0) \(m.preemptions.byReason[$0]!)" }.joined(separator: ", ")
-            out.append("  preemptions: \(m.preemptions.total) (\(reasons)), \(fixed(m.preemptions.perSecond, 3))/s")
+            out.append("  preemptions: \(m.preemptions.total) (\(reasons)), \(num(m.preemptions.perSecond))/s")
             for kind in m.preemptions.transfers.keys.sorted() {
                 let t = m.preemptions.transfers[kind]!
-                out.append("    \(kind): \(t.count) transfers, \(t.bytes) bytes, \(num(t.seconds)) s")
+                out.append("    \(kind): \(t.count) transfers, \(t.bytes) bytes, \(NumberFormat.duration(t.seconds))")
             }
         }
         let pre = m.prefix
         out.append("  prefix cache: measured hit rate \(pre.measuredHitRate.map(pct) ?? "unknown"), potential \(pre.potentialHitRate.map(pct) ?? "unknown")\(pre.potentialSource.map { " (\($0))" } ?? "")")
         if let s = m.speculation {
-            out.append("  speculation: γ \(s.gamma), α \(fixed(s.alpha, 3)), mean accepted length \(fixed(s.meanAcceptedLength, 3)), acceptance rate (vLLM) \(pct(s.acceptanceRate)), c \(s.costRatio.map { fixed($0, 3) } ?? "unknown")")
+            out.append("  speculation: γ \(s.gamma), α \(num(s.alpha)), mean accepted length \(num(s.meanAcceptedLength)), acceptance rate (vLLM) \(pct(s.acceptanceRate)), c \(s.costRatio.map(num) ?? "unknown")")
             if !s.perPosition.isEmpty {
-                out.append("    per-position acceptance: " + s.perPosition.map { fixed($0, 3) }.joined(separator: " "))
+                out.append("    per-position acceptance: " + s.perPosition.map(num).joined(separator: " "))
             }
         }
         let i = m.interference
         if let c = i.cleanGaps {
-            var line = "  interference: clean gap median \(fixed(c.p50 * 1e3, 2)) ms (n \(c.count))"
-            if let d = i.contaminatedGaps { line += ", contaminated median \(fixed(d.p50 * 1e3, 2)) ms (n \(d.count))" }
-            if let ratio = i.ratio { line += ", R_int \(fixed(ratio, 2))" }
+            var line = "  interference: clean gap median \(NumberFormat.duration(c.p50)) (n \(c.count))"
+            if let d = i.contaminatedGaps { line += ", contaminated median \(NumberFormat.duration(d.p50)) (n \(d.count))" }
+            if let ratio = i.ratio { line += ", R_int \(num(ratio))" }
             if let s = i.stallShare { line += ", stall share \(pct(s))" }
             out.append(line)
         }
@@ -120,23 +133,23 @@ public enum TextReport {
             out.append("  static batching: \(m.staticBatching.formations) batches, slot utilisation \(m.staticBatching.slotUtilisation.map(pct) ?? "unknown"), padding waste \(m.staticBatching.paddingWaste.map(pct) ?? "unknown")")
         }
         if let roof = r.roofline {
-            out.append("  roofline on \(roof.hardware.name): peak \(num(roof.peakFLOPS / 1e12)) TFLOP/s (\(roof.dtype)), \(num(roof.bandwidth / 1e9)) GB/s, ridge I* \(fixed(roof.ridge, 1)) FLOP/byte")
+            out.append("  roofline on \(roof.hardware.name): peak \(NumberFormat.si(roof.peakFLOPS, "FLOP/s")) (\(roof.dtype)), \(NumberFormat.si(roof.bandwidth, "B/s")), ridge I* \(num(roof.ridge)) FLOP/byte")
             out.append("    " + pad("phase", 10) + pad("steps", 8, right: true) + pad("mean ms", 10, right: true) + pad("AI", 10, right: true)
                        + pad("MFU", 8, right: true) + pad("MBU", 8, right: true) + pad("roof ms", 10, right: true) + "  cost from")
             for ph in roof.phases {
                 let n = Double(max(1, ph.steps))
                 out.append("    " + pad(ph.phase.rawValue, 10) + pad(String(ph.steps), 8, right: true)
                            + pad(fixed(ph.seconds / n * 1e3, 3), 10, right: true) + pad(fixed(ph.intensity, 1), 10, right: true)
-                           + pad(fixed(ph.mfu, 3), 8, right: true) + pad(fixed(ph.mbu, 3), 8, right: true)
+                           + pad(pct(ph.mfu), 8, right: true) + pad(pct(ph.mbu), 8, right: true)
                            + pad(fixed(ph.rooflineSeconds / n * 1e3, 3), 10, right: true) + "  \(ph.costSource)")
             }
-            var line = "    critical batch: weights-only \(fixed(roof.criticalBatchWeightsOnly, 1))"
+            var line = "    critical batch: weights-only \(num(roof.criticalBatchWeightsOnly))"
             if let c = roof.meanContext {
-                line += ", B_crit(c=\(fixed(c, 0))) " + (roof.criticalBatch.map { fixed($0, 1) } ?? "none (no batch reaches the compute roof)")
+                line += ", B_crit(c=\(fixed(c, 0))) " + (roof.criticalBatch.map(num) ?? "none (no batch reaches the compute roof)")
             }
             line += ", c* " + (roof.computeBoundContext.map { fixed($0, 0) + " tokens" } ?? "unbounded")
             out.append(line)
-            if let f5 = roof.kvByteShare { out.append("    KV share of decode bytes F5 \(fixed(f5, 3))") }
+            if let f5 = roof.kvByteShare { out.append("    KV share of decode bytes F5 \(pct(f5))") }
             if let cap = roof.kvCapacityTokens { out.append("    KV capacity \(fixed(cap, 0)) tokens (\(roof.kvCapacitySource ?? ""))") }
         }
         out.append("")
@@ -149,9 +162,9 @@ public enum TextReport {
         let byID = Dictionary(uniqueKeysWithValues: r.recommendations.map { ($0.id, $0) })
         for e in r.ranking.entries {
             let rec = byID[e.id]!
-            out.append("  \(e.rank). \(e.id) \(rec.title): ×\(fixed(e.gain.factor, 2)) \(o.rawValue), confidence \(fixed(e.confidence, 1)), score \(fixed(e.score, 2))\(e.round.map { " (round \($0))" } ?? "")")
+            out.append("  \(e.rank). \(e.id) \(rec.title): ×\(num(e.gain.factor)) \(o.rawValue), confidence \(num(e.confidence)), score \(num(e.score))\(e.round.map { " (round \($0))" } ?? "")")
             out.append("     gain: \(e.gain.formula)" + inputs(e.gain.inputs))
-            for c in rec.conditions { out.append("     trigger: \(c.name) \(num(c.value)) \(c.holds ? c.relation : negate(c.relation)) \(num(c.threshold))") }
+            for c in rec.conditions { out.append("     trigger: \(comparison(c))") }
             for line in rec.evidence { out.append("     evidence: \(line)") }
             if let rc = rec.runtimeChange {
                 out.append("     runtime: " + rc.keys.sorted().map { "\($0)=\(rc[$0]!)" }.joined(separator: " "))
@@ -165,7 +178,7 @@ public enum TextReport {
             out.append("  also triggered, no predicted gain on \(o.rawValue): "
                        + otherTriggered.map { rec in
                            let best = rec.gains.keys.sorted { $0.rawValue < $1.rawValue }.filter { rec.gains[$0]!.factor > 1 }
-                               .map { "\($0.rawValue) ×\(fixed(rec.gains[$0]!.factor, 2))" }
+                               .map { "\($0.rawValue) ×\(num(rec.gains[$0]!.factor))" }
                            return "\(rec.id) (\(best.isEmpty ? "no gain" : best.joined(separator: ", ")))"
                        }.joined(separator: "; "))
         }
@@ -173,7 +186,7 @@ public enum TextReport {
         if !not.isEmpty {
             out.append("  not triggered:")
             for rec in not {
-                let failed = rec.conditions.filter { !$0.holds }.map { "\($0.name) \(num($0.value)) \(negate($0.relation)) \(num($0.threshold))" }
+                let failed = rec.conditions.filter { !$0.holds }.map(comparison)
                 out.append("    \(rec.id) \(rec.key): " + (failed.first ?? "conditions not met"))
             }
         }
@@ -188,11 +201,11 @@ public enum TextReport {
     static func whatIf(_ w: WhatIfProjection, _ out: inout [String]) {
         out.append("WHAT-IF on \(w.target.name) (roofline projection from \(w.source))")
         for p in w.phases {
-            out.append("  \(pad(p.phase.rawValue, 8)) step \(fixed(p.measuredStep * 1e3, 3)) ms -> \(fixed(p.projectedStep * 1e3, 3)) ms (×\(fixed(p.scale, 3)))")
+            out.append("  \(pad(p.phase.rawValue, 8)) step \(NumberFormat.duration(p.measuredStep)) -> \(NumberFormat.duration(p.projectedStep)) (×\(num(p.scale)))")
         }
-        if let a = w.ttftMeasured, let b = w.ttftProjected { out.append("  TTFT mean \(fixed(a * 1e3, 2)) ms -> \(fixed(b * 1e3, 2)) ms") }
-        if let a = w.tpotMeasured, let b = w.tpotProjected { out.append("  TPOT mean \(fixed(a * 1e3, 3)) ms -> \(fixed(b * 1e3, 3)) ms") }
-        out.append("  output throughput \(fixed(w.outputTokensPerSecondMeasured, 1)) -> \(fixed(w.outputTokensPerSecondProjected, 1)) tok/s")
+        if let a = w.ttftMeasured, let b = w.ttftProjected { out.append("  TTFT mean \(NumberFormat.duration(a)) -> \(NumberFormat.duration(b))") }
+        if let a = w.tpotMeasured, let b = w.tpotProjected { out.append("  TPOT mean \(NumberFormat.duration(a)) -> \(NumberFormat.duration(b))") }
+        out.append("  output throughput \(num(w.outputTokensPerSecondMeasured)) -> \(num(w.outputTokensPerSecondProjected)) tok/s")
         if let c = w.cost { cost(c, &out) }
         for c in w.caveats { out.append("  caveat: \(c)") }
         out.append("")
@@ -205,11 +218,10 @@ public enum TextReport {
     // MARK: formatting
 
     static func fixed(_ x: Double, _ decimals: Int) -> String { NumberFormat.fixed(x, decimals: decimals) }
-    static func pct(_ x: Double) -> String { NumberFormat.fixed(x * 100, decimals: 1) + "%" }
-    static func num(_ x: Double) -> String {
-        if x.isInfinite { return x > 0 ? "∞" : "-∞" }
-        return NumberFormat.json(x)
-    }
+    /// Shares as percentages, 3 significant digits (the report's one rule, `NumberFormat.significant`).
+    static func pct(_ x: Double) -> String { NumberFormat.percent(x) }
+    /// Any other printed number: 3 significant digits; JSON keeps full precision.
+    static func num(_ x: Double) -> String { NumberFormat.significant(x) }
     static func inputs(_ d: [String: Double]) -> String {
         d.isEmpty ? "" : " with " + d.keys.sorted().map { "\($0)=\(num(d[$0]!))" }.joined(separator: ", ")
     }

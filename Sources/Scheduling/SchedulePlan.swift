@@ -32,9 +32,14 @@ public struct ScheduledSequence: Sendable, Equatable {
     public var needsLogits: Bool
     /// `true` for a one-token decode, `false` for a prompt (or recompute) chunk.
     public var isDecode: Bool
+    /// `static` padding: a finished member of the batch in flight, computed like a decode (its
+    /// last token re-fed at its last position, rewriting the same KV) because a padded batch
+    /// computes every slot until its slowest request ends. Its output is discarded.
+    public var isPadding: Bool
 
     public init(id: SequenceID, tokens: [Int32], startPosition: Int, blockTable: [Int32], needsLogits: Bool,
-                isDecode: Bool) {
+                isDecode: Bool, isPadding: Bool = false) {
+        self.isPadding = isPadding
         self.id = id
         self.tokens = tokens
         self.startPosition = startPosition
@@ -97,6 +102,8 @@ public struct SchedulePlan: Sendable, Equatable {
     public var isEmpty: Bool { sequences.isEmpty }
     /// Tokens fed to the forward pass.
     public var tokenCount: Int { sequences.reduce(0) { $0 + $1.tokens.count } }
+    /// Padding rows (`static`): computed, output discarded.
+    public var paddingCount: Int { sequences.reduce(0) { $0 + ($1.isPadding ? 1 : 0) } }
     /// Positions that need logits.
     public var logitRows: Int { sequences.reduce(0) { $0 + ($1.needsLogits ? 1 : 0) } }
     public var hasPrefill: Bool { sequences.contains { !$0.isDecode } }

@@ -8,7 +8,7 @@ import KVCache
 /// fit (no request overtakes an earlier one), and when the pool is full the lowest-priority
 /// sequence not yet scheduled in this step is preempted (recompute or swap).
 public final class Scheduler {
-    enum State { case waiting, running, swapped, finished }
+    enum State { case waiting, running, swapped, finished, padding }
 
     struct Sequence {
         var id: SequenceID
@@ -38,8 +38,11 @@ public final class Scheduler {
     var waiting: [SequenceID] = []
     var running: [SequenceID] = []
     var swapped: [SequenceID] = []
-    /// `static`: members of the batch in flight.
+    /// `static`: live (unfinished) members of the batch in flight.
     var staticBatch: Set<SequenceID> = []
+    /// `static`: finished members of the batch in flight, in finishing order. They keep their slot
+    /// and their KV and are computed as padding in every decode step until the batch ends.
+    var padding: [SequenceID] = []
     var nextOrder = 0
     var stepIndex: Int64 = 0
     var pendingAborts: [AbortedSequence] = []
@@ -173,6 +176,21 @@ public final class Scheduler {
         if !preemptedThisStep {
             for id in swapIn(&plan) { _ = scheduleRunning(id, maxTokens: 1, &plan, mayPreempt: false) }
         }
+        if !plan.sequences.isEmpty { addPadding(&plan) }
+    }
+
+    /// `static`: one padding row per finished member of the batch in flight. The row re-feeds the
+    /// sequence's last fed token at its last position, so it costs a full decode row (projections,
+    /// attention over its context, logits) and rewrites the same KV without growing it; the
+    /// engine discards its output and `update` ignores it.
+    func addPadding(_ plan: inout SchedulePlan) {
+        for id in padding {
+            let s = sequences[id]!
+            let position = s.computed - 1
+            plan.sequences.append(ScheduledSequence(
+                id: id, tokens: [s.tokens[position]], startPosition: position, blockTable: kv.blockTable(id),
+                needsLogits: true, isDecode: true, isPadding: true))
+        }
     }
 
     /// `chunked`: decodes first, then running prompt chunks, then swapped-in sequences, then new
@@ -219,6 +237,7 @@ public final class Scheduler {
                 abortRunning(id, reason: "grew past its KV reservation of \(kv.slots(id)) slots", &plan)
                 return false
             case .later:
+                if releasePadding() { continue }
                 guard mayPreempt else { return false }
                 let victim = running.last { v in
                     v != id && !scheduledThisStep.contains(v) && sequences[v]!.order > s.order
@@ -240,10 +259,13 @@ public final class Scheduler {
     }
 
     /// Admits waiting requests in FCFS order while they fit; stops at the first that does not.
+    /// `static`: a batch is formed only when none is in flight, from everything waiting that fits;
+    /// while it runs, only its own preempted members are readmitted.
     func admitWaiting(_ plan: inout SchedulePlan, budget: inout Int, chunked: Bool) {
+        let forming = staticBatch.isEmpty
         while let id = waiting.first {
-            if running.count >= config.maxNumSeqs || budget <= 0 { return }
-            if config.policy == .static && !staticBatch.isEmpty && !staticBatch.contains(id) { return }
+            if running.count + padding.count >= config.maxNumSeqs || budget <= 0 { return }
+            if config.policy == .static && !forming && !staticBatch.contains(id) { return }
             var s = sequences[id]!
             if !chunked && s.tokens.count > budget { return }
             let adm = kv.admit(id, tokens: s.tokens, maxNewTokens: chunked ? budget : s.tokens.count,
@@ -251,6 +273,7 @@ public final class Scheduler {
                                keepFree: running.isEmpty ? 0 : watermark)
             switch adm.result {
             case .later:
+                if releasePadding() { continue }
                 return
             case .never:
                 waiting.removeFirst()
@@ -280,7 +303,10 @@ public final class Scheduler {
             var s = sequences[id]!
             let adm = kv.admit(id, tokens: s.tokens, maxNewTokens: s.swappedSlots,
                                reserveTokens: s.reserve + config.lookaheadSlots, usePrefixCache: false, keepFree: 0)
-            if adm.result == .later { break }
+            if adm.result == .later {
+                if releasePadding() { continue }
+                break
+            }
             swapped.removeFirst()
             if !s.viaHandoff { swappedBlocks -= s.hostBlocks }
             if adm.result == .never {
@@ -338,6 +364,26 @@ public final class Scheduler {
         staticBatch.remove(id)
         sequences[id] = nil
         plan.aborted.append(AbortedSequence(id: id, reason: reason))
+        endStaticBatchIfDone()
+    }
+
+    /// `static`: frees the most recently finished padding slot when a live member of the batch
+    /// needs its KV blocks (the pool is too small to hold the whole padded batch). False if none.
+    func releasePadding() -> Bool {
+        guard let id = padding.popLast() else { return false }
+        kv.release(id)
+        sequences[id] = nil
+        return true
+    }
+
+    /// `static`: once no member of the batch is live, its padding slots are freed.
+    func endStaticBatchIfDone() {
+        guard staticBatch.isEmpty else { return }
+        for id in padding {
+            kv.release(id)
+            sequences[id] = nil
+        }
+        padding.removeAll()
     }
 
     // MARK: - Results
@@ -387,10 +433,16 @@ public final class Scheduler {
     func finish(_ id: SequenceID, reason: FinishReason) -> FinishedSequence {
         let s = sequences[id]!
         let blocks = reason == .handoff ? Array(kv.blockTable(id).prefix(kv.blocksFor(tokens: s.computed))) : []
-        kv.release(id)
         running.removeAll { $0 == id }
         staticBatch.remove(id)
-        sequences[id] = nil
+        if config.policy == .static && reason != .handoff && !staticBatch.isEmpty {
+            sequences[id]!.state = .padding
+            padding.append(id)
+        } else {
+            kv.release(id)
+            sequences[id] = nil
+            endStaticBatchIfDone()
+        }
         return FinishedSequence(id: id, reason: reason, promptTokens: s.promptCount,
                                 output: Array(s.tokens[s.promptCount...]), blocks: blocks, slots: s.computed)
     }

@@ -129,7 +129,7 @@ final class EngineWorker {
         report.ran = true
 
         // Forward pass (speculating decode sequences feed their draft and want γ+1 logit rows).
-        let drafts = speculation?.draft(plan.sequences, step: step) ?? [:]
+        let drafts = speculation?.draft(plan.sequences.filter { !$0.isPadding }, step: step) ?? [:]
         if let d = speculation?.draftDuration, d > 0 { stats.phase(.draft, d) }
         batch.removeAll()
         var entries: [BatchEntry] = []
@@ -141,7 +141,7 @@ final class EngineWorker {
                          logits: draft.isEmpty ? (s.needsLogits ? .last : .none) : .all)
             let p = s.isDecode ? 0 : s.tokens.count, d = s.isDecode ? 1 + draft.count : 0
             prefill += p
-            decode += d
+            if !s.isPadding { decode += d }
             if tracer.isEnabled {
                 entries.append(BatchEntry(request: s.id, prefillTokens: Int32(p), decodeTokens: Int32(d),
                                           contextLength: Int32(s.startPosition)))
@@ -152,7 +152,7 @@ final class EngineWorker {
         let logits = transformer.forward(batch, kv: storage)
         let t3 = tracer.now()
         stats.phase(phase, t3 - t2)
-        stats.forward(prefill: prefill, decode: decode)
+        stats.forward(prefill: prefill, decode: decode, padding: plan.paddingCount)
         if tracer.isEnabled {
             let cost = descriptor.forwardCost(batch: entries, logitRows: plan.logitRows)
             tracer.record(.step(StepEvent(step: step, phase: phase, start: t2, duration: t3 - t2, lane: lane, batch: entries,
@@ -168,6 +168,10 @@ final class EngineWorker {
                 continue
             }
             let row = logits.row(logits.rows(ofSequence: i).lowerBound)
+            if s.isPadding {
+                _ = Sampler.argmax(row)  // a padded slot is sampled like the others; its token is discarded
+                continue
+            }
             let token: Int
             if sampling.temperature == 0 {
                 token = Sampler.argmax(row)

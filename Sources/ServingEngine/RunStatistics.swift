@@ -28,6 +28,7 @@ public final class RunStatistics: @unchecked Sendable {
         var steps = 0
         var prefillTokens = 0
         var decodeTokens = 0
+        var paddingRows = 0
         var peakBlocksUsed: [String: Int] = [:]
         var peakBytesUsed: [String: Int64] = [:]
         var blocksTotal: [String: Int] = [:]
@@ -75,7 +76,9 @@ public final class RunStatistics: @unchecked Sendable {
     }
     func cached(_ id: UInt64, _ n: Int) { with { $0.requests[id]?.cachedTokens += n } }
     func phase(_ p: Phase, _ d: TraceDuration) { with { $0.phaseTime[p, default: 0] += d } }
-    func forward(prefill: Int, decode: Int) { with { $0.steps += 1; $0.prefillTokens += prefill; $0.decodeTokens += decode } }
+    func forward(prefill: Int, decode: Int, padding: Int = 0) {
+        with { $0.steps += 1; $0.prefillTokens += prefill; $0.decodeTokens += decode; $0.paddingRows += padding }
+    }
     func transfer(_ k: TransferEvent.Kind, bytes: Int64, time: TraceDuration) {
         with { $0.transferBytes[k, default: 0] += bytes; $0.transferTime[k, default: 0] += time }
     }
@@ -94,7 +97,7 @@ public final class RunStatistics: @unchecked Sendable {
         with { s in
             RunResult(start: start, end: end, requests: s.requests.values.sorted { $0.id < $1.id }, interTokenGaps: s.itl,
                       phaseTime: s.phaseTime, forwardSteps: s.steps, prefillTokens: s.prefillTokens,
-                      decodeTokens: s.decodeTokens, peakBlocksUsed: s.peakBlocksUsed, peakBytesUsed: s.peakBytesUsed,
+                      decodeTokens: s.decodeTokens, paddingRows: s.paddingRows, peakBlocksUsed: s.peakBlocksUsed, peakBytesUsed: s.peakBytesUsed,
                       blocksTotal: s.blocksTotal, peakRunning: s.peakRunning, transferBytes: s.transferBytes,
                       transferTime: s.transferTime, preemptions: s.preemptions,
                       prefixQueriedTokens: s.prefixQueried, prefixHitTokens: s.prefixHit)
@@ -114,6 +117,8 @@ public struct RunResult: Sendable, Equatable {
     public var forwardSteps: Int
     public var prefillTokens: Int
     public var decodeTokens: Int
+    /// `static`: rows computed for finished members of a batch still in flight (wasted work).
+    public var paddingRows: Int
     /// Per pool ("kv", "kv.prefill", "kv.decode").
     public var peakBlocksUsed: [String: Int]
     public var peakBytesUsed: [String: Int64]

@@ -92,4 +92,28 @@ import TraceFormat
             #expect(measured > 1, "continuous batching should beat static batching on this workload: \(row)")
         }
     }
+
+    /// End to end on the runtime: long RAG prompts admitted while other requests decode stall
+    /// those decodes (contaminated token gaps, R_int well above 2), so R5 must fire for the ITL
+    /// objective; --verify re-runs with the chunked scheduler under R5's token budget and must
+    /// measure a lower p99 ITL (factor above 1). The direction holds in debug builds too: a whole
+    /// prompt's prefill in one step costs many decode steps whatever the build.
+    @Test func verifiesChunkedPrefillOnAnInterferingRun() throws {
+        let dir = temporaryDirectory()
+        let trace = dir + "/rag.json"
+        let profile = runCLI(["profile", "--model", "tiny", "--workload", "rag", "--requests", "16",
+                              "--concurrency", "6", "--threads", "1", "--seed", "5", "--no-probe", "-o", trace])
+        #expect(profile.exit == .success, "\(profile.stderr)")
+        let run = runCLI(["analyze", trace, "--objective", "itl", "--verify", "--verify-top", "1"])
+        #expect(run.exit == .success, "\(run.stderr)")
+        let rows = run.stdout.split(separator: "\n").filter { $0.contains(" R5 ") && $0.contains("scheduler=chunked") && $0.contains(" itl ") }
+        #expect(rows.count == 1, "no R5 itl row in:\n\(run.stdout)")
+        for row in rows {
+            let cells = row.split(separator: " ", omittingEmptySubsequences: true)
+            let predicted = try #require(Double(cells[4].dropFirst()), "predicted cell in \(row)")
+            let measured = try #require(Double(cells[5].dropFirst()), "measured cell in \(row)")
+            #expect(predicted > 1, "R5 predicts a lower p99 ITL: \(row)")
+            #expect(measured > 1, "chunked prefill should lower p99 ITL on this run: \(row)")
+        }
+    }
 }

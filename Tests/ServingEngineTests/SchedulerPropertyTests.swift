@@ -258,6 +258,13 @@ struct SimulatedRun {
                 let p = s.startPosition + i
                 w.store[Int(s.blockTable[p / b])][p % b] = t
             }
+            if s.isPadding {
+                // `static` padding: a finished member re-feeds its last fed token at its last position.
+                if w.scheduler.config.policy != .static || !s.isDecode || !s.needsLogits || end != known.count - 1 || r.outputTokens != known.count - r.prompt.count {
+                    throw PropertyFailure("\(context): \(s.id) padding row at \(s.startPosition) of \(known.count) known tokens")
+                }
+                continue
+            }
             if s.needsLogits != (end == known.count) {
                 throw PropertyFailure("\(context): \(s.id) needsLogits \(s.needsLogits) at end \(end) of \(known.count)")
             }

@@ -13,12 +13,12 @@ public struct R10IncreaseConcurrency: Rule {
             r.missing.append(f.hardware == nil ? "a hardware spec" : "decode steps with batch composition (B, c)")
             r.decide(); return r
         }
-        r.conditions.append(Evidence("decode memory-bound (1 = yes)", f.decodeBound == .memoryBound ? 1 : 0, "≥", 1))
-        r.conditions.append(Evidence("capacity-bound (1 = yes)", f.capacityBound == true ? 1 : 0, "<", 1))
+        r.conditions.append(Evidence("decode memory-bound (1 = yes)", f.decodeBound == .memoryBound ? 1 : 0, "≥", 1, unit: .flag))
+        r.conditions.append(Evidence("capacity-bound (1 = yes)", f.capacityBound == true ? 1 : 0, "<", 1, unit: .flag))
         let headroom = f.criticalBatch.map { b / $0 } ?? 0
         r.conditions.append(Evidence("B_mean/B_crit(c) (0 = no B_crit)", headroom, "<", f.thresholds.decodeHeadroom))
-        r.conditions.append(Evidence("share of time with an empty queue", f.queueEmptyShare ?? (f.idleShare ?? 0 > 0 ? 1 : 0), ">", 0))
-        r.conditions.append(Evidence("SLOs missed", Double(f.missedSLOs.count), "≤", 0))
+        r.conditions.append(Evidence("share of time with an empty queue", f.queueEmptyShare ?? (f.idleShare ?? 0 > 0 ? 1 : 0), ">", 0, unit: .share))
+        r.conditions.append(Evidence("SLOs missed", Double(f.missedSLOs.count), "≤", 0, unit: .count))
         var limits: [Double] = []
         if let cap = f.kvCapacityTokens { limits.append(cap / max(c, 1)) }
         if let bc = f.criticalBatch { limits.append(0.5 * bc) }

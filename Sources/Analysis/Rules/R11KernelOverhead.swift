@@ -16,7 +16,7 @@ public struct R11KernelOverhead: Rule {
             r.missing.append("forward spans with cost and a hardware spec (MFU/MBU)")
             r.decide(); return r
         }
-        r.conditions.append(Evidence("forward phases overhead-bound", Double(f.overheadPhases.count), "≥", 1))
+        r.conditions.append(Evidence("forward phases overhead-bound", Double(f.overheadPhases.count), "≥", 1, unit: .count))
         let target = f.thresholds.nearRoofMBU
         var inputs: [String: Double] = [:]
         var saved = 0.0          // share of busy time removed

@@ -10,12 +10,12 @@ public struct R2PagedKV: Rule {
         var r = Recommendation(id: id, key: "paged-kv", title: "Use a paged KV cache (PagedAttention)",
                                runtimeChange: ["kv_layout": "paged"],
                                literature: ["vLLM: 96.3% token states vs 20.4-38.2% in Orca variants; 2-4x throughput"])
-        r.conditions.append(Evidence("contiguous/reserving KV layout (1 = yes)", f.contiguousLayout ? 1 : 0, "≥", 1))
+        r.conditions.append(Evidence("contiguous/reserving KV layout (1 = yes)", f.contiguousLayout ? 1 : 0, "≥", 1, unit: .flag))
         guard let u = f.tokenUtilisation else {
             r.missing.append("KV counters with tokensStored/blocksUsed to measure token-state utilisation U_tok")
             r.decide(); return r
         }
-        r.conditions.append(Evidence("token-state utilisation U_tok", u, "<", f.thresholds.tokenUtilisation))
+        r.conditions.append(Evidence("token-state utilisation U_tok", u, "<", f.thresholds.tokenUtilisation, unit: .share))
         r.evidence = ["U_tok = \(fmt(u))"]
         if let rw = f.reservationWaste { r.evidence.append("reservation waste RW = \(fmt(rw))") }
         let concurrency = 1 / max(u, 1e-9)

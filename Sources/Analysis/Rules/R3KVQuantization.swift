@@ -29,7 +29,7 @@ public struct R3KVQuantization: Rule {
         let cap = f.capacityBound == true
         let mem = f.decodeBound == .memoryBound
         r.conditions.append(Evidence("capacity-bound, or decode memory-bound with F5 ≥ \(fmt(f.thresholds.kvByteShare)) (1 = yes)",
-                                     (cap || (mem && share >= f.thresholds.kvByteShare)) ? 1 : 0, "≥", 1))
+                                     (cap || (mem && share >= f.thresholds.kvByteShare)) ? 1 : 0, "≥", 1, unit: .flag))
         r.evidence = ["F5 (KV share of decode bytes) = \(fmt(share))", "decode bound: \(f.decodeBound?.rawValue ?? "unknown")",
                       "capacity-bound: \(f.capacityBound.map { $0 ? "yes" : "no" } ?? "unknown")"]
         let speed = (w + k) / (w + k / t.ratio)
@@ -37,11 +37,29 @@ public struct R3KVQuantization: Rule {
         r.gains[.tpot] = gain
         r.gains[.itl] = gain
         r.gains[.throughput] = f.decodeShare.map { Gain(amdahl(share: $0, factor: speed), "Amdahl(decode share, (W+K)/(W+K/r))", ["decode_share": $0, "step_speedup": speed]) } ?? gain
-        r.gains[.cost] = r.gains[.throughput]
         r.confidence = 1.0
+        if cap, let capacityGain = Self.capacityGain(f, ratio: t.ratio), capacityGain.factor > r.gains[.throughput]!.factor {
+            r.gains[.throughput] = capacityGain
+            r.confidence = 0.6
+        }
+        r.gains[.cost] = r.gains[.throughput]
         r.caveats = ["accuracy must be checked (calibrated scales recommended)", "capacity ×\(fmt(t.ratio)): larger batches possible"]
         r.decide()
         return r
+    }
+
+    /// Capacity-bound runs (§4.3): r× more tokens fit, so the decode batch can grow to
+    /// B_new = min(r·B, N) — N the closed-loop client count when known, as a closed loop never has
+    /// more than N requests in flight — at roofline step time T(B_new):
+    /// gain (B_new/B)·T(B)/T(B_new), the same form as R2's. nil without a hardware spec. O(1).
+    static func capacityGain(_ f: Features, ratio: Double) -> Gain? {
+        guard let b = f.meanBatch, b > 0, let c = f.meanContext else { return nil }
+        var bNew = b * ratio
+        if let n = f.closedLoopClients { bNew = min(bNew, max(b, Double(n))) }
+        guard let t0 = f.decodeStepRoofline(batch: b, context: c), let t1 = f.decodeStepRoofline(batch: bNew, context: c) else { return nil }
+        var inputs = ["r": ratio, "B": b, "B_new": bNew, "c": c, "T(B)_s": t0, "T(B_new)_s": t1]
+        if let n = f.closedLoopClients { inputs["N_clients"] = Double(n) }
+        return Gain(bNew / b * t0 / t1, "(B_new/B)·T(B)/T(B_new), B_new = min(r·B, N) (capacity ×r, roofline step times)", inputs)
     }
 
     public func apply(_ r: Recommendation, to f: Features) -> Features {

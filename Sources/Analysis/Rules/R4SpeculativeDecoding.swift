@@ -23,8 +23,8 @@ public struct R4SpeculativeDecoding: Rule {
             r.missing.append(f.hardware == nil ? "a hardware spec (roofline step times)" : "decode steps with batch composition (B, c)")
             r.decide(); return r
         }
-        r.conditions.append(Evidence("workload decode-bound (1 = yes)", f.workload == .decodeBound ? 1 : 0, "≥", 1))
-        r.conditions.append(Evidence("decode memory-bound (1 = yes)", f.decodeBound == .memoryBound ? 1 : 0, "≥", 1))
+        r.conditions.append(Evidence("workload decode-bound (1 = yes)", f.workload == .decodeBound ? 1 : 0, "≥", 1, unit: .flag))
+        r.conditions.append(Evidence("decode memory-bound (1 = yes)", f.decodeBound == .memoryBound ? 1 : 0, "≥", 1, unit: .flag))
         let bcrit = f.criticalBatch ?? .infinity
         r.conditions.append(Evidence("B·(γ+1) vs B_crit(c) (∞ = none)", b * Double(gamma + 1), "≤", bcrit))
         r.conditions.append(Evidence("α vs c", alpha, ">", c))

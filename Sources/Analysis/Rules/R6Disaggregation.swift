@@ -18,17 +18,17 @@ public struct R6Disaggregation: Rule {
         }
         let r5 = R5ChunkedPrefill().evaluate(f)
         let bothMissed = f.missedSLOs.contains("ttft") && (f.missedSLOs.contains("tpot") || f.missedSLOs.contains("itl"))
-        r.conditions.append(Evidence("TTFT and TPOT/ITL SLOs both missed (1 = yes)", bothMissed ? 1 : 0, "≥", 1))
-        r.conditions.append(Evidence("chunked prefill (R5) already exhausted (1 = R5 not firing)", r5.status == .triggered ? 0 : 1, "≥", 1))
-        r.conditions.append(Evidence("capacity-bound (1 = yes)", f.capacityBound == true ? 1 : 0, "<", 1))
-        r.conditions.append(Evidence("idle share", f.idleShare ?? 0, "<", t.idleShare))
+        r.conditions.append(Evidence("TTFT and TPOT/ITL SLOs both missed (1 = yes)", bothMissed ? 1 : 0, "≥", 1, unit: .flag))
+        r.conditions.append(Evidence("chunked prefill (R5) already exhausted (1 = R5 not firing)", r5.status == .triggered ? 0 : 1, "≥", 1, unit: .flag))
+        r.conditions.append(Evidence("capacity-bound (1 = yes)", f.capacityBound == true ? 1 : 0, "<", 1, unit: .flag))
+        r.conditions.append(Evidence("idle share", f.idleShare ?? 0, "<", t.idleShare, unit: .share))
         guard let s = f.medianUncachedPrompt else {
             r.missing.append("prompt lengths per request (arrival events with promptTokens)")
             r.decide(); return r
         }
-        r.conditions.append(Evidence("median uncached prompt (tokens) vs prefill saturation length", s, "≥", t.prefillSaturationTokens))
+        r.conditions.append(Evidence("median uncached prompt (tokens) vs prefill saturation length", s, "≥", t.prefillSaturationTokens, unit: .tokens))
         let transfer = s * f.model.kvBytesPerToken / f.assumptions.linkBandwidth
-        r.conditions.append(Evidence("KV hand-off time s·kv/BW_link (s) vs \(fmt(t.transferShareOfTTFT))·TTFT SLO", transfer, "≤", t.transferShareOfTTFT * ttftSLO))
+        r.conditions.append(Evidence("KV hand-off time s·kv/BW_link (s) vs \(fmt(t.transferShareOfTTFT))·TTFT SLO", transfer, "≤", t.transferShareOfTTFT * ttftSLO, unit: .seconds))
         let g = Gain(1.3, "literature: Dynamo +30% throughput/GPU on one node (lower end of 1.3-4.6x)", [:])
         r.gains[.throughput] = g
         r.gains[.cost] = g

@@ -22,8 +22,8 @@ public struct R7PrefixCaching: Rule {
             r.missing.append("step spans (prefill share of busy time)")
             r.decide(); return r
         }
-        r.conditions.append(Evidence("h_pot − h", pot - h, "≥", f.thresholds.prefixReuseGap))
-        r.conditions.append(Evidence("prefill share of busy time", share, "≥", f.thresholds.prefixPrefillShare))
+        r.conditions.append(Evidence("h_pot − h", pot - h, "≥", f.thresholds.prefixReuseGap, unit: .share))
+        r.conditions.append(Evidence("prefill share of busy time", share, "≥", f.thresholds.prefixPrefillShare, unit: .share))
         let saved = h < 1 ? max(0, (pot - h) / (1 - h)) : 0
         r.evidence = ["h = \(fmt(h)), h_pot = \(fmt(pot)), prefill share = \(fmt(share))"]
         let tp = Gain(1 / (1 - share * saved), "1/(1 − prefill_share·saved), saved = (h_pot − h)/(1 − h)",

@@ -17,8 +17,8 @@ public struct R8KVOffload: Rule {
             r.missing.append("a hardware spec (recompute time per token)")
             r.decide(); return r
         }
-        r.conditions.append(Evidence("prefix caching enabled (1 = yes)", f.prefixCacheEnabled == true ? 1 : 0, "≥", 1))
-        r.conditions.append(Evidence("reuse lost to eviction h_pot − h (h stands in for h_cap)", pot - h, "≥", f.thresholds.prefixReuseGap))
+        r.conditions.append(Evidence("prefix caching enabled (1 = yes)", f.prefixCacheEnabled == true ? 1 : 0, "≥", 1, unit: .flag))
+        r.conditions.append(Evidence("reuse lost to eviction h_pot − h (h stands in for h_cap)", pot - h, "≥", f.thresholds.prefixReuseGap, unit: .share))
         let mfu = f.prefillMFU.map { max($0, 0.05) } ?? f.assumptions.prefillMFU
         let ratio = 2 * f.model.parameterCount * f.assumptions.linkBandwidth / (p * mfu * f.model.kvBytesPerToken)
         r.conditions.append(Evidence("R = t_recompute/t_reload", ratio, "≥", f.thresholds.offloadRatio))

@@ -13,11 +13,11 @@ public struct R9SmallerModel: Rule {
             r.missing.append("decode steps with batch composition and a hardware spec (weight share, MBU)")
             r.decide(); return r
         }
-        r.conditions.append(Evidence("decode memory-bound (1 = yes)", f.decodeBound == .memoryBound ? 1 : 0, "≥", 1))
-        r.conditions.append(Evidence("weight share of decode bytes", w / (w + k), "≥", f.thresholds.weightByteShare))
+        r.conditions.append(Evidence("decode memory-bound (1 = yes)", f.decodeBound == .memoryBound ? 1 : 0, "≥", 1, unit: .flag))
+        r.conditions.append(Evidence("weight share of decode bytes", w / (w + k), "≥", f.thresholds.weightByteShare, unit: .share))
         if f.slo.tpot == nil { r.missing.append("a TPOT SLO (--slo tpot=…)"); r.decide(); return r }
-        r.conditions.append(Evidence("TPOT SLO missed at p99 (1 = yes)", f.missedSLOs.contains("tpot") ? 1 : 0, "≥", 1))
-        r.conditions.append(Evidence("decode MBU", mbu, "≥", f.thresholds.nearRoofMBU))
+        r.conditions.append(Evidence("TPOT SLO missed at p99 (1 = yes)", f.missedSLOs.contains("tpot") ? 1 : 0, "≥", 1, unit: .flag))
+        r.conditions.append(Evidence("decode MBU", mbu, "≥", f.thresholds.nearRoofMBU, unit: .share))
         let g = (w + k) / (w * q + k)
         let gain = Gain(g, "(W+K)/(W·q+K)", ["W_bytes": w, "K_bytes": k, "q": q])
         r.gains[.tpot] = gain
