@@ -46,10 +46,15 @@ public struct R5ChunkedPrefill: Rule {
         }
         let batch = f.meanBatch ?? 0
         let budget = max(64, ((chunk + batch) / 64).rounded() * 64)
-        let predicted = clean + bp * chunk
+        // The runtime is told a budget rounded to 64 tokens, at least 64. Rounding to the nearest
+        // multiple is unbiased; the 64-token floor is not: below it the prefill chunk actually run
+        // is what the decodes leave of 64, so predict for that chunk.
+        let runChunk = budget <= 64 ? max(chunk, budget - batch) : chunk
+        let predicted = clean + bp * runChunk
         r.runtimeChange = ["scheduler": "chunked", "token_budget": String(clampedInt(budget))]
-        let inputs = ["b_p_s_per_token": bp, "clean_median_s": clean, "target_s": target, "chunk_tokens": chunk, "p99_ITL_s": p99]
-        r.gains[.itl] = Gain(p99 / predicted, "p99 ITL / (clean median + b_p·chunk), chunk = (target − clean)/b_p", inputs)
+        let inputs = ["b_p_s_per_token": bp, "clean_median_s": clean, "target_s": target, "chunk_tokens": chunk,
+                      "budget_tokens": budget, "decodes": batch, "p99_ITL_s": p99]
+        r.gains[.itl] = Gain(p99 / predicted, "p99 ITL / (clean median + b_p·chunk_run), chunk = (target − clean)/b_p, chunk_run = max(chunk, 64 − decodes) at the 64-token budget floor", inputs)
         if let cm = f.cleanMeanITL, let dm = f.contaminatedMeanITL {
             let n = Double(f.cleanGapCount + f.contaminatedGapCount)
             let old = (Double(f.cleanGapCount) * cm + Double(f.contaminatedGapCount) * dm) / n
