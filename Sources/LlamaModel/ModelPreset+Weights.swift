@@ -6,18 +6,19 @@ extension ModelPreset {
     /// of the attention and MLP branches (which see RMS-normalized inputs), so the residual
     /// stream is not dominated by the current token's own embedding — with a tied LM head a
     /// large embedding makes every model repeat its last token forever.
-    public static let embeddingStd = 0.02
+    public static let embeddingStd = SyntheticInitialization.standard.embeddingStd
 
     /// Gain on the Q and K projections: attention scores then have a standard deviation of
     /// about gain², so each position attends to a few others instead of averaging the whole
     /// context (averaging makes greedy decoding of random weights fall into repetition).
-    public static let queryKeyGain = 2.0
+    public static let queryKeyGain = SyntheticInitialization.standard.queryKeyGain
 
     /// Generates this preset's weights from `seed`, stored as `type` (random f32 values are
     /// drawn first, then quantized row by row with ``Quantization``), in one 64-byte-aligned
     /// buffer with every tensor 64-byte aligned.
     ///
-    /// Initialization (uniform distributions of the stated standard deviation): token
+    /// Initialization (uniform distributions of the stated standard deviation) for the
+    /// ``SyntheticInitialization/standard`` recipe (``initialization`` scales these): token
     /// embedding σ = ``embeddingStd`` (0.02); Q and K σ = ``queryKeyGain``/√d (2/√d); V, attention
     /// output, gate, up and down σ = 1/√fan_in (every branch adds an O(1) vector to the residual);
     /// LM head σ = 3/√d (logits of standard deviation ≈ 3); norm weights uniform in [0.9, 1.1].
@@ -30,23 +31,24 @@ extension ModelPreset {
     public func makeWeights(type: TensorType = .f32, seed: UInt64 = 0) -> ModelWeights {
         let c = config
         let d = Double(c.dim), f = Double(c.hiddenDim)
+        let r = initialization
         var plan = SyntheticPlan(type: type)
-        let embedding = plan.matrix(rows: c.vocabSize, cols: c.dim, std: Self.embeddingStd)
+        let embedding = plan.matrix(rows: c.vocabSize, cols: c.dim, std: r.embeddingStd)
         var layerSlots: [(Int, Int, Int, Int, Int, Int, Int, Int, Int)] = []
         for _ in 0..<c.layers {
             layerSlots.append((
                 plan.norm(c.dim),
-                plan.matrix(rows: c.heads * c.headDim, cols: c.dim, std: Self.queryKeyGain / d.squareRoot()),
-                plan.matrix(rows: c.kvDim, cols: c.dim, std: Self.queryKeyGain / d.squareRoot()),
+                plan.matrix(rows: c.heads * c.headDim, cols: c.dim, std: r.queryKeyGain / d.squareRoot()),
+                plan.matrix(rows: c.kvDim, cols: c.dim, std: r.queryKeyGain / d.squareRoot()),
                 plan.matrix(rows: c.kvDim, cols: c.dim, std: 1 / d.squareRoot()),
-                plan.matrix(rows: c.dim, cols: c.heads * c.headDim, std: 1 / d.squareRoot()),
+                plan.matrix(rows: c.dim, cols: c.heads * c.headDim, std: r.residualBranchScale / d.squareRoot()),
                 plan.norm(c.dim),
                 plan.matrix(rows: c.hiddenDim, cols: c.dim, std: 1 / d.squareRoot()),
                 plan.matrix(rows: c.hiddenDim, cols: c.dim, std: 1 / d.squareRoot()),
-                plan.matrix(rows: c.dim, cols: c.hiddenDim, std: 1 / f.squareRoot())))
+                plan.matrix(rows: c.dim, cols: c.hiddenDim, std: r.residualBranchScale / f.squareRoot())))
         }
         let finalNorm = plan.norm(c.dim)
-        let output = c.tiedEmbeddings ? embedding : plan.matrix(rows: c.vocabSize, cols: c.dim, std: 3 / d.squareRoot())
+        let output = c.tiedEmbeddings ? embedding : plan.matrix(rows: c.vocabSize, cols: c.dim, std: r.outputGain / d.squareRoot())
 
         let buffer = plan.fill(seed: seed)
         let layers = layerSlots.map { s in

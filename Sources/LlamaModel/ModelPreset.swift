@@ -6,10 +6,14 @@ public struct ModelPreset: Sendable, Equatable {
     /// Command-line name, e.g. "stories15m".
     public var name: String
     public var config: ModelConfig
+    /// The scales of the random weights (``SyntheticInitialization/standard`` unless the
+    /// preset says otherwise).
+    public var initialization: SyntheticInitialization
 
-    public init(name: String, config: ModelConfig) {
+    public init(name: String, config: ModelConfig, initialization: SyntheticInitialization = .standard) {
         self.name = name
         self.config = config
+        self.initialization = initialization
     }
 
     /// A few MB (≈ 0.3 M parameters): dim 64, 2 layers, 4 heads over 2 KV heads (exercises
@@ -22,6 +26,14 @@ public struct ModelPreset: Sendable, Equatable {
         dim: 288, hiddenDim: 768, layers: 6, heads: 6, kvHeads: 6, vocabSize: 32000, maxSeqLen: 256,
         tiedEmbeddings: true))
 
+    /// stories15m's shape with an untied LM head and the ``SyntheticInitialization/peaked(layers:)``
+    /// recipe (strong embedding, residual branches scaled by 1/√12): a peaked next-token
+    /// distribution like a trained model's, so self-speculation (`quant`, `early-exit:K`) is
+    /// accepted most of the time. Exists to exercise speculative decoding's high-α regime.
+    public static let stories15mPeaked = ModelPreset(name: "stories15m-peaked", config: ModelConfig(
+        dim: 288, hiddenDim: 768, layers: 6, heads: 6, kvHeads: 6, vocabSize: 32000, maxSeqLen: 256),
+        initialization: .peaked(layers: 6))
+
     /// The shape of llama2.c's stories110M (shared classifier).
     public static let stories110m = ModelPreset(name: "stories110m", config: ModelConfig(
         dim: 768, hiddenDim: 2048, layers: 12, heads: 12, kvHeads: 12, vocabSize: 32000, maxSeqLen: 1024,
@@ -33,7 +45,7 @@ public struct ModelPreset: Sendable, Equatable {
         dim: 2048, hiddenDim: 8192, layers: 16, heads: 32, kvHeads: 8, vocabSize: 32000, maxSeqLen: 2048))
 
     /// Every preset, smallest first.
-    public static let all: [ModelPreset] = [.tiny, .stories15m, .stories110m, .llama1b]
+    public static let all: [ModelPreset] = [.tiny, .stories15m, .stories15mPeaked, .stories110m, .llama1b]
 
     /// The preset called `name` (case-insensitive), or nil.
     public static func named(_ name: String) -> ModelPreset? {

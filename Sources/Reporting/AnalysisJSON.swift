@@ -65,7 +65,7 @@ public enum AnalysisJSON {
 
     static func evidence(_ e: Evidence) -> JSONValue {
         .object(["name": .string(e.name), "value": .number(e.value), "relation": .string(e.relation),
-                 "threshold": .number(e.threshold), "holds": .bool(e.holds)])
+                 "threshold": .number(e.threshold), "holds": .bool(e.holds), "unit": .string(e.unit.rawValue)])
     }
 
     static func verdict(_ v: Verdict) -> JSONValue {

@@ -17,17 +17,21 @@ import Tracing
 ///   is the target's forward time for B sequences of m new tokens, measured by a separate
 ///   calibration (not taken from the speculative run) and T_d(B) = c·T_t(B,1).
 ///
-/// The default target is the `stories15m` preset (random weights). The `draft:small` strategy
-/// is a separately drawn 2-layer, d = 64 model with the same 32 000-token vocabulary, written to
-/// a temporary GGUF file and loaded as `draft:PATH`. With random weights a separately drawn draft
-/// has α ≈ 0, and so (since the presets' residual branches are unscaled) do the self-drafts.
+/// The default targets are the `stories15m` and `stories15m-peaked` presets (random weights),
+/// each with its own table. The `draft:small` strategy is a separately drawn 2-layer, d = 64
+/// model with the same 32 000-token vocabulary, written to a temporary GGUF file and loaded as
+/// `draft:PATH`. With random weights a separately drawn draft has α ≈ 0, and so (since the
+/// standard presets' residual branches are unscaled) do the self-drafts on `stories15m`: its
+/// rows are the losing regime. `stories15m-peaked` (scaled-down branches over a strong
+/// embedding, see ``SyntheticInitialization/peaked(layers:)``) gives the self-drafts α ≈ 0.7–0.8:
+/// the winning regime.
 ///
-///     inferscope-bench spec [--model PRESET|PATH] [--strategies draft:small,quant,early-exit:2,ngram]
+///     inferscope-bench spec [--model PRESET|PATH[,…]] [--strategies draft:small,quant,early-exit:2,ngram]
 ///                           [--gamma 3] [--batches 1,8] [--prompt 16] [--tokens 96]
 ///                           [--repetitions 2] [--threads N] [--json]
 enum SpecBench {
     struct Options {
-        var model = "stories15m"
+        var models = ["stories15m", "stories15m-peaked"]
         var strategies = ["draft:small", "quant", "early-exit:2", "ngram"]
         var gammas = ["3"]
         var batches = [1, 8]
@@ -44,6 +48,7 @@ enum SpecBench {
     }
 
     struct Row {
+        var model = ""
         var strategy: String
         var gamma: String
         var batch: Int
@@ -65,22 +70,43 @@ enum SpecBench {
     static func run(_ arguments: [String]) -> Int32 {
         let options: Options
         do { options = try parse(arguments) } catch {
-            FileHandle.standardError.write(Data(("error: \(error)\nusage: inferscope-bench spec [--model M] [--strategies a,b] "
+            FileHandle.standardError.write(Data(("error: \(error)\nusage: inferscope-bench spec [--model M[,M…]] [--strategies a,b] "
                 + "[--gamma N|adaptive[,…]] [--batches 1,16] [--prompt N] [--tokens N] [--repetitions N] [--threads N] [--json]\n").utf8))
             return 2
         }
         let pool = ThreadPool(threadCount: options.threads)
-        let target: LoadedModel
-        do { target = try ModelLoader.load(options.model, seed: 7) } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            return 1
+        var rows: [Row] = []
+        for model in options.models {
+            let target: LoadedModel
+            do { target = try ModelLoader.load(model, seed: 7) } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                return 1
+            }
+            switch run(target: target, options: options, pool: pool) {
+            case .success(let modelRows):
+                rows += modelRows
+                if !options.json { printTable(modelRows, options: options, model: target.name) }
+            case .failure(let failure):
+                FileHandle.standardError.write(Data("error: \(failure.message)\n".utf8))
+                return failure.status
+            }
         }
+        if options.json { print(json(rows, options: options)) }
+        return 0
+    }
+
+    struct Failure: Error {
+        var message: String
+        var status: Int32
+    }
+
+    /// Every strategy × γ × batch on `target`.
+    static func run(target: LoadedModel, options: Options, pool: ThreadPool) -> Result<[Row], Failure> {
         var strategies: [(label: String, strategy: DraftStrategy)] = []
         for text in options.strategies {
             if text == "draft:small" {
                 do { strategies.append((text, .draftModel(try writeSmallDraft(vocabSize: target.weights.config.vocabSize)))) } catch {
-                    FileHandle.standardError.write(Data("error: cannot write the small draft model: \(error)\n".utf8))
-                    return 1
+                    return .failure(Failure(message: "cannot write the small draft model: \(error)", status: 1))
                 }
             } else {
                 strategies.append((text, try! DraftStrategy(parsing: text)))
@@ -90,8 +116,7 @@ enum SpecBench {
         let maxBatch = options.batches.max()!
         let gammaMax = options.gammas.compactMap { try? DraftLength(parsing: $0) }.map(\.maximum).max() ?? 4
         guard options.promptTokens + options.newTokens + gammaMax < c.maxSeqLen else {
-            FileHandle.standardError.write(Data("error: --prompt + --tokens + γ exceeds the model's context \(c.maxSeqLen)\n".utf8))
-            return 2
+            return .failure(Failure(message: "--prompt + --tokens + γ exceeds the context \(c.maxSeqLen) of \(target.name)", status: 2))
         }
         let transformer = Transformer(weights: target.weights, maxBatchTokens: max(512, maxBatch * (gammaMax + 1)),
                                       maxLogitRows: maxBatch * (gammaMax + 1), pool: pool)
@@ -103,8 +128,7 @@ enum SpecBench {
             kv = try KVCacheStorage(layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim, blockSize: blockSize,
                                     blockCount: blocks, dtype: .f32)
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            return 1
+            return .failure(Failure(message: "\(error)", status: 1))
         }
         var promptRng = Xoshiro256(seed: 99)
         let prompts = (0..<maxBatch).map { _ in (0..<options.promptTokens).map { _ in Int32(promptRng.next() % UInt64(c.vocabSize)) } }
@@ -157,12 +181,11 @@ enum SpecBench {
                 do {
                     drafter = try strategy.makeDrafter(target: target.weights, seed: 7, maxSequences: maxBatch, pool: pool)
                 } catch {
-                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                    return 2
+                    return .failure(Failure(message: "\(error)", status: 2))
                 }
                 for gammaText in options.gammas {
                     let gamma = try! DraftLength(parsing: gammaText)
-                    if !options.json { print("batch \(batch): \(strategyText) γ \(gammaText)…") }
+                    if !options.json { print("\(target.name) batch \(batch): \(strategyText) γ \(gammaText)…") }
                     // Plain and speculative runs alternate; each side keeps its best.
                     var best: Measurement?, baseline: Measurement?
                     for repetition in 0..<options.repetitions {
@@ -178,20 +201,19 @@ enum SpecBench {
                         }
                     }
                     let verifyTokens = min(gamma.maximum, options.newTokens - 1) + 1
-                    rows.append(row(strategy: strategyText, gamma: gammaText, gammaMax: verifyTokens - 1, batch: batch, baseline: baseline!, spec: best!,
+                    rows.append(row(model: target.name, strategy: strategyText, gamma: gammaText, gammaMax: verifyTokens - 1, batch: batch, baseline: baseline!, spec: best!,
                                     decodeCalibrated: calibrate(batch: batch, m: 1),
                                     verifyCalibrated: calibrate(batch: batch, m: verifyTokens)))
                 }
             }
         }
-        if options.json { print(json(rows, options: options, model: target.name)) } else { printTable(rows, options: options, model: target.name) }
         for (_, strategy) in strategies {
             if case .draftModel(let path) = strategy, path.hasPrefix(NSTemporaryDirectory()) { try? FileManager.default.removeItem(atPath: path) }
         }
-        return 0
+        return .success(rows)
     }
 
-    static func row(strategy: String, gamma: String, gammaMax: Int, batch: Int, baseline: Measurement, spec: Measurement,
+    static func row(model: String, strategy: String, gamma: String, gammaMax: Int, batch: Int, baseline: Measurement, spec: Measurement,
                     decodeCalibrated: Double, verifyCalibrated: Double) -> Row {
         let s = spec.stats
         let baseStep = Double(baseline.stats.targetNanos) / Double(max(1, baseline.stats.targetSteps)) / 1e9
@@ -210,7 +232,7 @@ enum SpecBench {
         let fedExtra = s.sequenceSteps == 0 ? 0 : Double(s.draftedTokens) / Double(s.sequenceSteps)
         let verifyCost = decodeCalibrated + (verifyCalibrated - decodeCalibrated) * min(1, fedExtra / max(1, Double(gammaMax)))
         let batchAware = tau * decodeCalibrated / (draftStepsPerStep * c * decodeCalibrated + verifyCost)
-        return Row(strategy: strategy, gamma: gamma, batch: batch, alpha: s.alpha, acceptanceRate: s.acceptanceRate,
+        return Row(model: model, strategy: strategy, gamma: gamma, batch: batch, alpha: s.alpha, acceptanceRate: s.acceptanceRate,
                    meanAcceptedLength: s.meanAcceptanceLength, tokensPerStep: tau, costRatio: c, baselineStepMs: baseStep * 1e3, verifyStepMs: verifyStep * 1e3,
                    draftStepMs: draftStep * 1e3, calibratedVerifyMs: verifyCalibrated * 1e3, measured: baseline.seconds / spec.seconds, leviathan: leviathan,
                    batchAware: batchAware, meanGamma: meanGamma)
@@ -243,14 +265,14 @@ enum SpecBench {
         print("(γ = draft steps per target step, γ̄ = draft tokens fed per sequence per step; T_t interpolated between 1 and γ+1 tokens).")
     }
 
-    static func json(_ rows: [Row], options: Options, model: String) -> String {
+    static func json(_ rows: [Row], options: Options) -> String {
         let items = rows.map { r in
             "{\"alpha\":\(f(r.alpha, 4)),\"acceptance_rate\":\(f(r.acceptanceRate, 4)),\"batch\":\(r.batch),\"batch_aware_speedup\":\(f(r.batchAware, 4)),\"calibrated_verify_ms\":\(f(r.calibratedVerifyMs, 4)),"
             + "\"cost_ratio\":\(f(r.costRatio, 4)),\"decode_step_ms\":\(f(r.baselineStepMs, 4)),\"draft_step_ms\":\(f(r.draftStepMs, 4)),"
             + "\"gamma\":\"\(r.gamma)\",\"leviathan_speedup\":\(f(r.leviathan, 4)),\"mean_acceptance_length\":\(f(r.meanAcceptedLength, 4)),"
-            + "\"mean_gamma\":\(f(r.meanGamma, 4)),\"measured_speedup\":\(f(r.measured, 4)),\"strategy\":\"\(r.strategy)\",\"tokens_per_sequence_step\":\(f(r.tokensPerStep, 4)),\"verify_step_ms\":\(f(r.verifyStepMs, 4))}"
+            + "\"mean_gamma\":\(f(r.meanGamma, 4)),\"measured_speedup\":\(f(r.measured, 4)),\"model\":\"\(r.model)\",\"strategy\":\"\(r.strategy)\",\"tokens_per_sequence_step\":\(f(r.tokensPerStep, 4)),\"verify_step_ms\":\(f(r.verifyStepMs, 4))}"
         }
-        return "{\"model\":\"\(model)\",\"new_tokens\":\(options.newTokens),\"prompt_tokens\":\(options.promptTokens),\"rows\":[\n"
+        return "{\"models\":[\(options.models.map { "\"\($0)\"" }.joined(separator: ","))],\"new_tokens\":\(options.newTokens),\"prompt_tokens\":\(options.promptTokens),\"rows\":[\n"
             + items.joined(separator: ",\n") + "\n],\"threads\":\(options.threads)}"
     }
 
@@ -287,7 +309,7 @@ enum SpecBench {
         while i < arguments.count {
             let flag = arguments[i]
             switch flag {
-            case "--model": o.model = try value(flag)
+            case "--model", "--models": o.models = try value(flag).split(separator: ",").map(String.init)
             case "--strategies":
                 o.strategies = try value(flag).split(separator: ",").map(String.init)
                 for s in o.strategies {
