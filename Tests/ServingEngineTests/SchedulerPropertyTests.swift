@@ -28,7 +28,7 @@ struct SchedulerPropertyTests {
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         #expect(coverage.recomputes > 100 && coverage.swaps > 100 && coverage.prefixHitTokens > 1_000 && coverage.reloads > 10,
                 "too little exercised: \(coverage)")
-        #expect(coverage.aborted > 0 && coverage.finished > 5_000, "\(coverage)")
+        #expect(coverage.aborted > 0 && coverage.finished > 5_000 && coverage.paddingRows > 1_000, "\(coverage)")
     }
 
     @Test func disaggregatedHandoffRuns() throws {
@@ -54,8 +54,9 @@ struct Coverage: CustomStringConvertible {
     var reloads = 0
     var aborted = 0
     var finished = 0
+    var paddingRows = 0
     var description: String {
-        "recomputes \(recomputes) swaps \(swaps) prefix hits \(prefixHitTokens) handoffs \(handoffs) reloads \(reloads) aborted \(aborted) finished \(finished)"
+        "recomputes \(recomputes) swaps \(swaps) prefix hits \(prefixHitTokens) handoffs \(handoffs) reloads \(reloads) aborted \(aborted) finished \(finished) padding rows \(paddingRows)"
     }
 }
 
@@ -164,6 +165,7 @@ struct SimulatedRun {
                     if p.mode == .swap { coverage.swaps += 1 } else { coverage.recomputes += 1 }
                 }
                 coverage.prefixHitTokens += plan.admitted.reduce(0) { $0 + $1.cachedTokens }
+                coverage.paddingRows += plan.paddingCount
                 coverage.reloads += plan.prefixTransfers.filter { if case .reload = $0 { return true } else { return false } }.count
                 for a in plan.admitted where !a.resumed && worker === main && !firstScheduledOrder.contains(a.id) {
                     firstScheduledOrder.append(a.id)
