@@ -271,52 +271,38 @@ enum RuntimeBench {
 
     // MARK: - Arguments
 
-    struct UsageError: Error { var message: String }
-
-    static func parse(_ arguments: [String]) throws(UsageError) -> Options {
+    static func parse(_ arguments: [String]) throws(BenchUsageError) -> Options {
         var options = Options()
-        var i = 0
-        func value(_ flag: String) throws(UsageError) -> String {
-            i += 1
-            guard i < arguments.count else { throw UsageError(message: "\(flag) needs a value") }
-            return arguments[i]
-        }
-        func positive(_ flag: String) throws(UsageError) -> Int {
-            let text = try value(flag)
-            guard let n = Int(text), n > 0 else { throw UsageError(message: "\(flag) expects a positive integer, got '\(text)'") }
-            return n
-        }
-        while i < arguments.count {
-            let flag = arguments[i]
+        var a = BenchArguments(arguments)
+        while let flag = a.next() {
             switch flag {
             case "--json": options.json = true
             case "--profile": options.profile = true
             case "--kernels": options.kernels = true
             case "--models":
-                options.models = try value(flag).split(separator: ",").map(String.init)
+                options.models = try a.value(flag).split(separator: ",").map(String.init)
                 for m in options.models where ModelPreset.named(m) == nil {
-                    throw UsageError(message: "--models: unknown preset '\(m)'; expected one of \(ModelPreset.all.map(\.name).joined(separator: ", "))")
+                    throw BenchUsageError(message: "--models: unknown preset '\(m)'; expected one of \(ModelPreset.all.map(\.name).joined(separator: ", "))")
                 }
             case "--types":
                 var types: [TensorType] = []
-                for name in try value(flag).split(separator: ",") {
+                for name in try a.value(flag).split(separator: ",") {
                     guard let t = TensorType(name: String(name)) else {
-                        throw UsageError(message: "--types: unknown type '\(name)'; expected f32, f16, q8_0 or q4_0")
+                        throw BenchUsageError(message: "--types: unknown type '\(name)'; expected f32, f16, q8_0 or q4_0")
                     }
                     types.append(t)
                 }
                 options.types = types
-            case "--repetitions", "-r": options.repetitions = try positive(flag)
-            case "--threads", "-t": options.threads = try positive(flag)
-            case "--prompt": options.promptTokens = try positive(flag)
-            case "--generate": options.generatedTokens = try positive(flag)
+            case "--repetitions", "-r": options.repetitions = try a.positive(flag)
+            case "--threads", "-t": options.threads = try a.positive(flag)
+            case "--prompt": options.promptTokens = try a.positive(flag)
+            case "--generate": options.generatedTokens = try a.positive(flag)
             case "--kv":
-                let name = try value(flag)
-                guard let t = KVDType(name: name) else { throw UsageError(message: "--kv: unknown KV type '\(name)'; expected f32, f16, int8 or int4") }
+                let name = try a.value(flag)
+                guard let t = KVDType(name: name) else { throw BenchUsageError(message: "--kv: unknown KV type '\(name)'; expected f32, f16, int8 or int4") }
                 options.kvType = t
-            default: throw UsageError(message: "unknown flag '\(flag)'")
+            default: throw BenchUsageError(message: "unknown flag '\(flag)'")
             }
-            i += 1
         }
         return options
     }

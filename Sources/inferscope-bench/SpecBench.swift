@@ -289,50 +289,34 @@ enum SpecBench {
     static func f(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
     static func percent(_ x: Double) -> String { String(format: "%+.0f%%", x * 100) }
 
-    struct OptionError: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    static func parse(_ arguments: [String]) throws(OptionError) -> Options {
+    static func parse(_ arguments: [String]) throws(BenchUsageError) -> Options {
         var o = Options()
-        var i = 0
-        func value(_ flag: String) throws(OptionError) -> String {
-            i += 1
-            guard i < arguments.count else { throw OptionError(description: "\(flag) needs a value") }
-            return arguments[i]
-        }
-        func positive(_ flag: String) throws(OptionError) -> Int {
-            let text = try value(flag)
-            guard let n = Int(text), n > 0 else { throw OptionError(description: "\(flag) \(text): expected a positive integer") }
-            return n
-        }
-        while i < arguments.count {
-            let flag = arguments[i]
+        var a = BenchArguments(arguments)
+        while let flag = a.next() {
             switch flag {
-            case "--model", "--models": o.models = try value(flag).split(separator: ",").map(String.init)
+            case "--model", "--models": o.models = try a.value(flag).split(separator: ",").map(String.init)
             case "--strategies":
-                o.strategies = try value(flag).split(separator: ",").map(String.init)
+                o.strategies = try a.value(flag).split(separator: ",").map(String.init)
                 for s in o.strategies {
-                    do { _ = try DraftStrategy(parsing: s) } catch { throw OptionError(description: "\(error)") }
+                    do { _ = try DraftStrategy(parsing: s) } catch { throw BenchUsageError(message: "\(error)") }
                 }
             case "--gamma":
-                o.gammas = try value(flag).split(separator: ",").map(String.init)
+                o.gammas = try a.value(flag).split(separator: ",").map(String.init)
                 for g in o.gammas {
-                    do { _ = try DraftLength(parsing: g) } catch { throw OptionError(description: "\(error)") }
+                    do { _ = try DraftLength(parsing: g) } catch { throw BenchUsageError(message: "\(error)") }
                 }
             case "--batches":
-                let text = try value(flag)
+                let text = try a.value(flag)
                 let list = text.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
-                guard !list.isEmpty else { throw OptionError(description: "--batches \(text): expected positive integers, e.g. 1,16") }
+                guard !list.isEmpty else { throw BenchUsageError(message: "--batches \(text): expected positive integers, e.g. 1,16") }
                 o.batches = list
-            case "--prompt": o.promptTokens = try positive(flag)
-            case "--tokens": o.newTokens = try positive(flag)
-            case "--repetitions": o.repetitions = try positive(flag)
-            case "--threads": o.threads = try positive(flag)
+            case "--prompt": o.promptTokens = try a.positive(flag)
+            case "--tokens": o.newTokens = try a.positive(flag)
+            case "--repetitions": o.repetitions = try a.positive(flag)
+            case "--threads": o.threads = try a.positive(flag)
             case "--json": o.json = true
-            default: throw OptionError(description: "unknown option \(flag)")
+            default: throw BenchUsageError(message: "unknown option \(flag)")
             }
-            i += 1
         }
         return o
     }
