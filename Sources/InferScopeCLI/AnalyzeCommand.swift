@@ -65,7 +65,7 @@ struct AnalyzeCommand: Command {
             if case .header(let h) = first, h.hardware.memoryBandwidth == nil || h.hardware.peakFLOPS == nil {
                 if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
                 var o = options
-                o.hardwareSpec = HostPeaks.measure(threads: max(1, h.hardware.threads), recordedOn: h.hardware.name)
+                o.hardwareSpec = HostPeaks.spec(threads: max(1, h.hardware.threads), recordedOn: h.hardware.name)
                 do { analyzer = try Analyzer(options: o) } catch { throw CommandFailure(error.description) }
             }
             do { try analyzer.consume(first) } catch { throw CommandFailure("\(path): \(error.description)") }
@@ -158,12 +158,18 @@ struct AnalyzeCommand: Command {
     }
 }
 
-/// Peaks of this machine for `--hardware host` when the trace header carries none: the same
-/// probes `profile` records (``Kernels/HostProbe``: STREAM-like read bandwidth and the FP32 FMA
-/// peak, best of 3 on the trace's thread count). Other load on the machine lowers them. ≈ 1 s.
+/// This machine's roofs, measured the same way wherever the CLI needs them: ``Kernels/HostProbe``'s
+/// STREAM-like read bandwidth and FP32 FMA peak over a 128 MiB buffer, best of 3, on `threads`
+/// threads. `profile` records them in the trace header; `analyze --hardware host` probes when the
+/// header has none. Other load on the machine lowers them. ≈ 1 s.
 enum HostPeaks {
-    static func measure(threads: Int, recordedOn: String) -> HardwareSpec {
-        let m = HostProbe.measure(pool: ThreadPool(threadCount: threads), bufferBytes: 128 << 20, repetitions: 3)
+    static func measure(threads: Int) -> HostMeasurement {
+        HostProbe.measure(pool: ThreadPool(threadCount: threads), bufferBytes: 128 << 20, repetitions: 3)
+    }
+
+    /// The measurement as the analyzer's hardware spec, for a trace recorded on `recordedOn`.
+    static func spec(threads: Int, recordedOn: String) -> HardwareSpec {
+        let m = measure(threads: threads)
         let debug = _isDebugAssertConfiguration() ? "; DEBUG BUILD: probes run slower than release, rebuild with -c release" : ""
         return HardwareSpec(name: "host (probed: \(threads) threads)", origin: "measured", memoryBandwidth: m.readBandwidth,
                             peakFLOPS: ["f32": m.fmaPeak], memoryBytes: nil,

@@ -84,10 +84,8 @@ struct ProfileCommand: Command {
             throw UsageError(error.message)
         }
         if !arguments.flag("--no-probe") {
-            // The roofs of this machine, for MFU/MBU in `analyze`: STREAM-like read bandwidth and
-            // the FP32 FMA peak on the run's threads, best of 3 (≈ 1 s).
-            engine.hostPeaks = HostProbe.measure(pool: ThreadPool(threadCount: options.threads),
-                                                 bufferBytes: 128 << 20, repetitions: 3)
+            // The roofs of this machine, for MFU/MBU in `analyze` (≈ 1 s).
+            engine.hostPeaks = HostPeaks.measure(threads: options.threads)
         }
         var progress: ((Int, Int) -> Void)?
         if let fd = context.stderr as? FileDescriptorOutput, isatty(fd.fd) == 1 {
