@@ -170,7 +170,11 @@ enum HostPeaks {
     /// The measurement as the analyzer's hardware spec, for a trace recorded on `recordedOn`.
     static func spec(threads: Int, recordedOn: String) -> HardwareSpec {
         let m = measure(threads: threads)
-        let debug = _isDebugAssertConfiguration() ? "; DEBUG BUILD: probes run slower than release, rebuild with -c release" : ""
+        #if DEBUG
+        let debug = "; DEBUG BUILD: probes run slower than release, rebuild with -c release"
+        #else
+        let debug = ""
+        #endif
         return HardwareSpec(name: "host (probed: \(threads) threads)", origin: "measured", memoryBandwidth: m.readBandwidth,
                             peakFLOPS: ["f32": m.fmaPeak], memoryBytes: nil,
                             source: "probed at analysis time (read bandwidth, FP32 FMA peak) on this machine; the trace was recorded on '\(recordedOn)'\(debug)")

@@ -227,8 +227,7 @@ enum TraceBench {
         var exe = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &exe, exe.count - 1)
         guard n > 0 else { return nil }
-        exe[n] = 0
-        let binary = String(cString: exe)
+        let binary = String(decoding: exe[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var environment = currentEnvironment().filter { !$0.hasPrefix("LD_PRELOAD=") && !$0.hasPrefix("MALLOC_TRACE=") }
         environment += ["LD_PRELOAD=libc_malloc_debug.so.0", "MALLOC_TRACE=\(log)"]
         guard run([binary, "trace", "--_count-allocs", "\(records)"], environment: environment) == 0,
