@@ -50,17 +50,33 @@ struct AnalyzeCommand: Command {
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
         let path = try arguments.argument("TRACE")
         let options = try Self.options(arguments, context)
+        let result = try Self.analyze(path, options: options, context: context)
+        guard arguments.flag("--verify") else {
+            context.stdout.write(arguments.flag("--json") ? AnalysisJSON.render(result) : TextReport.render(result))
+            return .success
+        }
+        if arguments.flag("--json") { throw UsageError("--verify prints a text table; drop --json") }
+        guard let top = try arguments.int("--verify-top"), top >= 1 else {
+            throw UsageError("option '--verify-top' expects an integer ≥ 1")
+        }
+        let verification = try Self.verify(result, top: top, options: options, context: context)
+        context.stdout.write(TextReport.render(result) + verification)
+        return .success
+    }
+
+    /// One streaming pass over the trace at `path` (resolved against the working directory):
+    /// the whole analysis, or a ``CommandFailure`` naming the file and the first problems. Shared
+    /// by every command that judges a trace (`analyze`, `gate`). `--hardware host` on a trace whose
+    /// header has no measured peaks probes this machine with the runtime's own kernels.
+    static func analyze(_ path: String, options: AnalysisOptions, context: CommandContext) throws -> AnalysisResult {
         var analyzer: Analyzer
         do { analyzer = try Analyzer(options: options) } catch { throw CommandFailure(error.description) }
-
         let reader: TraceReader
         do {
             reader = try TraceReader(path: context.resolve(path))
         } catch {
             throw CommandFailure(error.diagnostics.map { "\(path): \($0.message)" }.joined(separator: "\n"))
         }
-        // `--hardware host` on a trace whose header has no measured peaks: probe this machine with
-        // the runtime's own kernels (an achievable roof, stated as such in the report).
         if options.hardware?.lowercased() == "host", let first = reader.next() {
             if case .header(let h) = first, h.hardware.memoryBandwidth == nil || h.hardware.peakFLOPS == nil {
                 if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
@@ -80,19 +96,7 @@ struct AnalyzeCommand: Command {
             throw CommandFailure((lines + ["\(path): invalid trace (\(reader.errorCount) errors); run 'inferscope validate \(path)'"])
                 .joined(separator: "\n"))
         }
-        let result: AnalysisResult
-        do { result = try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
-        guard arguments.flag("--verify") else {
-            context.stdout.write(arguments.flag("--json") ? AnalysisJSON.render(result) : TextReport.render(result))
-            return .success
-        }
-        if arguments.flag("--json") { throw UsageError("--verify prints a text table; drop --json") }
-        guard let top = try arguments.int("--verify-top"), top >= 1 else {
-            throw UsageError("option '--verify-top' expects an integer ≥ 1")
-        }
-        let verification = try Self.verify(result, top: top, options: options, context: context)
-        context.stdout.write(TextReport.render(result) + verification)
-        return .success
+        do { return try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
     }
 
     /// Runs ``AdviceVerifier`` for the top recommendations; the re-run traces go to a fresh
