@@ -66,9 +66,11 @@ struct AnalyzeCommand: Command {
 
     /// One streaming pass over the trace at `path` (resolved against the working directory):
     /// the whole analysis, or a ``CommandFailure`` naming the file and the first problems. Shared
-    /// by every command that judges a trace (`analyze`, `gate`). `--hardware host` on a trace whose
-    /// header has no measured peaks probes this machine with the runtime's own kernels.
-    static func analyze(_ path: String, options: AnalysisOptions, context: CommandContext) throws -> AnalysisResult {
+    /// by every command that judges a trace (`analyze`, `gate`, `report`). `--hardware host` on a
+    /// trace whose header has no measured peaks probes this machine with the runtime's own kernels.
+    /// `observe` sees every event the analyzer sees, in order (the report's timeline).
+    static func analyze(_ path: String, options: AnalysisOptions, context: CommandContext,
+                        observe: ((TraceEvent) -> Void)? = nil) throws -> AnalysisResult {
         var analyzer: Analyzer
         do { analyzer = try Analyzer(options: options) } catch { throw CommandFailure(error.description) }
         let reader: TraceReader
@@ -84,10 +86,14 @@ struct AnalyzeCommand: Command {
                 o.hardwareSpec = HostPeaks.spec(threads: max(1, h.hardware.threads), recordedOn: h.hardware.name)
                 do { analyzer = try Analyzer(options: o) } catch { throw CommandFailure(error.description) }
             }
+            observe?(first)
             do { try analyzer.consume(first) } catch { throw CommandFailure("\(path): \(error.description)") }
         }
         do {
-            while let event = reader.next() { try analyzer.consume(event) }
+            while let event = reader.next() {
+                observe?(event)
+                try analyzer.consume(event)
+            }
         } catch {
             throw CommandFailure("\(path): \(error.description)")
         }

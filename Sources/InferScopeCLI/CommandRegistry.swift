@@ -8,6 +8,7 @@ public enum CommandRegistry {
         ModelExportCommand(),
         ProfileCommand(),
         RecordTestCommand(),
+        ReportCommand(),
         ValidateCommand(),
     ]
 }
