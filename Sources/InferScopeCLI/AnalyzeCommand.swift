@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Analysis
+import Importers
 import Kernels
 import Reporting
 import TraceFormat
@@ -23,9 +24,11 @@ struct AnalyzeCommand: Command {
             R1-R11 ranked by predicted gain x confidence for the objective. Percentiles use linear \
             interpolation as numpy. --hardware defaults to the trace header's peaks or its catalog \
             name; an unknown name is an error listing close catalog entries. JSON schema: \
-            docs/analysis-json.md.
+            docs/analysis-json.md. A file written by vLLM, SGLang, AIPerf, LLMPerf, llama-bench or \
+            an OTel collector is imported on the fly (auto-detected; --format to force; see \
+            'inferscope import').
             """,
-        arguments: [ArgumentSpec("TRACE", help: "The trace file.")],
+        arguments: [ArgumentSpec("TRACE", help: "The trace file, or a vLLM/SGLang/AIPerf/LLMPerf/llama-bench/OTel file.")],
         options: [
             .value("--hardware", "NAME|host|FILE.json",
                    help: "Catalog name or alias (H100-SXM, A100-80GB…), 'host' (the trace's measured peaks), or a JSON spec file."),
@@ -45,6 +48,9 @@ struct AnalyzeCommand: Command {
             .flag("--json", help: "Print the JSON document instead of the text report."),
             .flag("--verify", help: "Re-run the trace's workload on InferScope's runtime with each top recommendation applied; print predicted vs measured gain."),
             .value("--verify-top", "N", help: "How many recommendations --verify re-runs.", default: "5"),
+            .value("--format", "FORMAT", help: "trace (InferScope), auto, \(ImportFormat.namesList).", default: "auto"),
+            .value("--model", "NAME", help: "For an imported file: the model (catalog name or engine id) when the file does not name it."),
+            .value("--run", "N", help: "For an imported file holding several runs: which one (default: the last)."),
         ])
 
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
@@ -53,6 +59,16 @@ struct AnalyzeCommand: Command {
         var analyzer: Analyzer
         do { analyzer = try Analyzer(options: options) } catch { throw CommandFailure(error.description) }
 
+        let format = (arguments.value("--format") ?? "auto").lowercased()
+        if format != "trace" {
+            let bytes = try ImportCommand.readFile(path, context)
+            if format != "auto" || !ImportCommand.isInferScopeTrace(bytes) {
+                let result = try Self.analyzeForeign(bytes, path: path, arguments: arguments, analyzer: analyzer)
+                if arguments.flag("--verify") { throw UsageError("--verify re-runs InferScope traces only; an imported file has no runtime workload to re-run") }
+                context.stdout.write(arguments.flag("--json") ? AnalysisJSON.render(result) : TextReport.render(result))
+                return .success
+            }
+        }
         let reader: TraceReader
         do {
             reader = try TraceReader(path: context.resolve(path))
@@ -93,6 +109,25 @@ struct AnalyzeCommand: Command {
         let verification = try Self.verify(result, top: top, options: options, context: context)
         context.stdout.write(TextReport.render(result) + verification)
         return .success
+    }
+
+    /// Imports a foreign file straight into the analyzer (no trace file written).
+    static func analyzeForeign(_ bytes: [UInt8], path: String, arguments: ParsedArguments,
+                               analyzer start: Analyzer) throws -> AnalysisResult {
+        let format = try ImportCommand.format(arguments, bytes: bytes, path: path)
+        let options = try ImportCommand.importOptions(arguments, hardware: nil)
+        var analyzer = start
+        var failure: AnalysisError?
+        do throws(ImportError) {
+            try format.importer.importTrace(bytes, file: path, options: options) { event in
+                guard failure == nil else { return }
+                do throws(AnalysisError) { try analyzer.consume(event) } catch { failure = error }
+            }
+        } catch {
+            throw CommandFailure(error.description)
+        }
+        if let failure { throw CommandFailure("\(path): \(failure.description)") }
+        do { return try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
     }
 
     /// Runs ``AdviceVerifier`` for the top recommendations; the re-run traces go to a fresh

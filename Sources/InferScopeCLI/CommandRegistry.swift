@@ -4,6 +4,7 @@ public enum CommandRegistry {
     public static let all: [any Command] = [
         AnalyzeCommand(),
         GenerateCommand(),
+        ImportCommand(),
         ModelExportCommand(),
         ProfileCommand(),
         RecordTestCommand(),
