@@ -21,6 +21,8 @@ struct ImportHeader {
     var parameters: [String: String] = [:]
     /// Importer notes: "arrivals", "token_counts", "itl_definition"… (header options "import.<key>").
     var notes: [String: String] = [:]
+    /// Runtime options the analyzer reads (e.g. "scheduler").
+    var runtimeOptions: [String: String] = [:]
     var clock = "client-monotonic"
     var startedAt: String?
     /// Bytes per weight when the file gives them (llama-bench model_size / model_n_params).
@@ -30,7 +32,7 @@ struct ImportHeader {
     func build(_ options: ImportOptions, file: String) throws(ImportError) -> RunHeader {
         let model = try resolveModel(options, file: file)
         let hardware = try resolveHardware(options, file: file)
-        var opts: [String: String] = [:]
+        var opts = runtimeOptions
         for (k, v) in notes { opts["import.\(k)"] = v }
         opts["import.source_file"] = Self.basename(file)
         return RunHeader(producer: "inferscope-import \(tool)" + (toolVersion.map { " \($0)" } ?? ""),

@@ -38,16 +38,16 @@ struct ImportedRequest: Sendable {
     func emitEvents(id: RequestID, emit: (TraceEvent) -> Void) {
         let start = nanoseconds(arrival)
         let prompt = promptTokens.map(clamp32)
-        emit(.request(RequestEvent(request: id, kind: .arrival, time: start, promptTokens: prompt, externalID: externalID)))
+        emit(.request(RequestEvent(request: id, kind: .arrival, time: start, promptTokens: prompt,
+                                   cachedTokens: error == nil ? cachedTokens.map(clamp32) : nil, externalID: externalID)))
         if let error {
             let end = start + nanoseconds(max(0, endOffset ?? 0))
             emit(.request(RequestEvent(request: id, kind: .aborted, time: end, promptTokens: prompt,
                                        tokens: outputTokens.map(clamp32), reason: error.isEmpty ? "failed" : error)))
             return
         }
-        if cachedTokens != nil || queueTime != nil {
-            emit(.request(RequestEvent(request: id, kind: .scheduled, time: start + nanoseconds(queueTime ?? 0),
-                                       promptTokens: prompt, cachedTokens: cachedTokens.map(clamp32))))
+        if let queueTime {
+            emit(.request(RequestEvent(request: id, kind: .scheduled, time: start + nanoseconds(queueTime), promptTokens: prompt)))
         }
         guard let ttft else {
             let end = start + nanoseconds(max(0, latency ?? 0))
@@ -57,6 +57,14 @@ struct ImportedRequest: Sendable {
         }
         let chunks = chunkGaps.count + 1
         let total = max(outputTokens ?? chunks, 1)
+        if chunkGaps.isEmpty, let latency, latency > ttft {
+            // No chunk times: one token at TTFT, the rest delivered by the finish (the analyzer
+            // ends such a request at its finish, not at its first token).
+            emit(.request(RequestEvent(request: id, kind: .firstToken, time: start + nanoseconds(ttft), tokens: 1)))
+            emit(.request(RequestEvent(request: id, kind: .finished, time: start + nanoseconds(latency), promptTokens: prompt,
+                                       tokens: clamp32(total))))
+            return
+        }
         let base = total / chunks, extra = total % chunks
         func share(_ i: Int) -> Int32 { clamp32(max(1, base + (i < extra ? 1 : 0))) }
         // Times are accumulated in seconds and rounded once per point, so the gaps reconstruct

@@ -45,10 +45,14 @@ public struct LlamaBenchImporter: TraceImporter {
         h.hardwareName = cpuOnly ? first["cpu_info"]?.string : (first["gpu_info"]?.string ?? first["cpu_info"]?.string)
         if let size = first["model_size"]?.double, let params = first["model_n_params"]?.double, params > 0 {
             h.bytesPerWeight = size / params
-            h.weightType = first["model_type"]?.string?.split(separator: " ").last.map { $0.lowercased() } ?? "unknown"
+            // "llama 8B Q4_K - Medium": the third word is the storage type.
+            let words = first["model_type"]?.string?.split(separator: " ") ?? []
+            h.weightType = words.count >= 3 ? words[2].lowercased() : "unknown"
         }
         h.clock = "synthesized"
         h.workloadName = "llama-bench"
+        // One sequence per test, never batched: not static batching.
+        h.runtimeOptions["scheduler"] = "none (llama-bench: one sequence per test)"
         h.notes["steps"] = "tg samples split into n_gen equal decode spans (the file gives each sample's total only); spans laid end to end"
         for key in ["model_type", "model_filename", "backends", "cpu_info", "gpu_info", "type_k", "type_v", "test_time"] {
             if let s = first[key]?.string { h.parameters[key] = s }

@@ -111,7 +111,7 @@ struct ImportCommand: Command {
     /// The whole file. O(size).
     static func readFile(_ path: String, _ context: CommandContext) throws -> [UInt8] {
         let fd = open(context.resolve(path), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CommandFailure("\(path): cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw CommandFailure("\(path): cannot open the file: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var st = stat()
         let size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
