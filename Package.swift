@@ -78,7 +78,7 @@ let package = Package(
         // Test data (goldens, fixtures, reference scripts) is read by path from the source tree,
         // not bundled as resources, so it is excluded from the targets.
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "Tracing"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "KVCache"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "KVCache", "TraceFormat"]),
         .testTarget(name: "LlamaModelTests", dependencies: ["LlamaModel", "Kernels", "KVCache"],
                     exclude: ["Reference"]),
         .testTarget(name: "ServingEngineTests",

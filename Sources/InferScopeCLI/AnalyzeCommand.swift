@@ -56,17 +56,39 @@ struct AnalyzeCommand: Command {
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
         let path = try arguments.argument("TRACE")
         let options = try Self.options(arguments, context)
+        let importing = ImportRequest(format: (arguments.value("--format") ?? "auto").lowercased(),
+                                      options: try ImportCommand.importOptions(arguments, hardware: nil))
+        let result = try Self.analyze(path, options: options, context: context, importing: importing)
+        if arguments.flag("--verify"), result.header.options["import.source_file"] != nil {
+            throw UsageError("--verify re-runs InferScope traces only; an imported file has no runtime workload to re-run")
+        }
+        guard arguments.flag("--verify") else {
+            context.stdout.write(arguments.flag("--json") ? AnalysisJSON.render(result) : TextReport.render(result))
+            return .success
+        }
+        if arguments.flag("--json") { throw UsageError("--verify prints a text table; drop --json") }
+        guard let top = try arguments.int("--verify-top"), top >= 1 else {
+            throw UsageError("option '--verify-top' expects an integer ≥ 1")
+        }
+        let verification = try Self.verify(result, top: top, options: options, context: context)
+        context.stdout.write(TextReport.render(result) + verification)
+        return .success
+    }
+
+    /// One streaming pass over the trace at `path` (resolved against the working directory):
+    /// the whole analysis, or a ``CommandFailure`` naming the file and the first problems. Shared
+    /// by every command that judges a trace (`analyze`, `gate`). `--hardware host` on a trace whose
+    /// header has no measured peaks probes this machine with the runtime's own kernels.
+    /// A file that is not an InferScope trace is imported on the fly (``ImportCommand``): auto-detected
+    /// unless `importing` forces a format; "trace" reads it as a trace only.
+    static func analyze(_ path: String, options: AnalysisOptions, context: CommandContext,
+                        importing: ImportRequest = ImportRequest()) throws -> AnalysisResult {
         var analyzer: Analyzer
         do { analyzer = try Analyzer(options: options) } catch { throw CommandFailure(error.description) }
-
-        let format = (arguments.value("--format") ?? "auto").lowercased()
-        if format != "trace" {
+        if importing.format != "trace" {
             let bytes = try ImportCommand.readFile(path, context)
-            if format != "auto" || !ImportCommand.isInferScopeTrace(bytes) {
-                let result = try Self.analyzeForeign(bytes, path: path, arguments: arguments, analyzer: analyzer)
-                if arguments.flag("--verify") { throw UsageError("--verify re-runs InferScope traces only; an imported file has no runtime workload to re-run") }
-                context.stdout.write(arguments.flag("--json") ? AnalysisJSON.render(result) : TextReport.render(result))
-                return .success
+            if importing.format != "auto" || !ImportCommand.isInferScopeTrace(bytes) {
+                return try Self.analyzeForeign(bytes, path: path, importing: importing, analyzer: analyzer)
             }
         }
         let reader: TraceReader
@@ -75,8 +97,6 @@ struct AnalyzeCommand: Command {
         } catch {
             throw CommandFailure(error.diagnostics.map { "\(path): \($0.message)" }.joined(separator: "\n"))
         }
-        // `--hardware host` on a trace whose header has no measured peaks: probe this machine with
-        // the runtime's own kernels (an achievable roof, stated as such in the report).
         if options.hardware?.lowercased() == "host", let first = reader.next() {
             if case .header(let h) = first, h.hardware.memoryBandwidth == nil || h.hardware.peakFLOPS == nil {
                 if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
@@ -96,30 +116,24 @@ struct AnalyzeCommand: Command {
             throw CommandFailure((lines + ["\(path): invalid trace (\(reader.errorCount) errors); run 'inferscope validate \(path)'"])
                 .joined(separator: "\n"))
         }
-        let result: AnalysisResult
-        do { result = try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
-        guard arguments.flag("--verify") else {
-            context.stdout.write(arguments.flag("--json") ? AnalysisJSON.render(result) : TextReport.render(result))
-            return .success
-        }
-        if arguments.flag("--json") { throw UsageError("--verify prints a text table; drop --json") }
-        guard let top = try arguments.int("--verify-top"), top >= 1 else {
-            throw UsageError("option '--verify-top' expects an integer ≥ 1")
-        }
-        let verification = try Self.verify(result, top: top, options: options, context: context)
-        context.stdout.write(TextReport.render(result) + verification)
-        return .success
+        do { return try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
+    }
+
+    /// How to read a file that may not be an InferScope trace.
+    struct ImportRequest {
+        /// "auto" (detect), "trace" (InferScope traces only) or an ``ImportFormat`` name.
+        var format = "auto"
+        var options = ImportOptions()
     }
 
     /// Imports a foreign file straight into the analyzer (no trace file written).
-    static func analyzeForeign(_ bytes: [UInt8], path: String, arguments: ParsedArguments,
+    static func analyzeForeign(_ bytes: [UInt8], path: String, importing: ImportRequest,
                                analyzer start: Analyzer) throws -> AnalysisResult {
-        let format = try ImportCommand.format(arguments, bytes: bytes, path: path)
-        let options = try ImportCommand.importOptions(arguments, hardware: nil)
+        let format = try ImportCommand.format(importing.format, bytes: bytes, path: path)
         var analyzer = start
         var failure: AnalysisError?
         do throws(ImportError) {
-            try format.importer.importTrace(bytes, file: path, options: options) { event in
+            try format.importer.importTrace(bytes, file: path, options: importing.options) { event in
                 guard failure == nil else { return }
                 do throws(AnalysisError) { try analyzer.consume(event) } catch { failure = error }
             }
@@ -205,7 +219,11 @@ enum HostPeaks {
     /// The measurement as the analyzer's hardware spec, for a trace recorded on `recordedOn`.
     static func spec(threads: Int, recordedOn: String) -> HardwareSpec {
         let m = measure(threads: threads)
-        let debug = _isDebugAssertConfiguration() ? "; DEBUG BUILD: probes run slower than release, rebuild with -c release" : ""
+        #if DEBUG
+        let debug = "; DEBUG BUILD: probes run slower than release, rebuild with -c release"
+        #else
+        let debug = ""
+        #endif
         return HardwareSpec(name: "host (probed: \(threads) threads)", origin: "measured", memoryBandwidth: m.readBandwidth,
                             peakFLOPS: ["f32": m.fmaPeak], memoryBytes: nil,
                             source: "probed at analysis time (read bandwidth, FP32 FMA peak) on this machine; the trace was recorded on '\(recordedOn)'\(debug)")

@@ -39,7 +39,7 @@ struct ImportCommand: Command {
         }
         let options = try Self.importOptions(arguments, hardware: arguments.value("--hardware"))
         let bytes = try Self.readFile(path, context)
-        let format = try Self.format(arguments, bytes: bytes, path: path)
+        let format = try Self.format(arguments.value("--format") ?? "auto", bytes: bytes, path: path)
         let target = context.resolve(output)
         let partial = target + ".partial"
         let writer: TraceWriter
@@ -88,8 +88,8 @@ struct ImportCommand: Command {
     }
 
     /// The format `--format` names, or the detected one.
-    static func format(_ arguments: ParsedArguments, bytes: [UInt8], path: String) throws -> ImportFormat {
-        let requested = (arguments.value("--format") ?? "auto").lowercased()
+    static func format(_ name: String, bytes: [UInt8], path: String) throws -> ImportFormat {
+        let requested = name.lowercased()
         if requested != "auto" {
             guard let f = ImportFormat(rawValue: requested) else {
                 throw UsageError("option '--format' expects auto or one of \(ImportFormat.namesList), found '\(requested)'")

@@ -34,12 +34,12 @@ import TraceFormat
             let run = runCLI(["import", "traces/import/\(f)", "-o", out])
             #expect(run.exit == .success, "\(f): \(run.stderr)")
             let golden = packageRoot + "/Tests/InferScopeCLITests/Goldens/import-\(Self.stem(f)).trace.json"
-            let bytes = try #require(readText(out))
+            let bytes = try #require(FileBytes.text(of: out))
             if let record = getenv("RECORD_GOLDENS"), String(cString: record) == "1" {
                 writeText(golden, bytes)
                 Issue.record("RECORD_GOLDENS=1: rewrote \(golden)")
             } else {
-                #expect(bytes == readText(golden), "\(f): imported trace differs from its golden")
+                #expect(bytes == FileBytes.text(of: golden), "\(f): imported trace differs from its golden")
             }
             let validate = runCLI(["validate", out])
             #expect(validate.exit == .success && validate.stdout.contains("valid InferScope trace"), "\(f): \(validate.stdout)")
