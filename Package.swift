@@ -86,6 +86,7 @@ let package = Package(
                     exclude: ["Goldens"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Importers", "Reporting", "TraceFormat"],
                     exclude: ["Fixtures", "Goldens"]),
+        .testTarget(name: "ImportersTests", dependencies: ["Importers", "Analysis", "TraceFormat"]),
         .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat"],
                     exclude: ["Fixtures", "Goldens"]),
     ]

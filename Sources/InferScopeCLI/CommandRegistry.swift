@@ -5,6 +5,7 @@ public enum CommandRegistry {
         AnalyzeCommand(),
         GateCommand(),
         GenerateCommand(),
+        ImportCommand(),
         ModelExportCommand(),
         ProfileCommand(),
         RecordTestCommand(),
