@@ -151,7 +151,7 @@ final class EngineWorker {
         let logits = transformer.forward(batch, kv: storage)
         let t3 = tracer.now()
         stats.phase(phase, t3 - t2)
-        stats.forward(prefill: prefill, decode: decode, padding: plan.paddingCount, promptPadding: plan.promptPaddingTokens)
+        stats.forward(phase, prefill: prefill, decode: decode, padding: plan.paddingCount, promptPadding: plan.promptPaddingTokens)
         if tracer.isEnabled {
             let cost = descriptor.forwardCost(batch: entries, logitRows: plan.logitRows)
             tracer.record(.step(StepEvent(step: step, phase: phase, start: t2, duration: t3 - t2, lane: lane, batch: entries,

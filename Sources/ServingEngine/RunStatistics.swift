@@ -26,6 +26,7 @@ public final class RunStatistics: @unchecked Sendable {
         var itl: [TraceDuration] = []
         var phaseTime: [Phase: TraceDuration] = [:]
         var steps = 0
+        var stepsByPhase: [Phase: Int] = [:]
         var prefillTokens = 0
         var decodeTokens = 0
         var paddingRows = 0
@@ -77,9 +78,9 @@ public final class RunStatistics: @unchecked Sendable {
     }
     func cached(_ id: UInt64, _ n: Int) { with { $0.requests[id]?.cachedTokens += n } }
     func phase(_ p: Phase, _ d: TraceDuration) { with { $0.phaseTime[p, default: 0] += d } }
-    func forward(prefill: Int, decode: Int, padding: Int = 0, promptPadding: Int = 0) {
+    func forward(_ phase: Phase, prefill: Int, decode: Int, padding: Int = 0, promptPadding: Int = 0) {
         with {
-            $0.steps += 1; $0.prefillTokens += prefill; $0.decodeTokens += decode
+            $0.steps += 1; $0.stepsByPhase[phase, default: 0] += 1; $0.prefillTokens += prefill; $0.decodeTokens += decode
             $0.paddingRows += padding; $0.promptPaddingTokens += promptPadding
         }
     }
@@ -100,7 +101,7 @@ public final class RunStatistics: @unchecked Sendable {
     func result(start: TraceTime, end: TraceTime) -> RunResult {
         with { s in
             RunResult(start: start, end: end, requests: s.requests.values.sorted { $0.id < $1.id }, interTokenGaps: s.itl,
-                      phaseTime: s.phaseTime, forwardSteps: s.steps, prefillTokens: s.prefillTokens,
+                      phaseTime: s.phaseTime, forwardSteps: s.steps, forwardStepsByPhase: s.stepsByPhase, prefillTokens: s.prefillTokens,
                       decodeTokens: s.decodeTokens, paddingRows: s.paddingRows, promptPaddingTokens: s.promptPaddingTokens,
                       peakBlocksUsed: s.peakBlocksUsed, peakBytesUsed: s.peakBytesUsed,
                       blocksTotal: s.blocksTotal, peakRunning: s.peakRunning, transferBytes: s.transferBytes,
@@ -120,6 +121,8 @@ public struct RunResult: Sendable, Equatable {
     public var interTokenGaps: [TraceDuration]
     public var phaseTime: [Phase: TraceDuration]
     public var forwardSteps: Int
+    /// Forward steps by phase (prefill, decode, mixed, verify).
+    public var forwardStepsByPhase: [Phase: Int]
     /// Prompt tokens fed to forward passes (prefix-cache hits excluded; recomputation included;
     /// `static` prompt padding excluded).
     public var prefillTokens: Int
