@@ -3,7 +3,9 @@
 public enum CommandRegistry {
     public static let all: [any Command] = [
         AnalyzeCommand(),
+        GateCommand(),
         GenerateCommand(),
+        ImportCommand(),
         ModelExportCommand(),
         ProfileCommand(),
         RecordTestCommand(),

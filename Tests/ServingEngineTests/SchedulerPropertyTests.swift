@@ -2,6 +2,7 @@ import Testing
 import KVCache
 import Scheduling
 import LlamaModel
+import TraceFormat
 
 /// Drives the scheduler and the allocators with thousands of seeded random workloads and
 /// configurations, with no model: a fake KV store records which token sits in every slot, so
