@@ -77,18 +77,20 @@ struct AnalyzeCommand: Command {
 
     /// One streaming pass over the trace at `path` (resolved against the working directory):
     /// the whole analysis, or a ``CommandFailure`` naming the file and the first problems. Shared
-    /// by every command that judges a trace (`analyze`, `gate`). `--hardware host` on a trace whose
-    /// header has no measured peaks probes this machine with the runtime's own kernels.
+    /// by every command that judges a trace (`analyze`, `gate`, `report`). `--hardware host` on a
+    /// trace whose header has no measured peaks probes this machine with the runtime's own kernels.
     /// A file that is not an InferScope trace is imported on the fly (``ImportCommand``): auto-detected
-    /// unless `importing` forces a format; "trace" reads it as a trace only.
+    /// unless `importing` forces a format; "trace" reads it as a trace only. `observe` sees every
+    /// event the analyzer sees, in order (the report's timeline).
     static func analyze(_ path: String, options: AnalysisOptions, context: CommandContext,
-                        importing: ImportRequest = ImportRequest()) throws -> AnalysisResult {
+                        importing: ImportRequest = ImportRequest(),
+                        observe: ((TraceEvent) -> Void)? = nil) throws -> AnalysisResult {
         var analyzer: Analyzer
         do { analyzer = try Analyzer(options: options) } catch { throw CommandFailure(error.description) }
         if importing.format != "trace" {
             let bytes = try ImportCommand.readFile(path, context)
             if importing.format != "auto" || !ImportCommand.isInferScopeTrace(bytes) {
-                return try Self.analyzeForeign(bytes, path: path, importing: importing, analyzer: analyzer)
+                return try Self.analyzeForeign(bytes, path: path, importing: importing, analyzer: analyzer, observe: observe)
             }
         }
         let reader: TraceReader
@@ -104,10 +106,14 @@ struct AnalyzeCommand: Command {
                 o.hardwareSpec = HostPeaks.spec(threads: max(1, h.hardware.threads), recordedOn: h.hardware.name)
                 do { analyzer = try Analyzer(options: o) } catch { throw CommandFailure(error.description) }
             }
+            observe?(first)
             do { try analyzer.consume(first) } catch { throw CommandFailure("\(path): \(error.description)") }
         }
         do {
-            while let event = reader.next() { try analyzer.consume(event) }
+            while let event = reader.next() {
+                observe?(event)
+                try analyzer.consume(event)
+            }
         } catch {
             throw CommandFailure("\(path): \(error.description)")
         }
@@ -128,13 +134,14 @@ struct AnalyzeCommand: Command {
 
     /// Imports a foreign file straight into the analyzer (no trace file written).
     static func analyzeForeign(_ bytes: [UInt8], path: String, importing: ImportRequest,
-                               analyzer start: Analyzer) throws -> AnalysisResult {
+                               analyzer start: Analyzer, observe: ((TraceEvent) -> Void)? = nil) throws -> AnalysisResult {
         let format = try ImportCommand.format(importing.format, bytes: bytes, path: path)
         var analyzer = start
         var failure: AnalysisError?
         do throws(ImportError) {
             try format.importer.importTrace(bytes, file: path, options: importing.options) { event in
                 guard failure == nil else { return }
+                observe?(event)
                 do throws(AnalysisError) { try analyzer.consume(event) } catch { failure = error }
             }
         } catch {

@@ -9,6 +9,7 @@ public enum CommandRegistry {
         ModelExportCommand(),
         ProfileCommand(),
         RecordTestCommand(),
+        ReportCommand(),
         ValidateCommand(),
     ]
 }

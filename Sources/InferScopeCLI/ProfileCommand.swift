@@ -75,6 +75,7 @@ struct ProfileCommand: Command {
         guard !workload.requests.isEmpty else { throw CommandFailure("no request of \(workload.name) fits the model's context") }
 
         let tracePath = context.resolve(arguments.value("--output")!)
+        try OutputFile.checkReplaceable(tracePath, as: .trace, shownAs: arguments.value("--output")!)
         let recorder: FileTraceRecorder
         do { recorder = try FileTraceRecorder(path: tracePath) } catch { throw CommandFailure("\(error)") }
         let tracer = Tracer(sink: recorder, clock: MonotonicClock())
