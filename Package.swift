@@ -78,7 +78,7 @@ let package = Package(
         // Test data (goldens, fixtures, reference scripts) is read by path from the source tree,
         // not bundled as resources, so it is excluded from the targets.
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "Tracing"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "KVCache"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "KVCache", "TraceFormat"]),
         .testTarget(name: "LlamaModelTests", dependencies: ["LlamaModel", "Kernels", "KVCache"],
                     exclude: ["Reference"]),
         .testTarget(name: "ServingEngineTests",
@@ -86,6 +86,7 @@ let package = Package(
                     exclude: ["Goldens"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Importers", "Reporting", "TraceFormat"],
                     exclude: ["Fixtures", "Goldens"]),
+        .testTarget(name: "ImportersTests", dependencies: ["Importers", "Analysis", "TraceFormat"]),
         .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat"],
                     exclude: ["Fixtures", "Goldens"]),
     ]

@@ -51,6 +51,9 @@ public struct AnalysisResult: Sendable, Equatable {
     public var cost: CostEstimate?
     /// What the analysis could not conclude and why.
     public var cannotConclude: [String]
+    /// The verdict's numbers estimated from request timings and the catalogs, for traces with
+    /// requests but no step spans (imported files); nil otherwise.
+    public var estimate: RequestLevelEstimate? = nil
 }
 
 /// Streams a trace into an analysis: ``consume(_:)`` each event, then ``finish()``.
@@ -97,11 +100,34 @@ public struct Analyzer: Sendable {
         guard let header = metrics.header else { throw .missingHeader }
         var cannot = m.missing
         let hardware = try resolveHardware(header, notes: &cannot)
-        let roofline = hardware.map { RooflineAnalysis(metrics: m, model: header.model, hardware: $0) }
+        let modelKnown = header.model.layers > 0 && header.model.dim > 0
+        if !modelKnown {
+            cannot.append("roofline, MFU/MBU and phase bounds: model '\(header.model.name)' has no architecture (not a catalog model); import with --model NAME")
+        }
+        var roofline = modelKnown ? hardware.map { RooflineAnalysis(metrics: m, model: header.model, hardware: $0) } : nil
         if let r = roofline, r.phases.contains(where: { $0.stepsWithoutCost == $0.steps && $0.phase != .draft }) {
             cannot.append("forward spans without batch composition or FLOPs/bytes: their phase bound is unknown")
         }
-        let verdict = Verdict(metrics: m, roofline: roofline, slo: options.slo, thresholds: options.thresholds)
+        // Request-level data only (an imported file): estimate the verdict's numbers.
+        var estimate: RequestLevelEstimate?
+        let arrivals = header.options["import.arrivals"] ?? ""
+        if m.phases.totalSeconds == 0, m.requests.completed > 0 {
+            if arrivals.hasPrefix("synthesized") {
+                cannot.append("throughput, idle share, concurrency and the workload verdict: the importer synthesized the arrival times (\(arrivals))")
+            } else if var r = roofline, let hw = hardware {
+                estimate = RequestLevelEstimate(metrics: m, model: header.model, hardware: hw)
+                if let e = estimate {
+                    r.phases = [e.prefill, e.decode]
+                    roofline = r
+                    cannot = cannot.map { $0.hasPrefix("step spans:") ? "step spans: no measured phase shares or per-step times; the verdict is estimated from request timings and the catalog model/hardware (marked 'estimated')" : $0 }
+                }
+            }
+        }
+        var verdict = Verdict(metrics: m, roofline: roofline, slo: options.slo, thresholds: options.thresholds)
+        if let e = estimate, let r = roofline {
+            (verdict.workload, verdict.workloadEvidence) = e.workload(options.thresholds)
+            verdict.phases = e.phaseVerdicts(ridge: r.ridge, options.thresholds)
+        }
         if verdict.capacityBound == nil { cannot.append("capacity-bound flag: no KV counters or preemption events") }
         if options.slo.isEmpty { cannot.append("SLO attainment and goodput: no --slo given") }
         let features = Features(metrics: m, roofline: roofline, verdict: verdict, header: header, slo: options.slo,
@@ -127,7 +153,7 @@ public struct Analyzer: Sendable {
         }
         return AnalysisResult(options: options, header: header, metrics: m, hardware: hardware, roofline: roofline,
                               verdict: verdict, features: features, recommendations: recs, ranking: ranking,
-                              whatIf: whatIf, cost: cost, cannotConclude: cannot)
+                              whatIf: whatIf, cost: cost, cannotConclude: cannot, estimate: estimate)
     }
 
     private func resolveHardware(_ header: RunHeader, notes: inout [String]) throws(AnalysisError) -> HardwareSpec? {

@@ -1,4 +1,5 @@
 import Foundation
+import TraceFormat
 
 /// One row of the embedded hardware catalog (hardware.csv), kept with its sources.
 public struct HardwareCatalogRow: Sendable, Equatable {
@@ -94,24 +95,9 @@ public enum HardwareCatalog {
         let scored = names.map { n -> (String, Int) in
             let k = normalize(n)
             if !key.isEmpty && (k.contains(key) || key.contains(k)) { return (n, 0) }
-            return (n, editDistance(key, k))
+            return (n, EditDistance.between(key, k))
         }
         let limit = max(2, key.count / 2)
         return scored.filter { $0.1 <= limit }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.prefix(3).map(\.0)
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var prev = Array(0...b.count)
-        for i in 1...a.count {
-            var cur = [i] + [Int](repeating: 0, count: b.count)
-            for j in 1...b.count {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            prev = cur
-        }
-        return prev[b.count]
     }
 }

@@ -44,6 +44,10 @@ public struct MetricsAccumulator: Sendable {
         var lastToken: TraceTime?
         var promptTokens: Int?
         var tokens = 0
+        /// `token` events after the first token (0: the source gave no chunk times).
+        var chunkEvents = 0
+        /// The prompt already counted toward the prefix-hit denominator (cached tokens on arrival).
+        var promptCounted = false
         var cached = 0
         var seenInStep = false
         var decoding = false
@@ -61,6 +65,10 @@ public struct MetricsAccumulator: Sendable {
     private var lastEnd: TraceTime?
     private var arrived = 0, completed = 0, aborted = 0, inputTokens = 0, outputTokens = 0
     private var good = 0
+    // Request-level totals (RequestTimeline).
+    private var decodeSeconds = 0.0, decodeContextSeconds = 0.0, decodeTokens = 0, ttftSeconds = 0.0
+    private var requestIntervals: [(TraceTime, TraceTime)] = []
+    private var prefillShapes: [RequestTimeline.PrefillShape] = []
     private var violations: [String: Int] = [:]
 
     // ITL gaps as (start, end) ns, for pooled ITL and interference labelling.
@@ -275,11 +283,19 @@ public struct MetricsAccumulator: Sendable {
             st.promptTokens = r.promptTokens.map(Int.init) ?? st.promptTokens
             arrived += 1
             firstArrival = min(firstArrival ?? r.time, r.time)
+            // Imported sources that report prefix-cache hits but no scheduling time put them here.
+            if let c = r.cachedTokens {
+                st.cached = Int(c)
+                cachedTokens += Int(c)
+                cachedReported = true
+                scheduledPromptTokens += st.promptTokens ?? 0
+                st.promptCounted = true
+            }
         case .scheduled:
             if st.scheduled == nil {
                 st.scheduled = r.time
                 let prompt = st.promptTokens ?? r.promptTokens.map(Int.init) ?? 0
-                scheduledPromptTokens += prompt
+                if !st.promptCounted { scheduledPromptTokens += prompt }
                 if let c = r.cachedTokens {
                     st.cached = Int(c)
                     cachedTokens += Int(c)
@@ -294,6 +310,7 @@ public struct MetricsAccumulator: Sendable {
         case .token:
             if let prev = st.lastToken { gaps.append((prev, r.time)) }
             st.lastToken = r.time
+            st.chunkEvents += 1
             st.tokens += Int(r.tokens ?? 1)
         case .preempted:
             preemptions[r.reason ?? "unspecified", default: 0] += 1
@@ -303,6 +320,7 @@ public struct MetricsAccumulator: Sendable {
             if st.decoding { inFlightDecoders -= 1; st.decoding = false }
             lastEnd = max(lastEnd ?? r.time, r.time)
             if let p = r.promptTokens, st.promptTokens == nil { st.promptTokens = Int(p) }
+            if let a = st.arrival { requestIntervals.append((a, max(a, st.lastToken ?? r.time, r.time))) }
             if r.kind == .aborted {
                 aborted += 1
             } else {
@@ -333,7 +351,11 @@ public struct MetricsAccumulator: Sendable {
         guard let arrival = st.arrival else { return }
         var ttft: Double?
         var tpot: Double?
-        let endTime = st.lastToken ?? time
+        // The last token ends the request; when the source gave only the first token and the
+        // finish reports more tokens than were delivered (imported request-level files: LLMPerf,
+        // OTel spans without chunk events), the finish does.
+        let timesMissing = st.chunkEvents == 0 && st.firstToken != nil && output > st.tokens
+        let endTime = timesMissing ? max(st.lastToken ?? time, time) : (st.lastToken ?? time)
         let e2e = seconds(from: arrival, to: endTime)
         e2es.append(e2e)
         if let s = st.scheduled { queues.append(seconds(from: arrival, to: s)) }
@@ -346,6 +368,11 @@ public struct MetricsAccumulator: Sendable {
                 tpot = v
                 tpots.append(v)
             }
+            decodeSeconds += max(0, e2e - t)
+            decodeContextSeconds += max(0, e2e - t) * (Double(prompt) + Double(output) / 2)
+            decodeTokens += max(0, output - 1)
+            ttftSeconds += t
+            prefillShapes.append(.init(uncached: max(0, prompt - st.cached), cached: min(prompt, st.cached)))
         }
         let slo = options.slo
         var ok = true
@@ -553,7 +580,10 @@ extension MetricsAccumulator {
             prefix: prefix, speculation: spec, interference: interference, staticBatching: staticStats,
             stepModel: model,
             work: Phase.allCases.compactMap { work[$0] },
-            missing: missing)
+            missing: missing,
+            timeline: RequestTimeline(decodeSeconds: decodeSeconds, decodeContextSeconds: decodeContextSeconds,
+                                      decodeTokens: decodeTokens, ttftSeconds: ttftSeconds,
+                                      busySeconds: RequestTimeline.unionSeconds(requestIntervals), prefills: prefillShapes))
     }
 
     /// From the runtime's workload parameters `class.NAME = "… shared_prefix=N"`: the mean reusable

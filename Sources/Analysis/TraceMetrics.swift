@@ -37,6 +37,8 @@ public struct TraceMetrics: Sendable, Equatable {
     public var work: [PhaseWork]
     /// What the trace lacks, in words, for the report's "cannot conclude" section.
     public var missing: [String]
+    /// Request-level totals (for the estimate on traces without step spans).
+    public var timeline: RequestTimeline? = nil
 }
 
 public struct RequestCounts: Sendable, Equatable {

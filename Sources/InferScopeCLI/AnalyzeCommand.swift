@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Analysis
+import Importers
 import Kernels
 import Reporting
 import TraceFormat
@@ -23,9 +24,11 @@ struct AnalyzeCommand: Command {
             R1-R11 ranked by predicted gain x confidence for the objective. Percentiles use linear \
             interpolation as numpy. --hardware defaults to the trace header's peaks or its catalog \
             name; an unknown name is an error listing close catalog entries. JSON schema: \
-            docs/analysis-json.md.
+            docs/analysis-json.md. A file written by vLLM, SGLang, AIPerf, LLMPerf, llama-bench or \
+            an OTel collector is imported on the fly (auto-detected; --format to force; see \
+            'inferscope import').
             """,
-        arguments: [ArgumentSpec("TRACE", help: "The trace file.")],
+        arguments: [ArgumentSpec("TRACE", help: "The trace file, or a vLLM/SGLang/AIPerf/LLMPerf/llama-bench/OTel file.")],
         options: [
             .value("--hardware", "NAME|host|FILE.json",
                    help: "Catalog name or alias (H100-SXM, A100-80GB…), 'host' (the trace's measured peaks), or a JSON spec file."),
@@ -45,43 +48,20 @@ struct AnalyzeCommand: Command {
             .flag("--json", help: "Print the JSON document instead of the text report."),
             .flag("--verify", help: "Re-run the trace's workload on InferScope's runtime with each top recommendation applied; print predicted vs measured gain."),
             .value("--verify-top", "N", help: "How many recommendations --verify re-runs.", default: "5"),
+            .value("--format", "FORMAT", help: "trace (InferScope), auto, \(ImportFormat.namesList).", default: "auto"),
+            .value("--model", "NAME", help: "For an imported file: the model (catalog name or engine id) when the file does not name it."),
+            .value("--run", "N", help: "For an imported file holding several runs: which one (default: the last)."),
         ])
 
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
         let path = try arguments.argument("TRACE")
         let options = try Self.options(arguments, context)
-        var analyzer: Analyzer
-        do { analyzer = try Analyzer(options: options) } catch { throw CommandFailure(error.description) }
-
-        let reader: TraceReader
-        do {
-            reader = try TraceReader(path: context.resolve(path))
-        } catch {
-            throw CommandFailure(error.diagnostics.map { "\(path): \($0.message)" }.joined(separator: "\n"))
+        let importing = ImportRequest(format: (arguments.value("--format") ?? "auto").lowercased(),
+                                      options: try ImportCommand.importOptions(arguments, hardware: nil))
+        let result = try Self.analyze(path, options: options, context: context, importing: importing)
+        if arguments.flag("--verify"), result.header.options["import.source_file"] != nil {
+            throw UsageError("--verify re-runs InferScope traces only; an imported file has no runtime workload to re-run")
         }
-        // `--hardware host` on a trace whose header has no measured peaks: probe this machine with
-        // the runtime's own kernels (an achievable roof, stated as such in the report).
-        if options.hardware?.lowercased() == "host", let first = reader.next() {
-            if case .header(let h) = first, h.hardware.memoryBandwidth == nil || h.hardware.peakFLOPS == nil {
-                if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
-                var o = options
-                o.hardwareSpec = HostPeaks.spec(threads: max(1, h.hardware.threads), recordedOn: h.hardware.name)
-                do { analyzer = try Analyzer(options: o) } catch { throw CommandFailure(error.description) }
-            }
-            do { try analyzer.consume(first) } catch { throw CommandFailure("\(path): \(error.description)") }
-        }
-        do {
-            while let event = reader.next() { try analyzer.consume(event) }
-        } catch {
-            throw CommandFailure("\(path): \(error.description)")
-        }
-        if reader.hasErrors {
-            let lines = reader.diagnostics.prefix(5).map { ValidateCommand.format($0, path) }
-            throw CommandFailure((lines + ["\(path): invalid trace (\(reader.errorCount) errors); run 'inferscope validate \(path)'"])
-                .joined(separator: "\n"))
-        }
-        let result: AnalysisResult
-        do { result = try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
         guard arguments.flag("--verify") else {
             context.stdout.write(arguments.flag("--json") ? AnalysisJSON.render(result) : TextReport.render(result))
             return .success
@@ -93,6 +73,82 @@ struct AnalyzeCommand: Command {
         let verification = try Self.verify(result, top: top, options: options, context: context)
         context.stdout.write(TextReport.render(result) + verification)
         return .success
+    }
+
+    /// One streaming pass over the trace at `path` (resolved against the working directory):
+    /// the whole analysis, or a ``CommandFailure`` naming the file and the first problems. Shared
+    /// by every command that judges a trace (`analyze`, `gate`, `report`). `--hardware host` on a
+    /// trace whose header has no measured peaks probes this machine with the runtime's own kernels.
+    /// A file that is not an InferScope trace is imported on the fly (``ImportCommand``): auto-detected
+    /// unless `importing` forces a format; "trace" reads it as a trace only. `observe` sees every
+    /// event the analyzer sees, in order (the report's timeline).
+    static func analyze(_ path: String, options: AnalysisOptions, context: CommandContext,
+                        importing: ImportRequest = ImportRequest(),
+                        observe: ((TraceEvent) -> Void)? = nil) throws -> AnalysisResult {
+        var analyzer: Analyzer
+        do { analyzer = try Analyzer(options: options) } catch { throw CommandFailure(error.description) }
+        if importing.format != "trace" {
+            let bytes = try ImportCommand.readFile(path, context)
+            if importing.format != "auto" || !ImportCommand.isInferScopeTrace(bytes) {
+                return try Self.analyzeForeign(bytes, path: path, importing: importing, analyzer: analyzer, observe: observe)
+            }
+        }
+        let reader: TraceReader
+        do {
+            reader = try TraceReader(path: context.resolve(path))
+        } catch {
+            throw CommandFailure(error.diagnostics.map { "\(path): \($0.message)" }.joined(separator: "\n"))
+        }
+        if options.hardware?.lowercased() == "host", let first = reader.next() {
+            if case .header(let h) = first, h.hardware.memoryBandwidth == nil || h.hardware.peakFLOPS == nil {
+                if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
+                var o = options
+                o.hardwareSpec = HostPeaks.spec(threads: max(1, h.hardware.threads), recordedOn: h.hardware.name)
+                do { analyzer = try Analyzer(options: o) } catch { throw CommandFailure(error.description) }
+            }
+            observe?(first)
+            do { try analyzer.consume(first) } catch { throw CommandFailure("\(path): \(error.description)") }
+        }
+        do {
+            while let event = reader.next() {
+                observe?(event)
+                try analyzer.consume(event)
+            }
+        } catch {
+            throw CommandFailure("\(path): \(error.description)")
+        }
+        if reader.hasErrors {
+            let lines = reader.diagnostics.prefix(5).map { ValidateCommand.format($0, path) }
+            throw CommandFailure((lines + ["\(path): invalid trace (\(reader.errorCount) errors); run 'inferscope validate \(path)'"])
+                .joined(separator: "\n"))
+        }
+        do { return try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
+    }
+
+    /// How to read a file that may not be an InferScope trace.
+    struct ImportRequest {
+        /// "auto" (detect), "trace" (InferScope traces only) or an ``ImportFormat`` name.
+        var format = "auto"
+        var options = ImportOptions()
+    }
+
+    /// Imports a foreign file straight into the analyzer (no trace file written).
+    static func analyzeForeign(_ bytes: [UInt8], path: String, importing: ImportRequest,
+                               analyzer start: Analyzer, observe: ((TraceEvent) -> Void)? = nil) throws -> AnalysisResult {
+        let format = try ImportCommand.format(importing.format, bytes: bytes, path: path)
+        var analyzer = start
+        var failure: AnalysisError?
+        do throws(ImportError) {
+            try format.importer.importTrace(bytes, file: path, options: importing.options) { event in
+                guard failure == nil else { return }
+                observe?(event)
+                do throws(AnalysisError) { try analyzer.consume(event) } catch { failure = error }
+            }
+        } catch {
+            throw CommandFailure(error.description)
+        }
+        if let failure { throw CommandFailure("\(path): \(failure.description)") }
+        do { return try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
     }
 
     /// Runs ``AdviceVerifier`` for the top recommendations; the re-run traces go to a fresh
@@ -170,7 +226,11 @@ enum HostPeaks {
     /// The measurement as the analyzer's hardware spec, for a trace recorded on `recordedOn`.
     static func spec(threads: Int, recordedOn: String) -> HardwareSpec {
         let m = measure(threads: threads)
-        let debug = _isDebugAssertConfiguration() ? "; DEBUG BUILD: probes run slower than release, rebuild with -c release" : ""
+        #if DEBUG
+        let debug = "; DEBUG BUILD: probes run slower than release, rebuild with -c release"
+        #else
+        let debug = ""
+        #endif
         return HardwareSpec(name: "host (probed: \(threads) threads)", origin: "measured", memoryBandwidth: m.readBandwidth,
                             peakFLOPS: ["f32": m.fmaPeak], memoryBytes: nil,
                             source: "probed at analysis time (read bandwidth, FP32 FMA peak) on this machine; the trace was recorded on '\(recordedOn)'\(debug)")

@@ -68,7 +68,7 @@ public struct CommandContext: Sendable {
             entry += 1
         }
         var cwd = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let directory = getcwd(&cwd, cwd.count) != nil ? String(cString: cwd) : "."
+        let directory = getcwd(&cwd, cwd.count) != nil ? String(decoding: cwd.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "."
         return CommandContext(stdout: FileDescriptorOutput.standardOutput, stderr: FileDescriptorOutput.standardError,
                               environment: environment, workingDirectory: directory)
     }

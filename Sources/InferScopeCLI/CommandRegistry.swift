@@ -3,10 +3,14 @@
 public enum CommandRegistry {
     public static let all: [any Command] = [
         AnalyzeCommand(),
+        GateCommand(),
         GenerateCommand(),
+        ImportCommand(),
         ModelExportCommand(),
         ProfileCommand(),
         RecordTestCommand(),
+        ReportCommand(),
+        SweepCommand(),
         ValidateCommand(),
     ]
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Kernels
+import TraceFormat
 
 extension ModelPreset {
     /// Standard deviation of the synthetic token embeddings. Small against the O(1) outputs

@@ -12,6 +12,9 @@ public enum TextReport {
         let hw = r.hardware.map { "\($0.name) [\($0.origin)]" } ?? "unknown hardware"
         out.append("InferScope analysis: \(r.header.model.name) (\(r.header.model.weightType) weights, \(r.header.model.kvType) KV) on \(hw)")
         out.append("trace: \(r.header.producer), workload \(r.header.workload.name)")
+        if let file = r.header.options["import.source_file"] {
+            out.append("imported from \(file)\(r.estimate == nil ? "" : "; numbers marked 'estimated' come from the request timings and the catalog model/hardware, not from measured steps")")
+        }
         if let h = r.hardware { out.append("hardware peaks: \(h.source)") }
         out.append("")
         verdict(r, &out)
@@ -19,6 +22,7 @@ public enum TextReport {
         recommendations(r, &out)
         if let w = r.whatIf { whatIf(w, &out) }
         if let c = r.cost { out.append("COST"); cost(c, &out); out.append("") }
+        reported(r, &out)
         if !r.cannotConclude.isEmpty {
             out.append("CANNOT CONCLUDE")
             for line in r.cannotConclude { out.append("  - \(line)") }
@@ -32,9 +36,10 @@ public enum TextReport {
     static func verdict(_ r: AnalysisResult, _ out: inout [String]) {
         let v = r.verdict
         out.append("VERDICT")
-        out.append("  workload: \(v.workload.rawValue)\(evidenceList(v.workloadEvidence))")
+        let estimated = r.estimate == nil ? "" : " (estimated)"
+        out.append("  workload: \(v.workload.rawValue)\(estimated)\(evidenceList(v.workloadEvidence))")
         for p in v.phases {
-            out.append("  \(p.phase.rawValue): \(p.bound.rawValue)\(evidenceList(p.evidence))")
+            out.append("  \(p.phase.rawValue): \(p.bound.rawValue)\(estimated)\(evidenceList(p.evidence))")
             if let n = p.note { out.append("    note: \(n)") }
         }
         if v.phases.isEmpty { out.append("  phases: unknown (no hardware spec or no forward spans with cost)") }
@@ -93,8 +98,12 @@ public enum TextReport {
         }
         let p = m.phases
         let shares = Phase.allCases.filter { (p.seconds[$0] ?? 0) > 0 }.map { "\($0.rawValue) \(pct(p.share($0)))" }
-        out.append("  time shares: " + (shares + ["gaps \(pct(p.totalSeconds > 0 ? p.gapSeconds / p.totalSeconds : 0))"]).joined(separator: ", "))
-        out.append("  busy time: prefill \(pct(p.prefillShareOfBusy)), decode \(pct(p.decodeShareOfBusy)) (mixed split: \(p.mixedSplitMethod))")
+        if p.totalSeconds > 0 {
+            out.append("  time shares: " + (shares + ["gaps \(pct(p.gapSeconds / p.totalSeconds))"]).joined(separator: ", "))
+            out.append("  busy time: prefill \(pct(p.prefillShareOfBusy)), decode \(pct(p.decodeShareOfBusy)) (mixed split: \(p.mixedSplitMethod))")
+        } else {
+            out.append("  time shares: not measured (no step spans)")
+        }
         if let b = m.batch.sizes {
             out.append("  decode batch: mean \(num(m.batch.timeWeightedMean ?? b.mean)) (time-weighted), p50 \(num(b.p50)), max \(num(b.max)); mean context \(num((m.batch.meanContext ?? 0).rounded())) tokens")
         }
@@ -122,7 +131,7 @@ public enum TextReport {
             }
         }
         let i = m.interference
-        if let c = i.cleanGaps {
+        if let c = i.cleanGaps, p.totalSeconds > 0 {
             var line = "  interference: clean gap median \(NumberFormat.duration(c.p50)) (n \(c.count))"
             if let d = i.contaminatedGaps { line += ", contaminated median \(NumberFormat.duration(d.p50)) (n \(d.count))" }
             if let ratio = i.ratio { line += ", R_int \(num(ratio))" }
@@ -132,8 +141,12 @@ public enum TextReport {
         if m.staticBatching.detected {
             out.append("  static batching: \(m.staticBatching.formations) batches, slot utilisation \(m.staticBatching.slotUtilisation.map(pct) ?? "unknown"), padding waste \(m.staticBatching.paddingWaste.map(pct) ?? "unknown")")
         }
+        if let e = r.estimate {
+            out.append("  request-level estimate: decode batch \(num(e.meanDecodeBatch)) (Little's law: Σ decode time / duration), context \(num(e.meanContext.rounded())) tokens, step \(NumberFormat.duration(e.decodeStepSeconds)) (mean TPOT), idle \(pct(e.idleShare)) (no request in flight)")
+        }
         if let roof = r.roofline {
             out.append("  roofline on \(roof.hardware.name): peak \(NumberFormat.si(roof.peakFLOPS, "FLOP/s")) (\(roof.dtype)), \(NumberFormat.si(roof.bandwidth, "B/s")), ridge I* \(num(roof.ridge)) FLOP/byte")
+            if !roof.phases.isEmpty {
             out.append("    " + pad("phase", 10) + pad("steps", 8, right: true) + pad("mean ms", 10, right: true) + pad("AI", 10, right: true)
                        + pad("MFU", 8, right: true) + pad("MBU", 8, right: true) + pad("roof ms", 10, right: true) + "  cost from")
             for ph in roof.phases {
@@ -142,6 +155,7 @@ public enum TextReport {
                            + pad(fixed(ph.seconds / n * 1e3, 3), 10, right: true) + pad(fixed(ph.intensity, 1), 10, right: true)
                            + pad(pct(ph.mfu), 8, right: true) + pad(pct(ph.mbu), 8, right: true)
                            + pad(fixed(ph.rooflineSeconds / n * 1e3, 3), 10, right: true) + "  \(ph.costSource)")
+            }
             }
             var line = "    critical batch: weights-only \(num(roof.criticalBatchWeightsOnly))"
             if let c = roof.meanContext {
@@ -152,6 +166,23 @@ public enum TextReport {
             if let f5 = roof.kvByteShare { out.append("    KV share of decode bytes F5 \(pct(f5))") }
             if let cap = roof.kvCapacityTokens { out.append("    KV capacity \(fixed(cap, 0)) tokens (\(roof.kvCapacitySource ?? ""))") }
         }
+        out.append("")
+    }
+
+    /// The imported file's own aggregates (header workload parameters `reported.<key>`), as the
+    /// tool wrote them: shown, not recomputed, so a file with aggregates only still says something.
+    static func reported(_ r: AnalysisResult, _ out: inout [String]) {
+        let params = r.header.workload.parameters
+        let keys = params.keys.filter { $0.hasPrefix("reported.") }.sorted()
+        guard !keys.isEmpty else { return }
+        out.append("AS REPORTED BY THE SOURCE FILE (its own aggregates and units; not recomputed)")
+        var line = " "
+        for k in keys {
+            let item = " \(k.dropFirst("reported.".count))=\(params[k]!)"
+            if line.count + item.count > 110 { out.append(line); line = " " }
+            line += item
+        }
+        out.append(line)
         out.append("")
     }
 

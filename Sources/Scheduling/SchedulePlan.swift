@@ -32,9 +32,13 @@ public struct ScheduledSequence: Sendable, Equatable {
     public var needsLogits: Bool
     /// `true` for a one-token decode, `false` for a prompt (or recompute) chunk.
     public var isDecode: Bool
-    /// `static` padding: a finished member of the batch in flight, computed like a decode (its
-    /// last token re-fed at its last position, rewriting the same KV) because a padded batch
-    /// computes every slot until its slowest request ends. Its output is discarded.
+    /// `static` padding, computed and discarded (nothing is sampled or committed for it):
+    /// - decode padding: a finished member of the batch in flight, computed like a decode (its
+    ///   last token re-fed at its last position, rewriting the same KV) because a padded batch
+    ///   computes every slot until its slowest request ends (`isDecode`, `needsLogits`);
+    /// - prompt padding: S − s_i filler tokens at positions s_i..<S of a member whose prompt is
+    ///   shorter than the batch's longest S, in the same step as its prompt (`!isDecode`, no
+    ///   logits); those slots are overwritten by the member's own decodes.
     public var isPadding: Bool
 
     public init(id: SequenceID, tokens: [Int32], startPosition: Int, blockTable: [Int32], needsLogits: Bool,
@@ -102,8 +106,10 @@ public struct SchedulePlan: Sendable, Equatable {
     public var isEmpty: Bool { sequences.isEmpty }
     /// Tokens fed to the forward pass.
     public var tokenCount: Int { sequences.reduce(0) { $0 + $1.tokens.count } }
-    /// Padding rows (`static`): computed, output discarded.
-    public var paddingCount: Int { sequences.reduce(0) { $0 + ($1.isPadding ? 1 : 0) } }
+    /// Decode padding rows (`static`): computed, output discarded.
+    public var paddingCount: Int { sequences.reduce(0) { $0 + ($1.isPadding && $1.isDecode ? 1 : 0) } }
+    /// Prompt padding tokens (`static`): computed, discarded.
+    public var promptPaddingTokens: Int { sequences.reduce(0) { $0 + ($1.isPadding && !$1.isDecode ? $1.tokens.count : 0) } }
     /// Positions that need logits.
     public var logitRows: Int { sequences.reduce(0) { $0 + ($1.needsLogits ? 1 : 0) } }
     public var hasPrefill: Bool { sequences.contains { !$0.isDecode } }

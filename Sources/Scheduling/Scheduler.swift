@@ -259,40 +259,103 @@ public final class Scheduler {
     }
 
     /// Admits waiting requests in FCFS order while they fit; stops at the first that does not.
-    /// `static`: a batch is formed only when none is in flight, from everything waiting that fits;
-    /// while it runs, only its own preempted members are readmitted.
+    /// `static`: a batch is formed only when none is in flight (``formStaticBatch(_:budget:)``);
+    /// while it runs, only its own preempted members are readmitted (unpadded).
     func admitWaiting(_ plan: inout SchedulePlan, budget: inout Int, chunked: Bool) {
-        let forming = staticBatch.isEmpty
+        if config.policy == .static && staticBatch.isEmpty {
+            formStaticBatch(&plan, budget: &budget)
+            return
+        }
         while let id = waiting.first {
             if running.count + padding.count >= config.maxNumSeqs || budget <= 0 { return }
-            if config.policy == .static && !forming && !staticBatch.contains(id) { return }
-            var s = sequences[id]!
-            if !chunked && s.tokens.count > budget { return }
-            let adm = kv.admit(id, tokens: s.tokens, maxNewTokens: chunked ? budget : s.tokens.count,
-                               reserveTokens: s.reserve + config.lookaheadSlots, usePrefixCache: true,
-                               keepFree: running.isEmpty ? 0 : watermark)
-            switch adm.result {
+            if config.policy == .static && !staticBatch.contains(id) { return }
+            if !chunked && sequences[id]!.tokens.count > budget { return }
+            switch admitOne(id, maxNewTokens: chunked ? budget : sequences[id]!.tokens.count, padTo: 0, &plan) {
             case .later:
                 if releasePadding() { continue }
                 return
-            case .never:
-                waiting.removeFirst()
-                sequences[id] = nil
-                plan.aborted.append(AbortedSequence(id: id, reason: "needs more KV blocks than the pool has"))
-                continue
-            case .ok:
-                waiting.removeFirst()
-                s.computed = adm.cachedTokens
-                s.state = .running
-                plan.admitted.append(AdmittedSequence(id: id, cachedTokens: adm.cachedTokens, resumed: s.preemptions > 0))
-                s.everScheduled = true
-                sequences[id] = s
-                insert(id, into: &running)
-                if config.policy == .static { staticBatch.insert(id) }
-                let n = adm.slots - adm.cachedTokens
-                addToPlan(id, count: n, &plan)
-                budget -= n
+            case .never: continue
+            case .ok: budget -= plan.sequences.last!.tokens.count
             }
+        }
+    }
+
+    /// Admits the first waiting request into the pool and plans its prompt. `padTo` (`static`
+    /// prompt padding; 0 = none) asks for that many slots as well, best effort: a sequence whose
+    /// padded length the pool cannot hold now (or ever) is admitted unpadded. `.never` aborts it
+    /// (reported in `plan`); `.later` changes nothing.
+    func admitOne(_ id: SequenceID, maxNewTokens: Int, padTo: Int, _ plan: inout SchedulePlan) -> AllocationResult {
+        var s = sequences[id]!
+        let adm = kv.admit(id, tokens: s.tokens, maxNewTokens: maxNewTokens,
+                           reserveTokens: max(s.reserve, padTo) + config.lookaheadSlots, usePrefixCache: true,
+                           keepFree: running.isEmpty ? 0 : watermark)
+        switch adm.result {
+        case .later: return .later
+        case .never where padTo > 0:
+            return admitOne(id, maxNewTokens: maxNewTokens, padTo: 0, &plan)
+        case .never:
+            waiting.removeFirst()
+            sequences[id] = nil
+            plan.aborted.append(AbortedSequence(id: id, reason: "needs more KV blocks than the pool has"))
+            return .never
+        case .ok:
+            if padTo > adm.slots { _ = kv.grow(id, toSlots: padTo) }
+            waiting.removeFirst()
+            s.computed = adm.cachedTokens
+            s.state = .running
+            plan.admitted.append(AdmittedSequence(id: id, cachedTokens: adm.cachedTokens, resumed: s.preemptions > 0))
+            s.everScheduled = true
+            sequences[id] = s
+            insert(id, into: &running)
+            if config.policy == .static { staticBatch.insert(id) }
+            addToPlan(id, count: adm.slots - adm.cachedTokens, &plan)
+            return .ok
+        }
+    }
+
+    /// `static`: forms the next batch the way a pre-Orca server (Hugging Face `generate` on a
+    /// padded batch, FasterTransformer) does — from the requests waiting when the previous batch
+    /// ended (no batching timeout: a batch never waits for more arrivals), FCFS, up to
+    /// `max-num-seqs`, while the *padded* prompt batch (members × longest prompt) fits
+    /// `max-batched-tokens` and the KV pool holds the members (their padded prompts when it can:
+    /// a member the pool cannot hold padded right now is admitted unpadded, see ``admitOne``).
+    ///
+    /// Every prompt is padded to the batch's longest prompt S: each shorter member gets a padding
+    /// row of S − s_i tokens at positions s_i..<S (``ScheduledSequence/isPadding``), computed in
+    /// the same forward pass through the member's own block table and discarded; its KV slots are
+    /// overwritten by the member's first decodes, which never read past their own position, so
+    /// outputs are those of an unpadded run. This is the prefill padding waste W_pad of
+    /// methodology §5; decode padding (finished members computed until the slowest ends) is
+    /// ``addPadding(_:)``. Unlike left-padded `generate`, decode rows attend to s_i + t rather
+    /// than S + t positions, so the baseline is, if anything, slightly cheaper than the original.
+    /// O(batch · blocks).
+    func formStaticBatch(_ plan: inout SchedulePlan, budget: inout Int) {
+        var count = 0, longest = 0
+        for id in waiting {
+            let length = sequences[id]!.tokens.count
+            if count >= config.maxNumSeqs || (count + 1) * max(longest, length) > budget { break }
+            count += 1
+            longest = max(longest, length)
+        }
+        var members: [(id: SequenceID, row: Int)] = []
+        for _ in 0..<count {
+            guard let id = waiting.first else { break }
+            let result = admitOne(id, maxNewTokens: sequences[id]!.tokens.count, padTo: longest, &plan)
+            if result == .later { break }
+            if result == .ok { members.append((id, plan.sequences.count - 1)) }
+        }
+        // The batch may have come out smaller than planned (KV full): pad to its own longest prompt.
+        let padded = members.map { sequences[$0.id]!.tokens.count }.max() ?? 0
+        for (id, row) in members {
+            let s = sequences[id]!
+            budget -= plan.sequences[row].tokens.count
+            let length = s.tokens.count, end = min(padded, kv.slots(id))
+            guard length < end else { continue }
+            plan.sequences.append(ScheduledSequence(
+                id: id, tokens: Array(repeating: s.tokens[length - 1], count: end - length),
+                startPosition: length, blockTable: kv.blockTable(id), needsLogits: false, isDecode: false,
+                isPadding: true))
+            budget -= end - length
         }
     }
 
@@ -399,7 +462,7 @@ public final class Scheduler {
         var byID: [SequenceID: SequenceResult] = [:]
         for r in results { byID[r.id] = r }
         var outcome = StepOutcome()
-        for entry in plan.sequences {
+        for entry in plan.sequences where !entry.isPadding {
             guard var s = sequences[entry.id], s.state == .running else { continue }
             let rejected = byID[entry.id]?.rejectedPositions ?? 0
             s.computed = entry.startPosition + entry.tokens.count + (byID[entry.id]?.draftPositions ?? 0) - rejected

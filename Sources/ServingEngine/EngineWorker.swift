@@ -140,8 +140,7 @@ final class EngineWorker {
             batch.append(tokens: s.tokens + draft, startPosition: s.startPosition, blockTable: s.blockTable,
                          logits: draft.isEmpty ? (s.needsLogits ? .last : .none) : .all)
             let p = s.isDecode ? 0 : s.tokens.count, d = s.isDecode ? 1 + draft.count : 0
-            prefill += p
-            if !s.isPadding { decode += d }
+            if !s.isPadding { prefill += p; decode += d }
             if tracer.isEnabled {
                 entries.append(BatchEntry(request: s.id, prefillTokens: Int32(p), decodeTokens: Int32(d),
                                           contextLength: Int32(s.startPosition)))
@@ -152,7 +151,7 @@ final class EngineWorker {
         let logits = transformer.forward(batch, kv: storage)
         let t3 = tracer.now()
         stats.phase(phase, t3 - t2)
-        stats.forward(prefill: prefill, decode: decode, padding: plan.paddingCount)
+        stats.forward(phase, prefill: prefill, decode: decode, padding: plan.paddingCount, promptPadding: plan.promptPaddingTokens)
         if tracer.isEnabled {
             let cost = descriptor.forwardCost(batch: entries, logitRows: plan.logitRows)
             tracer.record(.step(StepEvent(step: step, phase: phase, start: t2, duration: t3 - t2, lane: lane, batch: entries,

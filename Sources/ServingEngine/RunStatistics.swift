@@ -26,9 +26,11 @@ public final class RunStatistics: @unchecked Sendable {
         var itl: [TraceDuration] = []
         var phaseTime: [Phase: TraceDuration] = [:]
         var steps = 0
+        var stepsByPhase: [Phase: Int] = [:]
         var prefillTokens = 0
         var decodeTokens = 0
         var paddingRows = 0
+        var promptPaddingTokens = 0
         var peakBlocksUsed: [String: Int] = [:]
         var peakBytesUsed: [String: Int64] = [:]
         var blocksTotal: [String: Int] = [:]
@@ -76,8 +78,11 @@ public final class RunStatistics: @unchecked Sendable {
     }
     func cached(_ id: UInt64, _ n: Int) { with { $0.requests[id]?.cachedTokens += n } }
     func phase(_ p: Phase, _ d: TraceDuration) { with { $0.phaseTime[p, default: 0] += d } }
-    func forward(prefill: Int, decode: Int, padding: Int = 0) {
-        with { $0.steps += 1; $0.prefillTokens += prefill; $0.decodeTokens += decode; $0.paddingRows += padding }
+    func forward(_ phase: Phase, prefill: Int, decode: Int, padding: Int = 0, promptPadding: Int = 0) {
+        with {
+            $0.steps += 1; $0.stepsByPhase[phase, default: 0] += 1; $0.prefillTokens += prefill; $0.decodeTokens += decode
+            $0.paddingRows += padding; $0.promptPaddingTokens += promptPadding
+        }
     }
     func transfer(_ k: TransferEvent.Kind, bytes: Int64, time: TraceDuration) {
         with { $0.transferBytes[k, default: 0] += bytes; $0.transferTime[k, default: 0] += time }
@@ -96,8 +101,9 @@ public final class RunStatistics: @unchecked Sendable {
     func result(start: TraceTime, end: TraceTime) -> RunResult {
         with { s in
             RunResult(start: start, end: end, requests: s.requests.values.sorted { $0.id < $1.id }, interTokenGaps: s.itl,
-                      phaseTime: s.phaseTime, forwardSteps: s.steps, prefillTokens: s.prefillTokens,
-                      decodeTokens: s.decodeTokens, paddingRows: s.paddingRows, peakBlocksUsed: s.peakBlocksUsed, peakBytesUsed: s.peakBytesUsed,
+                      phaseTime: s.phaseTime, forwardSteps: s.steps, forwardStepsByPhase: s.stepsByPhase, prefillTokens: s.prefillTokens,
+                      decodeTokens: s.decodeTokens, paddingRows: s.paddingRows, promptPaddingTokens: s.promptPaddingTokens,
+                      peakBlocksUsed: s.peakBlocksUsed, peakBytesUsed: s.peakBytesUsed,
                       blocksTotal: s.blocksTotal, peakRunning: s.peakRunning, transferBytes: s.transferBytes,
                       transferTime: s.transferTime, preemptions: s.preemptions,
                       prefixQueriedTokens: s.prefixQueried, prefixHitTokens: s.prefixHit)
@@ -115,10 +121,16 @@ public struct RunResult: Sendable, Equatable {
     public var interTokenGaps: [TraceDuration]
     public var phaseTime: [Phase: TraceDuration]
     public var forwardSteps: Int
+    /// Forward steps by phase (prefill, decode, mixed, verify).
+    public var forwardStepsByPhase: [Phase: Int]
+    /// Prompt tokens fed to forward passes (prefix-cache hits excluded; recomputation included;
+    /// `static` prompt padding excluded).
     public var prefillTokens: Int
     public var decodeTokens: Int
-    /// `static`: rows computed for finished members of a batch still in flight (wasted work).
+    /// `static`: decode rows computed for finished members of a batch still in flight (wasted work).
     public var paddingRows: Int
+    /// `static`: filler tokens computed to pad each batch's prompts to its longest (wasted work).
+    public var promptPaddingTokens: Int
     /// Per pool ("kv", "kv.prefill", "kv.decode").
     public var peakBlocksUsed: [String: Int]
     public var peakBytesUsed: [String: Int64]

@@ -227,12 +227,11 @@ enum TraceBench {
         var exe = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &exe, exe.count - 1)
         guard n > 0 else { return nil }
-        exe[n] = 0
-        let binary = String(cString: exe)
+        let binary = String(decoding: exe[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var environment = currentEnvironment().filter { !$0.hasPrefix("LD_PRELOAD=") && !$0.hasPrefix("MALLOC_TRACE=") }
         environment += ["LD_PRELOAD=libc_malloc_debug.so.0", "MALLOC_TRACE=\(log)"]
         guard run([binary, "trace", "--_count-allocs", "\(records)"], environment: environment) == 0,
-              let text = readWholeFile(log) else { return nil }
+              let text = FileBytes.text(of: log) else { return nil }
         var allocations = 0
         for line in text.split(separator: "\n") {
             let tokens = line.split(separator: " ")
@@ -399,20 +398,6 @@ enum TraceBench {
         var pid: pid_t = 0
         guard posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp) == 0 else { return nil }
         return pid
-    }
-
-    static func readWholeFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Runs `body` on a new POSIX thread.

@@ -59,11 +59,11 @@ import TraceFormat
         try TraceWriter.write(Self.events(), to: fresh)
         defer { unlink(fresh) }
         if let record = getenv("RECORD_GOLDENS"), String(cString: record) == "1" {
-            writeText(path, readText(fresh)!)
+            writeText(path, FileBytes.text(of: fresh)!)
             Issue.record("RECORD_GOLDENS=1: rewrote \(Self.fixture)")
             return
         }
-        #expect(readText(fresh) == readText(path))
+        #expect(FileBytes.text(of: fresh) == FileBytes.text(of: path))
     }
 
     @Test func goldenOutputs() {

@@ -1,4 +1,5 @@
 import Testing
+import TraceFormat
 @testable import InferScopeCLI
 
 /// A command that echoes what it parsed (for testing the framework, not registered).
@@ -110,11 +111,11 @@ private let testCommands: [any Command] = [EchoCommand(), EchoCommand("model exp
     }
 
     @Test func editDistance() {
-        #expect(Suggestions.editDistance("validate", "validate") == 0)
-        #expect(Suggestions.editDistance("valdate", "validate") == 1)
-        #expect(Suggestions.editDistance("vaildate", "validate") == 1)  // transposition
-        #expect(Suggestions.editDistance("", "abc") == 3)
-        #expect(Suggestions.editDistance("kitten", "sitting") == 3)
+        #expect(EditDistance.between("validate", "validate") == 0)
+        #expect(EditDistance.between("valdate", "validate") == 1)
+        #expect(EditDistance.between("vaildate", "validate") == 1)  // transposition
+        #expect(EditDistance.between("", "abc") == 3)
+        #expect(EditDistance.between("kitten", "sitting") == 3)
         #expect(Suggestions.didYouMean("--strct", among: ["--strict", "--help"]) == "did you mean '--strict'?")
         #expect(Suggestions.didYouMean("ab", among: ["cd"]) == nil)
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import TraceFormat
 @testable import InferScopeCLI
 
 /// The repository root (this file is Tests/InferScopeCLITests/CLITestSupport.swift).
@@ -43,7 +44,7 @@ func expectGolden(_ name: String, _ arguments: [String], sourceLocation: SourceL
                      sourceLocation: sourceLocation)
         return
     }
-    guard let expected = readText(path) else {
+    guard let expected = FileBytes.text(of: path) else {
         Issue.record("missing golden Goldens/\(name).txt: run with RECORD_GOLDENS=1 and review it",
                      sourceLocation: sourceLocation)
         return
@@ -51,24 +52,6 @@ func expectGolden(_ name: String, _ arguments: [String], sourceLocation: SourceL
     #expect(actual == expected, sourceLocation: sourceLocation)
 }
 
-func readText(_ path: String) -> String? {
-    guard let bytes = readBytes(path) else { return nil }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
-func readBytes(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = read(fd, &chunk, chunk.count)
-        if n <= 0 { break }
-        bytes += chunk[0..<n]
-    }
-    return bytes
-}
 
 func writeText(_ path: String, _ text: String) { writeBytes(path, Array(text.utf8)) }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import TraceFormat
 @testable import InferScopeCLI
 
 /// `inferscope model export` and `inferscope generate`, run in-process on the `tiny` preset.
@@ -12,7 +13,7 @@ import Testing
         let export = runCLI(["model", "export", "--preset", "tiny", "--type", "q8_0", "--seed", "3", "-o", dir + "/tiny.gguf"])
         #expect(export.exit == .success, "\(export.stderr)")
         #expect(export.stdout.hasPrefix("wrote \(dir)/tiny.gguf: preset tiny, q8_0, seed 3, 21 tensors"))
-        let magic = try #require(readBytes(dir + "/tiny.gguf")).prefix(4)
+        let magic = try #require(FileBytes.contents(of: dir + "/tiny.gguf")).prefix(4)
         #expect(Array(magic) == Array("GGUF".utf8))
 
         let common = ["--prompt", "Once upon a time", "--steps", "12", "--temperature", "0.9", "--seed", "7", "--threads", "1"]

@@ -30,7 +30,7 @@ import TraceFormat
     @Test func truncatedCopyWarnsAndStrictFails() throws {
         let dir = temporaryDirectory()
         for trace in sampleTraces() {
-            let bytes = try #require(readBytes(packageRoot + "/" + trace))
+            let bytes = try #require(FileBytes.contents(of: packageRoot + "/" + trace))
             for cut in [bytes.count - 2, bytes.count * 2 / 3] {
                 let path = dir + "/cut.json"
                 writeBytes(path, Array(bytes.prefix(cut)))

@@ -1,18 +1,12 @@
 import Kernels
+import TraceFormat
 
 /// Naive references the kernels are checked against, written for clarity, not speed.
 
-/// A seeded SplitMix64 generator, so every test input is reproducible.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Test inputs come from the project's seeded SplitMix64, so every one is reproducible.
+typealias SeededRandom = SplitMix64
+
+extension SplitMix64 {
     mutating func floats(_ count: Int, scale: Float = 1) -> [Float] {
         (0..<count).map { _ in Float.random(in: -scale...scale, using: &self) }
     }

@@ -2,6 +2,7 @@ import Testing
 import KVCache
 import Scheduling
 import LlamaModel
+import TraceFormat
 
 /// Drives the scheduler and the allocators with thousands of seeded random workloads and
 /// configurations, with no model: a fake KV store records which token sits in every slot, so
@@ -28,7 +29,8 @@ struct SchedulerPropertyTests {
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         #expect(coverage.recomputes > 100 && coverage.swaps > 100 && coverage.prefixHitTokens > 1_000 && coverage.reloads > 10,
                 "too little exercised: \(coverage)")
-        #expect(coverage.aborted > 0 && coverage.finished > 5_000 && coverage.paddingRows > 1_000, "\(coverage)")
+        #expect(coverage.aborted > 0 && coverage.finished > 5_000 && coverage.paddingRows > 1_000
+                && coverage.promptPaddingTokens > 1_000, "\(coverage)")
     }
 
     @Test func disaggregatedHandoffRuns() throws {
@@ -55,8 +57,9 @@ struct Coverage: CustomStringConvertible {
     var aborted = 0
     var finished = 0
     var paddingRows = 0
+    var promptPaddingTokens = 0
     var description: String {
-        "recomputes \(recomputes) swaps \(swaps) prefix hits \(prefixHitTokens) handoffs \(handoffs) reloads \(reloads) aborted \(aborted) finished \(finished) padding rows \(paddingRows)"
+        "recomputes \(recomputes) swaps \(swaps) prefix hits \(prefixHitTokens) handoffs \(handoffs) reloads \(reloads) aborted \(aborted) finished \(finished) padding rows \(paddingRows) prompt padding tokens \(promptPaddingTokens)"
     }
 }
 
@@ -170,7 +173,7 @@ struct SimulatedRun {
                 for a in plan.admitted where !a.resumed && worker === main && !firstScheduledOrder.contains(a.id) {
                     firstScheduledOrder.append(a.id)
                 }
-                let results = try execute(plan, on: worker, byID: byID, outputs: outputs, context: context)
+                let results = try execute(plan, on: worker, byID: byID, outputs: outputs, context: context, coverage: &coverage)
                 let outcome = worker.scheduler.update(results)
                 try checkInvariants(worker, context, "after update of step \(plan.step)")
                 for e in outcome.emitted { outputs[e.id, default: []].append(contentsOf: e.tokens) }
@@ -220,7 +223,7 @@ struct SimulatedRun {
 
     /// Runs a plan on the fake store in the engine's order and returns fabricated samples.
     func execute(_ plan: SchedulePlan, on w: SimulatedWorker, byID: [SequenceID: ServingRequest],
-                 outputs: [SequenceID: [Int32]], context: String) throws -> [SequenceResult] {
+                 outputs: [SequenceID: [Int32]], context: String, coverage: inout Coverage) throws -> [SequenceResult] {
         let b = w.blockSize
         for p in plan.preempted where p.mode == .swap { w.host[p.id] = p.blocks.map { w.store[Int($0)] } }
         for t in plan.prefixTransfers {
@@ -242,13 +245,25 @@ struct SimulatedRun {
         var ids = Set<SequenceID>()
         var results: [SequenceResult] = []
         for s in plan.sequences {
-            guard ids.insert(s.id).inserted else { throw PropertyFailure("\(context): \(s.id) twice in step \(plan.step)") }
             let r = byID[s.id]!
             let known = r.prompt + (outputs[s.id] ?? [])
             let end = s.startPosition + s.tokens.count
             if s.blockTable.count * b < end {
                 throw PropertyFailure("\(context): \(s.id) has \(s.blockTable.count) blocks for \(end) positions")
             }
+            if s.isPadding && !s.isDecode {
+                // `static` prompt padding: after the member's own prompt in the same step, right past
+                // it, no logits. Its slots get a poison value: a later read of them fails the
+                // context check above, so outputs cannot depend on the padding.
+                if w.scheduler.config.policy != .static || !ids.contains(s.id) || s.needsLogits || s.startPosition != known.count
+                    || plan.admitted.first(where: { $0.id == s.id }) == nil {
+                    throw PropertyFailure("\(context): \(s.id) prompt padding at \(s.startPosition) of \(known.count) known tokens")
+                }
+                for p in s.startPosition..<end { w.store[Int(s.blockTable[p / b])][p % b] = -2 }
+                coverage.promptPaddingTokens += s.tokens.count
+                continue
+            }
+            guard ids.insert(s.id).inserted else { throw PropertyFailure("\(context): \(s.id) twice in step \(plan.step)") }
             if Array(known[s.startPosition..<end]) != s.tokens {
                 throw PropertyFailure("\(context): \(s.id) fed \(s.tokens) at \(s.startPosition), expected \(Array(known[s.startPosition..<end]))")
             }

@@ -174,13 +174,6 @@ struct SpeculativeVerificationTests {
         #expect(high.next(costRatio: 0.5) < high.next(costRatio: 0.01))
     }
 
-    @Test func speedupFormulaAndItsInverse() {
-        // Methodology §3.1 worked examples: α 0.8, γ 4 → τ 3.36, S(c 0.05) 2.80.
-        #expect(abs(SpeculationModel.expectedTokens(alpha: 0.8, gamma: 4) - 3.3616) < 1e-4)
-        #expect(abs(SpeculationModel.speedup(alpha: 0.8, gamma: 4, costRatio: 0.05) - 2.8013) < 1e-3)
-        #expect(abs(SpeculationModel.alpha(fromMeanTokens: 3.3616, gamma: 4) - 0.8) < 1e-6)
-    }
-
     @Test func parsesStrategiesAndDraftLengths() throws {
         #expect(try DraftStrategy(parsing: "draft:tiny") == .draftModel("tiny"))
         #expect(try DraftStrategy(parsing: "quant") == .quantized)

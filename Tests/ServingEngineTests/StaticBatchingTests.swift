@@ -74,12 +74,75 @@ struct StaticBatchingTests {
     @Test func continuousBatchingHasNoPadding() {
         let s = Self.scheduler(.continuous)
         for id: SequenceID in 1...3 { s.add(Self.request(id, output: Int(id) * 2)) }
+        s.add(ServingRequest(id: 4, prompt: Array(repeating: 1, count: 11), outputTokens: 2))
         var rows = 0
         while !s.isIdle {
             let plan = Self.step(s).plan
-            #expect(plan.paddingCount == 0)
+            #expect(plan.paddingCount == 0 && plan.promptPaddingTokens == 0 && !plan.sequences.contains(where: \.isPadding))
             rows += plan.sequences.count
         }
-        #expect(rows == 3 + (1 + 3 + 5))   // one prefill row each, then one decode per token after the first
+        #expect(rows == 4 + (1 + 3 + 5 + 1))   // one prefill row each, then one decode per token after the first
+    }
+
+    static func request(_ id: SequenceID, prompt: Int, output: Int) -> ServingRequest {
+        ServingRequest(id: id, prompt: (0..<prompt).map { Int32(1 + $0 % 5) }, outputTokens: output)
+    }
+
+    @Test func promptsArePaddedToTheLongestPromptOfTheBatch() {
+        let s = Self.scheduler(.static)
+        let prompts: [SequenceID: Int] = [1: 3, 2: 9, 3: 6]
+        for id: SequenceID in 1...3 { s.add(Self.request(id, prompt: prompts[id]!, output: 2)) }
+        let plan = Self.step(s).plan
+        let real = plan.sequences.filter { !$0.isPadding }
+        let pads = plan.sequences.filter(\.isPadding)
+        #expect(real.map(\.id) == [1, 2, 3] && real.map(\.tokens.count) == [3, 9, 6])
+        // One padding row per shorter member, right after its prompt, up to the longest (9).
+        #expect(pads.map(\.id) == [1, 3])
+        #expect(pads.map(\.startPosition) == [3, 6] && pads.map(\.tokens.count) == [6, 3])
+        #expect(pads.allSatisfy { !$0.isDecode && !$0.needsLogits && $0.blockTable.count * 4 >= 9 })
+        #expect(plan.promptPaddingTokens == 9 && plan.paddingCount == 0)
+        // W_pad = 1 − Σ s_i / (B·S) = 1 − 18/27.
+        let fed = Double(real.reduce(0) { $0 + $1.tokens.count })
+        #expect(abs((1 - fed / Double(fed + Double(plan.promptPaddingTokens))) - (1 - 18.0 / 27.0)) < 1e-12)
+        // The padding is not context: each member decodes from its own prompt length.
+        let decode = Self.step(s).plan
+        #expect(decode.sequences.filter { !$0.isPadding }.map(\.startPosition) == [3, 9, 6])
+        #expect(decode.promptPaddingTokens == 0)
+    }
+
+    @Test func paddedPromptBatchFitsTheTokenBudget() {
+        // max-batched-tokens 256: 5 prompts of 40 fit (200); a 6th of 50 would make 6 × 50 = 300.
+        let s = Scheduler(config: SchedulerConfig(policy: .static, maxNumSeqs: 8, maxBatchedTokens: 256, maxModelLength: 128),
+                          kv: PagedBlockAllocator(blockSize: 4, totalBlocks: 512))
+        for id: SequenceID in 1...5 { s.add(Self.request(id, prompt: 40, output: 1)) }
+        s.add(Self.request(6, prompt: 50, output: 1))
+        let first = Self.step(s).plan
+        #expect(first.admitted.map(\.id) == [1, 2, 3, 4, 5] && first.promptPaddingTokens == 0)
+        #expect(Self.step(s).plan.admitted.map(\.id) == [6])
+    }
+
+    @Test func paddingIsBestEffortWhenThePoolCannotHoldIt() {
+        // 4 blocks of 4: the 2-token prompt fits, padding it to 14 would need 4 blocks more.
+        let s = Scheduler(config: SchedulerConfig(policy: .static, maxNumSeqs: 4, maxBatchedTokens: 64, maxModelLength: 16,
+                                                  watermarkBlocks: 0),
+                          kv: PagedBlockAllocator(blockSize: 4, totalBlocks: 5))
+        s.add(Self.request(1, prompt: 14, output: 1))
+        s.add(Self.request(2, prompt: 2, output: 1))
+        let plan = Self.step(s).plan
+        // Both run in the same batch; the short one unpadded rather than left waiting.
+        #expect(plan.admitted.map(\.id) == [1, 2] && plan.promptPaddingTokens == 0)
+        #expect(s.isIdle && s.kv.availableBlocks == s.kv.totalBlocks)
+    }
+
+    @Test func contiguousLayoutReservesThePaddedLength() {
+        let s = Scheduler(config: SchedulerConfig(policy: .static, maxNumSeqs: 4, maxBatchedTokens: 64, maxModelLength: 32),
+                          kv: ContiguousAllocator(blockSize: 4, totalBlocks: 64))
+        s.add(Self.request(1, prompt: 2, output: 1))
+        s.add(Self.request(2, prompt: 20, output: 1))
+        let plan = Self.step(s).plan
+        let pad = plan.sequences.filter(\.isPadding)
+        #expect(pad.map(\.id) == [1] && pad.first?.tokens.count == 18)
+        #expect(s.isIdle)
+        #expect(s.kv.availableBlocks == s.kv.totalBlocks)
     }
 }

@@ -146,19 +146,6 @@ let packageRoot: String = {
     return parts.joined(separator: "/")
 }()
 
-func readFile(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = read(fd, &chunk, chunk.count)
-        if n <= 0 { break }
-        bytes += chunk[0..<n]
-    }
-    return bytes
-}
 
 func writeFile(_ path: String, _ bytes: [UInt8]) {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -176,7 +163,7 @@ func writeFile(_ path: String, _ bytes: [UInt8]) {
                 writeFile(path, bytes)
                 Issue.record("RECORD_GOLDENS=1: rewrote traces/\(name); review the diff and run again without it")
             } else {
-                #expect(readFile(path) == bytes, "traces/\(name) is out of date: run with RECORD_GOLDENS=1 and review")
+                #expect(FileBytes.contents(of: path) == bytes, "traces/\(name) is out of date: run with RECORD_GOLDENS=1 and review")
             }
         }
     }

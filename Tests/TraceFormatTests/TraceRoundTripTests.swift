@@ -76,7 +76,7 @@ func roundTrip(_ events: [TraceEvent], closed: Bool = true) -> (events: [TraceEv
 
     @Test func doublesRoundTripBitExactly() throws {
         var rng = SplitMix64(seed: 99)
-        var values: [Double] = [0, -0.0, 1, 0.1, 1e-7, 5e-324, Double.greatestFiniteMagnitude, 123456789012345678, 1e22, 1e23]
+        var values: [Double] = [0, -0.0, 1, 0.1, 1e-7, Double.leastNonzeroMagnitude, Double.greatestFiniteMagnitude, Double(bitPattern: 0x437B_69B4_BA63_0F35), 1e22, Double(bitPattern: 0x44B5_2D02_C7E1_4AF6)]
         for _ in 0..<5000 {
             let d = Double(bitPattern: rng.next())
             if d.isFinite { values.append(d) }

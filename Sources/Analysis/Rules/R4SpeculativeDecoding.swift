@@ -1,3 +1,5 @@
+import TraceFormat
+
 /// R4 — speculative decoding (methodology §3, §7.4).
 /// Trigger: decode-bound; decode memory-bound; B·(γ+1) ≤ B_crit(c); α > c; S(B) ≥ 1.2.
 /// Gain: S(B) = τ·T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,γ+1)) with roofline step times (§3.3).

@@ -1,36 +1,4 @@
-/// Leviathan et al.'s expected tokens per target step and speedup (methodology §3.1).
-public enum SpeculationModel {
-    /// τ(α, γ) = (1 − α^(γ+1)) / (1 − α): expected tokens per verification (γ+1 at α = 1).
-    public static func expectedTokens(alpha: Double, gamma: Int) -> Double {
-        if alpha >= 1 { return Double(gamma + 1) }
-        return (1 - pow(alpha, gamma + 1)) / (1 - alpha)
-    }
-
-    /// S = τ(α, γ) / (γ·c + 1): predicted wall-time speedup over plain decoding, where `c` is the
-    /// cost of one draft token relative to one target step.
-    public static func speedup(alpha: Double, gamma: Int, costRatio c: Double) -> Double {
-        expectedTokens(alpha: alpha, gamma: gamma) / (Double(gamma) * c + 1)
-    }
-
-    /// The α solving τ(α, γ) = `meanTokens` (bisection; τ is increasing in α). 0 when
-    /// `meanTokens` ≤ 1, 1 when ≥ γ+1.
-    public static func alpha(fromMeanTokens meanTokens: Double, gamma: Int) -> Double {
-        if meanTokens <= 1 { return 0 }
-        if meanTokens >= Double(gamma + 1) { return 1 }
-        var lo = 0.0, hi = 1.0
-        for _ in 0..<60 {
-            let mid = (lo + hi) / 2
-            if expectedTokens(alpha: mid, gamma: gamma) < meanTokens { lo = mid } else { hi = mid }
-        }
-        return (lo + hi) / 2
-    }
-
-    private static func pow(_ x: Double, _ n: Int) -> Double {
-        var r = 1.0
-        for _ in 0..<n { r *= x }
-        return r
-    }
-}
+import TraceFormat
 
 /// Per-sequence adaptive draft length.
 ///
@@ -67,7 +35,7 @@ public struct AdaptiveDraftLength: Sendable, Equatable {
     public func next(costRatio: Double) -> Int {
         var best = 1, bestSpeedup = -1.0
         for gamma in 1...maximum {
-            let s = SpeculationModel.speedup(alpha: alpha, gamma: gamma, costRatio: costRatio)
+            let s = Speculation.speedup(alpha: alpha, gamma: gamma, costRatio: costRatio)
             if s > bestSpeedup + 1e-12 {
                 best = gamma
                 bestSpeedup = s

@@ -1,0 +1,136 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Importers
+import TraceFormat
+
+/// `inferscope import FILE [--format auto|vllm|sglang|aiperf|llmperf|llama-bench|otel]
+/// [--model NAME] [--hardware NAME] [--run N] -o TRACE.json`: converts what a real engine or
+/// benchmark tool wrote into an InferScope trace (`validate` accepts it, Perfetto opens it).
+/// The trace is written to a temporary file next to the output and renamed when complete, so a
+/// bad input leaves no partial output. Exit 0 imported, 1 unreadable/invalid input, 2 usage.
+struct ImportCommand: Command {
+    let spec = CommandSpec(
+        name: "import",
+        abstract: "Convert a vLLM, SGLang, AIPerf, LLMPerf, llama-bench or OTel file into an InferScope trace.",
+        discussion: """
+            Formats: \(ImportFormat.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")). \
+            --format auto detects the format from the file's keys. The model comes from the file \
+            (matched to the catalog by name) unless --model is given; hardware is recorded only \
+            when the file names it or --hardware is given. What each format maps to and what \
+            cannot be concluded from it: docs/importers.md. 'inferscope analyze FILE' accepts \
+            these files directly.
+            """,
+        arguments: [ArgumentSpec("FILE", help: "The file the engine or benchmark tool wrote.")],
+        options: [
+            .value("--format", "FORMAT", help: "auto, \(ImportFormat.namesList).", default: "auto"),
+            .value("--model", "NAME", help: "Model name (catalog name or engine id such as meta-llama/Llama-3.1-8B-Instruct)."),
+            .value("--hardware", "NAME", help: "Hardware catalog name or alias the run used (H100-SXM, A100-80GB…)."),
+            .value("--run", "N", help: "For files holding several runs (vLLM --append-result, SGLang JSONL): which one (default: the last)."),
+            .value("--output", short: "-o", "TRACE", help: "The InferScope trace to write."),
+        ])
+
+    func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
+        let path = try arguments.argument("FILE")
+        guard let output = arguments.value("--output") else {
+            throw UsageError("missing option '-o TRACE': where to write the InferScope trace")
+        }
+        let options = try Self.importOptions(arguments, hardware: arguments.value("--hardware"))
+        let bytes = try Self.readFile(path, context)
+        let format = try Self.format(arguments.value("--format") ?? "auto", bytes: bytes, path: path)
+        let target = context.resolve(output)
+        let partial = target + ".partial"
+        let writer: TraceWriter
+        do { writer = try TraceWriter(path: partial) } catch { throw CommandFailure(error.description) }
+        var writeError: TraceWriteError?
+        var requests = Set<RequestID>(), steps = 0
+        do {
+            try format.importer.importTrace(bytes, file: path, options: options) { event in
+                guard writeError == nil else { return }
+                switch event {
+                case .request(let r): requests.insert(r.request)
+                case .step: steps += 1
+                default: break
+                }
+                do throws(TraceWriteError) { try writer.write(event) } catch { writeError = error }
+            }
+            if writeError == nil { try writer.close() }
+        } catch let error as ImportError {
+            try? writer.close()
+            unlink(partial)
+            throw CommandFailure(error.description)
+        } catch {
+            writeError = writeError ?? (error as? TraceWriteError)
+        }
+        if let writeError {
+            unlink(partial)
+            throw CommandFailure(writeError.description)
+        }
+        guard rename(partial, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(partial)
+            throw CommandFailure("cannot write '\(output)': \(reason)")
+        }
+        context.stdout.write("imported \(path) (\(format.rawValue)): \(requests.count) requests, \(steps) step spans -> \(output)\n")
+        return .success
+    }
+
+    /// `--model`, `--run` and the given hardware as ``ImportOptions``.
+    static func importOptions(_ arguments: ParsedArguments, hardware: String?) throws -> ImportOptions {
+        var run: Int?
+        if arguments.value("--run") != nil {
+            guard let n = try arguments.int("--run"), n >= 1 else { throw UsageError("option '--run' expects an integer ≥ 1") }
+            run = n
+        }
+        return ImportOptions(model: arguments.value("--model"), hardware: hardware, run: run)
+    }
+
+    /// The format `--format` names, or the detected one.
+    static func format(_ name: String, bytes: [UInt8], path: String) throws -> ImportFormat {
+        let requested = name.lowercased()
+        if requested != "auto" {
+            guard let f = ImportFormat(rawValue: requested) else {
+                throw UsageError("option '--format' expects auto or one of \(ImportFormat.namesList), found '\(requested)'")
+            }
+            return f
+        }
+        do { return try ImportDetection.detect(firstBytes: Array(bytes.prefix(ImportDetection.prefixLength)), file: path) } catch {
+            throw CommandFailure(error.description)
+        }
+    }
+
+    /// True when `bytes` begin like an InferScope trace (a JSON array whose first event is the
+    /// run header), so `analyze` reads it as a trace rather than importing it.
+    static func isInferScopeTrace(_ bytes: [UInt8]) -> Bool {
+        let head = String(decoding: bytes.prefix(4096), as: UTF8.self)
+        return head.hasPrefix("[") && (head.contains("\"run_header\"") || head.contains(RunHeader.schemaName))
+    }
+
+    /// The whole file. O(size).
+    static func readFile(_ path: String, _ context: CommandContext) throws -> [UInt8] {
+        let fd = open(context.resolve(path), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CommandFailure("\(path): cannot open the file: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        let size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        var bytes = [UInt8](repeating: 0, count: max(size, 0))
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 { if errno == EINTR { continue }; throw CommandFailure("\(path): cannot read: \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            filled += n
+        }
+        bytes.removeLast(bytes.count - filled)
+        // Files whose size stat does not report (pipes): read on.
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return bytes
+    }
+}
