@@ -79,7 +79,10 @@ struct ProfileCommand: Command {
         let (engine, result) = try Self.record(model: model, options: options, workload: workload, tracePath: tracePath,
                                                hostPeaks: peaks, context: context, progress: progress)
         if progress != nil { context.stderr.write("\n") }
-        context.stdout.write(result.summary(engine: engine, workload: workload, tracePath: arguments.value("--output")!))
+        let shown = arguments.value("--output")!
+        context.stdout.write(result.summary(engine: engine, workload: workload, tracePath: shown))
+        let quoted = shown.contains(" ") ? "'\(shown)'" : shown
+        context.stdout.write("next        inferscope analyze \(quoted)   (or: inferscope report \(quoted), an HTML page)\n")
         return .success
     }
 
