@@ -129,6 +129,7 @@ public struct ServingBenchImporter: TraceImporter {
             let k = key.hasSuffix(":") ? String(key.dropLast()) : key
             switch value {
             case .number(let x): h.parameters["reported.\(k)"] = parameterText(x)
+            case .integer(let i): h.parameters["reported.\(k)"] = String(i)
             case .string(let s): h.parameters[k] = s
             case .bool(let b): h.parameters[k] = b ? "true" : "false"
             default: break
