@@ -14,6 +14,8 @@ public enum ImportFormat: String, Sendable, CaseIterable, Equatable {
     case llamaBench = "llama-bench"
     /// OpenTelemetry OTLP/JSON spans (collector file exporter) with `gen_ai.*` attributes.
     case otel
+    /// vLLM Prometheus `/metrics` scrapes (text, or AIPerf's server_metrics_export.jsonl).
+    case vllmMetrics = "vllm-metrics"
 
     /// What the format is, for help and error messages.
     public var summary: String {
@@ -24,6 +26,7 @@ public enum ImportFormat: String, Sendable, CaseIterable, Equatable {
         case .llmperf: return "LLMPerf individual_responses.json"
         case .llamaBench: return "llama.cpp llama-bench JSON/JSONL"
         case .otel: return "OpenTelemetry OTLP/JSON spans with gen_ai.* attributes"
+        case .vllmMetrics: return "vLLM Prometheus /metrics scrape or AIPerf server_metrics_export.jsonl"
         }
     }
 
@@ -36,6 +39,7 @@ public enum ImportFormat: String, Sendable, CaseIterable, Equatable {
         case .llmperf: return LLMPerfImporter()
         case .llamaBench: return LlamaBenchImporter()
         case .otel: return OTelImporter()
+        case .vllmMetrics: return VLLMMetricsImporter()
         }
     }
 

@@ -10,6 +10,7 @@ public enum CommandRegistry {
         ProfileCommand(),
         RecordTestCommand(),
         ReportCommand(),
+        SweepCommand(),
         ValidateCommand(),
     ]
 }

@@ -58,14 +58,7 @@ struct ProfileCommand: Command {
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
         if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
         let seed = try Self.unsigned(arguments, "--seed")
-        let modelName = arguments.value("--model")!
-        let model: LoadedModel
-        do {
-            let reference = ModelPreset.named(modelName) != nil ? modelName : context.resolve(modelName)
-            model = try ModelLoader.load(reference, seed: seed)
-        } catch {
-            throw CommandFailure("\(error)")
-        }
+        let model = try Self.loadModel(arguments, seed: seed, context: context)
         let options = try Self.engineOptions(arguments, seed: seed)
         var workload = try Self.workload(arguments, maxContext: model.weights.config.maxSeqLen, seed: seed, context: context)
         let fitted = workload.fit(maxContext: model.weights.config.maxSeqLen)
@@ -76,6 +69,38 @@ struct ProfileCommand: Command {
 
         let tracePath = context.resolve(arguments.value("--output")!)
         try OutputFile.checkReplaceable(tracePath, as: .trace, shownAs: arguments.value("--output")!)
+        var progress: ((Int, Int) -> Void)?
+        if let fd = context.stderr as? FileDescriptorOutput, isatty(fd.fd) == 1 {
+            let stderr = context.stderr
+            progress = { done, total in stderr.write("\rprofile: \(done)/\(total) requests done") }
+        }
+        // The roofs of this machine, for MFU/MBU in `analyze` (≈ 1 s).
+        let peaks = arguments.flag("--no-probe") ? nil : HostPeaks.measure(threads: options.threads)
+        let (engine, result) = try Self.record(model: model, options: options, workload: workload, tracePath: tracePath,
+                                               hostPeaks: peaks, context: context, progress: progress)
+        if progress != nil { context.stderr.write("\n") }
+        let shown = arguments.value("--output")!
+        context.stdout.write(result.summary(engine: engine, workload: workload, tracePath: shown))
+        let quoted = shown.contains(" ") ? "'\(shown)'" : shown
+        context.stdout.write("next        inferscope analyze \(quoted)   (or: inferscope report \(quoted), an HTML page)\n")
+        return .success
+    }
+
+    /// The `--model` preset or file.
+    static func loadModel(_ a: ParsedArguments, seed: UInt64, context: CommandContext) throws -> LoadedModel {
+        let name = a.value("--model")!
+        do {
+            return try ModelLoader.load(ModelPreset.named(name) != nil ? name : context.resolve(name), seed: seed)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+
+    /// Serves `workload` once with a file recorder on `tracePath`; the engine (for the summary)
+    /// and the run's result. Engine set-up problems are usage errors, run failures command failures.
+    static func record(model: LoadedModel, options: EngineOptions, workload: Workload, tracePath: String,
+                       hostPeaks: HostMeasurement?, context: CommandContext,
+                       progress: ((Int, Int) -> Void)? = nil) throws -> (ServingEngine, RunResult) {
         let recorder: FileTraceRecorder
         do { recorder = try FileTraceRecorder(path: tracePath) } catch { throw CommandFailure("\(error)") }
         let tracer = Tracer(sink: recorder, clock: MonotonicClock())
@@ -84,15 +109,7 @@ struct ProfileCommand: Command {
             try? recorder.close()
             throw UsageError(error.message)
         }
-        if !arguments.flag("--no-probe") {
-            // The roofs of this machine, for MFU/MBU in `analyze` (≈ 1 s).
-            engine.hostPeaks = HostPeaks.measure(threads: options.threads)
-        }
-        var progress: ((Int, Int) -> Void)?
-        if let fd = context.stderr as? FileDescriptorOutput, isatty(fd.fd) == 1 {
-            let stderr = context.stderr
-            progress = { done, total in stderr.write("\rprofile: \(done)/\(total) requests done") }
-        }
+        engine.hostPeaks = hostPeaks
         let result: RunResult
         do {
             result = try engine.run(workload, progress: progress)
@@ -100,13 +117,11 @@ struct ProfileCommand: Command {
             try? recorder.close()
             throw CommandFailure(error.message)
         }
-        if progress != nil { context.stderr.write("\n") }
         do { try recorder.close() } catch { throw CommandFailure("\(error)") }
         if recorder.droppedEvents > 0 {
             context.stderr.write("warning: the trace recorder dropped \(recorder.droppedEvents) events (ring full)\n")
         }
-        context.stdout.write(result.summary(engine: engine, workload: workload, tracePath: arguments.value("--output")!))
-        return .success
+        return (engine, result)
     }
 
     // MARK: - Option parsing
@@ -158,15 +173,21 @@ struct ProfileCommand: Command {
         return o
     }
 
-    static func workload(_ a: ParsedArguments, maxContext: Int, seed: UInt64, context: CommandContext) throws -> Workload {
-        let rate = try a.double("--rate")
-        let concurrency = try a.int("--concurrency")
+    /// The `--workload` with its arrival pattern: `arrival` when given (the sweep's load points),
+    /// else from `--rate` / `--concurrency`, else the workload's default.
+    static func workload(_ a: ParsedArguments, maxContext: Int, seed: UInt64, context: CommandContext,
+                         arrival given: ArrivalPattern? = nil) throws -> Workload {
         let count = try a.int("--requests")
-        if rate != nil && concurrency != nil { throw UsageError("give either --rate or --concurrency, not both") }
-        if let r = rate, r <= 0 { throw UsageError("option '--rate' expects a positive number of requests/s, found \(r)") }
-        if let c = concurrency, c < 1 { throw UsageError("option '--concurrency' expects at least 1, found \(c)") }
         if let n = count, n < 1 { throw UsageError("option '--requests' expects at least 1, found \(n)") }
-        let arrival: ArrivalPattern? = rate.map { .poisson(rate: $0) } ?? concurrency.map { .closedLoop(concurrency: $0) }
+        var arrival = given
+        if given == nil {
+            let rate = try a.double("--rate")
+            let concurrency = try a.int("--concurrency")
+            if rate != nil && concurrency != nil { throw UsageError("give either --rate or --concurrency, not both") }
+            if let r = rate, r <= 0 { throw UsageError("option '--rate' expects a positive number of requests/s, found \(r)") }
+            if let c = concurrency, c < 1 { throw UsageError("option '--concurrency' expects at least 1, found \(c)") }
+            arrival = rate.map { .poisson(rate: $0) } ?? concurrency.map { .closedLoop(concurrency: $0) }
+        }
         let name = a.value("--workload")!
         do {
             if Workload.builtInClasses[name] != nil {

@@ -7,7 +7,7 @@ import Darwin
 /// What the host's memory and arithmetic can do, measured on all threads of a pool: the
 /// roofs of the roofline that the runtime benchmark and `--hardware host` compare against.
 public struct HostMeasurement: Sendable, Equatable {
-    /// Read-only bandwidth from DRAM, bytes/s (STREAM-like sum over a buffer ≫ L3).
+    /// Read-only bandwidth from DRAM, bytes/s (streaming sum over a huge-page buffer ≫ L3).
     public var readBandwidth: Double
     /// STREAM triad a = b + s·c, bytes/s counting 2 reads + 1 write per element.
     public var triadBandwidth: Double
@@ -16,10 +16,19 @@ public struct HostMeasurement: Sendable, Equatable {
     public var threads: Int
 }
 
-/// Micro-benchmarks of the host. Each probe runs `repetitions` times and keeps the best
-/// (the least disturbed) run, like STREAM.
+/// Micro-benchmarks of the host. The one place that measures it: the runtime benchmark,
+/// `profile` and `analyze --hardware host` all call these.
+///
+/// Read bandwidth is measured the way a decode step reads weights: every thread streams
+/// contiguous 1 MiB pieces with 8-wide loads (``StreamingRead``); the pieces are claimed
+/// dynamically, so a thread the OS schedules late takes fewer pieces (a fixed two-way split
+/// left its whole half to the other thread and then timed one core); and the buffer is
+/// ``HugePageMemory`` like the weights (4 KiB pages read 15–25% slower here).
+/// ``streamingReadBandwidth(pool:regions:)`` reads any memory — the model's own weights — for
+/// the fairest achievable bound of a decode step.
 public enum HostProbe {
-    /// Measures everything with default sizes (≈ 0.5 s).
+    /// Measures everything with default sizes (≈ 0.5 s). Each probe runs `repetitions` times
+    /// and keeps the best (the least disturbed) run, like STREAM.
     public static func measure(pool: ThreadPool, bufferBytes: Int = 256 << 20, repetitions: Int = 5) -> HostMeasurement {
         HostMeasurement(readBandwidth: readBandwidth(pool: pool, bytes: bufferBytes, repetitions: repetitions),
                         triadBandwidth: triadBandwidth(pool: pool, bytes: bufferBytes, repetitions: repetitions),
@@ -34,36 +43,59 @@ public enum HostProbe {
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
-    /// Read bandwidth in bytes/s: every thread sums its contiguous share of a `bytes` buffer
-    /// with 8-wide loads into four accumulators. - Complexity: O(bytes · repetitions).
+    /// Read bandwidth in bytes/s over a fresh `bytes` buffer (``HugePageMemory``, first
+    /// touched by all threads), best of `repetitions` passes. - Complexity: O(bytes · repetitions).
     public static func readBandwidth(pool: ThreadPool, bytes: Int, repetitions: Int) -> Double {
+        let memory = HugePageMemory(byteCount: bytes)
         let count = bytes / 4
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        defer { buffer.deallocate() }
         pool.parallelFor(count) { range in
-            (buffer + range.lowerBound).initialize(repeating: 1, count: range.count)
+            (memory.base.assumingMemoryBound(to: Float.self) + range.lowerBound).initialize(repeating: 1, count: range.count)
         }
-        let sums = UnsafeMutablePointer<Float>.allocate(capacity: pool.threadCount * 16)
-        defer { sums.deallocate() }
+        let region = [UnsafeRawBufferPointer(start: memory.base, count: bytes)]
         var best = 0.0
-        for _ in 0..<repetitions {
-            let start = now()
-            pool.forEachWorker { worker in
-                let range = ThreadPool.share(of: count / 32, part: worker, parts: pool.threadCount)
-                let raw = UnsafeRawPointer(buffer)
-                var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>(), d = SIMD8<Float>()
-                for chunk in range {
-                    let offset = chunk * 128
-                    a += raw.load(fromByteOffset: offset, as: SIMD8<Float>.self)
-                    b += raw.load(fromByteOffset: offset + 32, as: SIMD8<Float>.self)
-                    c += raw.load(fromByteOffset: offset + 64, as: SIMD8<Float>.self)
-                    d += raw.load(fromByteOffset: offset + 96, as: SIMD8<Float>.self)
-                }
-                sums[worker * 16] = VectorOps.horizontalSum((a + b) + (c + d))
-            }
-            best = max(best, Double(count / 32 * 128) / (now() - start))
-        }
+        for _ in 0..<repetitions { best = max(best, streamingReadBandwidth(pool: pool, regions: region)) }
         return best
+    }
+
+    /// One streaming pass over `regions` on all threads: total bytes over wall seconds.
+    /// Pass the weight matrices a decode step reads to measure the bandwidth that memory
+    /// (those pages, in their huge-page state) gives right now.
+    /// - Complexity: O(Σ region bytes).
+    public static func streamingReadBandwidth(pool: ThreadPool, regions: [UnsafeRawBufferPointer]) -> Double {
+        let pass = streamingRead(pool: pool, regions: regions)
+        return Double(pass.bytes) / pass.seconds
+    }
+
+    /// One streaming pass over `regions`: each is cut into ``StreamingRead/pieceBytes`` pieces
+    /// that the pool's threads claim dynamically; a region's bytes past its last whole 128 are
+    /// not read. Returns the bytes read, the wall seconds and the sum of every float read (it
+    /// keeps the loads alive and lets a test check that every byte was read once).
+    /// Allocates two small arrays. - Complexity: O(Σ region bytes).
+    public static func streamingRead(pool: ThreadPool, regions: [UnsafeRawBufferPointer]) -> (bytes: Int, seconds: Double, checksum: Float) {
+        let piece = StreamingRead.pieceBytes
+        var firstPiece = [0]
+        for region in regions { firstPiece.append(firstPiece.last! + (region.count + piece - 1) / piece) }
+        let pieces = firstPiece.last!
+        let total = regions.reduce(0) { $0 + $1.count / 128 * 128 }
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: pool.threadCount * 16)
+        sums.initialize(repeating: 0, count: pool.threadCount * 16)
+        defer { sums.deallocate() }
+        let start = now()
+        firstPiece.withUnsafeBufferPointer { firstPiece in
+            pool.parallelFor(pieces, grain: 1) { mine, worker in
+                var r = 0
+                for p in mine {
+                    while firstPiece[r + 1] <= p { r += 1 }
+                    let region = regions[r], offset = (p - firstPiece[r]) * piece
+                    let length = offset + piece >= region.count ? (region.count - offset) / 128 * 128 : piece
+                    sums[worker * 16] += StreamingRead.sum(region.baseAddress! + offset, bytes: length)
+                }
+            }
+        }
+        let seconds = now() - start
+        var checksum: Float = 0
+        for worker in 0..<pool.threadCount { checksum += sums[worker * 16] }
+        return (total, seconds, checksum)
     }
 
     /// STREAM triad bandwidth in bytes/s over three arrays of `bytes / 3` each.

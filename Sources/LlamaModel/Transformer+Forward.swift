@@ -23,7 +23,6 @@ extension Transformer {
         let c = config
         let tokenCount = batch.tokens.count
         let dim = c.dim, qDim = c.heads * c.headDim, kvDim = c.kvDim, headDim = c.headDim
-        let group = c.heads / c.kvHeads
         precondition(tokenCount <= maxBatchTokens, "Transformer.forward: \(tokenCount) tokens > maxBatchTokens \(maxBatchTokens)")
         precondition(kv.layers == c.layers && kv.kvDim == kvDim && kv.headDim == headDim,
                      "Transformer.forward: KV storage shape (\(kv.layers) layers, kvDim \(kv.kvDim)) does not match the model")

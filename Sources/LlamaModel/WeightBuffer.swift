@@ -1,22 +1,35 @@
+import Kernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// A 64-byte-aligned heap allocation that owns weights the runtime generated or converted.
+/// Memory that owns weights the runtime generated or converted, 64-byte aligned. From 2 MiB
+/// on it is ``HugePageMemory`` (2 MiB aligned, advised for transparent huge pages before the
+/// first touch, so a decode step streams the weights without a TLB miss every 4 KiB); smaller
+/// buffers (converted norm vectors) come from the heap, so each does not claim a 2 MiB page.
 /// Kept alive by ``ModelWeights`` (its `owners`); freed when the model is released.
 public final class WeightBuffer: @unchecked Sendable {
     public let base: UnsafeMutableRawPointer
     public let byteCount: Int
+    /// The mapping behind `base` for large buffers; nil when `base` is a heap allocation.
+    private let memory: HugePageMemory?
 
-    /// Allocates `byteCount` uninitialized bytes, aligned to 64 bytes.
+    /// Allocates `byteCount` uninitialized bytes.
     public init(byteCount: Int) {
         self.byteCount = byteCount
-        base = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        if byteCount >= HugePageMemory.hugePageBytes {
+            let memory = HugePageMemory(byteCount: byteCount)
+            self.memory = memory
+            base = memory.base
+        } else {
+            memory = nil
+            base = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        }
     }
 
-    deinit { base.deallocate() }
+    deinit { if memory == nil { base.deallocate() } }
 }
 
 /// A whole file mapped read-only into memory (`mmap`, private, read-only). Pages are loaded
@@ -49,6 +62,12 @@ public final class MappedFile: @unchecked Sendable {
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw ModelLoadError(.io, file: path, field: "file", detail: "cannot map \(size) bytes: \(String(cString: strerror(errno)))")
         }
+        #if os(Linux)
+        // Ask for huge pages as for WeightBuffer. For a file this takes effect only where the
+        // kernel maps page-cache folios of 2 MiB (file systems with large folios, or
+        // CONFIG_READ_ONLY_THP_FOR_FS through khugepaged); otherwise it is a no-op.
+        _ = madvise(p, size, MADV_HUGEPAGE)
+        #endif
         base = UnsafeRawPointer(p)
         byteCount = size
     }

@@ -9,7 +9,11 @@ import TraceFormat
 /// bandwidth and FMA peak, and beside llama.cpp's figures from issue #3.
 ///
 ///     inferscope-bench runtime [--models stories15m,stories110m,llama-1b] [--types f32,q8_0]
-///                              [--repetitions 5] [--threads N] [--kv f16] [--json]
+///                              [--repetitions 5] [--threads N] [--kv f16] [--segment 16] [--json]
+///
+/// Decode (tg) is measured in segments between read-bandwidth probes (probe, segment, probe,
+/// …): its roofline comes from streaming the model's own weight matrices, and its fraction of
+/// the roof is the median of the per-segment fractions (see `DecodePairs`).
 enum RuntimeBench {
     struct Options {
         var models = ["stories15m", "stories110m", "llama-1b"]
@@ -24,6 +28,10 @@ enum RuntimeBench {
         var profile = false
         /// Measure the matrix-product kernels alone instead of the models.
         var kernels = false
+        /// Decode tokens between two bandwidth probes.
+        var segmentTokens = 16
+        /// If > 0: only run this many read-bandwidth probes back to back and print their spread.
+        var probeSpread = 0
     }
 
     struct Row {
@@ -37,6 +45,31 @@ enum RuntimeBench {
         /// thread ran the whole time; lower means the host was busy with other work).
         var cpuShare: Double
         var llamaCpp: Double?
+        /// Decode only: the probes interleaved with it (nil for prefill).
+        var pairs: DecodePairs? = nil
+
+        /// Fraction of the roofline reached: for decode the median of the per-segment
+        /// fractions against the interleaved weight-stream probes, else rate over bound.
+        var fraction: Double {
+            if let pairs, !pairs.weightFractions.isEmpty { return RuntimeBench.median(pairs.weightFractions) }
+            return tokensPerSecond / boundTokensPerSecond
+        }
+    }
+
+    /// Decode measured between bandwidth probes: probe, segment of tokens, probe, segment, …,
+    /// probe. Each segment's achieved bandwidth (its roofline bytes over its time) is divided by
+    /// the mean of the probes on either side of it, so the fraction compares memory read in the
+    /// same minute; the host's bandwidth drifts by 2x between minutes.
+    struct DecodePairs {
+        /// Per segment: achieved / streaming read of the model's own weight matrices.
+        var weightFractions: [Double] = []
+        /// Per segment: achieved / streaming read of the 256 MiB probe buffer.
+        var bufferFractions: [Double] = []
+        /// Every probe pass, bytes/s.
+        var weightProbes: [Double] = []
+        var bufferProbes: [Double] = []
+        /// Achieved bytes/s of each segment.
+        var achieved: [Double] = []
     }
 
     /// llama.cpp b4748, 2 threads, f16 KV, on this machine kind (issue #3): model → (f32 pp512,
@@ -51,9 +84,12 @@ enum RuntimeBench {
         let usage = """
             USAGE: inferscope-bench runtime [--models stories15m,stories110m,llama-1b] [--types f32,q8_0]
                                             [--repetitions N] [--threads N] [--kv f32|f16|int8|int4]
-                                            [--prompt N] [--generate N] [--profile] [--kernels] [--json]
-              --profile   print the share of each forward phase per test
-              --kernels   measure the matrix-product kernels alone (GB/s, GFLOP/s)
+                                            [--prompt N] [--generate N] [--segment N] [--profile] [--kernels]
+                                            [--probe-spread N] [--json]
+              --segment N       decode tokens between two read-bandwidth probes (default 16)
+              --profile         print the share of each forward phase per test
+              --kernels         measure the matrix-product kernels alone (GB/s, GFLOP/s)
+              --probe-spread N  only run N read-bandwidth probe passes and print their spread
             """
         if arguments.contains("--help") || arguments.contains("-h") { print(usage); return 0 }
         let options: Options
@@ -64,6 +100,12 @@ enum RuntimeBench {
         let pool = ThreadPool(threadCount: options.threads)
         if !options.json { print("measuring host (read bandwidth, triad, FMA peak) on \(pool.threadCount) threads…") }
         let host = HostProbe.measure(pool: pool)
+        let probeMemory = makeProbeBuffer(pool: pool)
+        let probeBuffer = UnsafeRawBufferPointer(start: probeMemory.base, count: probeMemory.byteCount)
+        if options.probeSpread > 0 {
+            measureProbeSpread(passes: options.probeSpread, pool: pool, buffer: probeBuffer)
+            return 0
+        }
         if !options.json {
             let read = host.readBandwidth / 1e9, triad = host.triadBandwidth / 1e9, peak = host.fmaPeak / 1e9
             print(String(format: "host: read %.1f GB/s, triad %.1f GB/s, FP32 FMA %.1f GFLOP/s", read, triad, peak))
@@ -78,9 +120,10 @@ enum RuntimeBench {
             for type in options.types {
                 if !options.json { print("generating \(name) \(type) weights…") }
                 let weights = preset.makeWeights(type: type, seed: 1)
+                if !options.json { printHugePageResidency(weights) }
                 // Re-measure the roofs next to each pair of tests: a shared host drifts.
                 let local = HostProbe.measure(pool: pool, repetitions: 3)
-                rows += measure(name: name, weights: weights, options: options, pool: pool, host: local)
+                rows += measure(name: name, weights: weights, options: options, pool: pool, host: local, probeBuffer: probeBuffer)
                 if !options.json { printRows(rows.suffix(2)) }
             }
         }
@@ -90,7 +133,8 @@ enum RuntimeBench {
 
     // MARK: - Measuring
 
-    static func measure(name: String, weights: ModelWeights, options: Options, pool: ThreadPool, host: HostMeasurement) -> [Row] {
+    static func measure(name: String, weights: ModelWeights, options: Options, pool: ThreadPool, host: HostMeasurement,
+                        probeBuffer: UnsafeRawBufferPointer) -> [Row] {
         let c = weights.config
         let p = options.promptTokens, g = options.generatedTokens
         let transformer = Transformer(weights: weights, maxBatchTokens: p, maxLogitRows: 1, maxContext: max(p, g), pool: pool)
@@ -114,17 +158,47 @@ enum RuntimeBench {
             cpuSeconds += processCPUSeconds() - cpuStart
             return HostProbe.now() - start
         }
-        // tg: g single-token steps from an empty cache, greedy.
-        func generate() -> Double {
+        // tg: g single-token steps from an empty cache, greedy, in segments of
+        // `segmentTokens` with a read-bandwidth probe before each and after the last.
+        let weightRegions = decodeWeightRegions(weights)
+        func stepBytes(_ position: Int) -> Double {
+            descriptor.forwardCost(batch: [BatchEntry(request: RequestID(0), prefillTokens: 0, decodeTokens: 1,
+                                                      contextLength: Int32(position))], logitRows: 1).bytes
+        }
+        func generate(_ pairs: inout DecodePairs?) -> Double {
             var token: Int32 = 1
-            let start = HostProbe.now(), cpuStart = processCPUSeconds()
-            for position in 0..<g {
-                batch.removeAll()
-                batch.append(tokens: CollectionOfOne(token), startPosition: position, blockTable: table, logits: .last)
-                token = argmax(transformer.forward(batch, kv: kv).row(0))
+            var elapsed = 0.0
+            var position = 0
+            func probe() {
+                guard pairs != nil else { return }
+                pairs!.weightProbes.append(HostProbe.streamingReadBandwidth(pool: pool, regions: weightRegions))
+                pairs!.bufferProbes.append(HostProbe.streamingReadBandwidth(pool: pool, regions: [probeBuffer]))
             }
-            cpuSeconds += processCPUSeconds() - cpuStart
-            return HostProbe.now() - start
+            probe()
+            while position < g {
+                let end = min(g, position + options.segmentTokens)
+                var bytes = 0.0
+                let start = HostProbe.now(), cpuStart = processCPUSeconds()
+                for p in position..<end {
+                    batch.removeAll()
+                    batch.append(tokens: CollectionOfOne(token), startPosition: p, blockTable: table, logits: .last)
+                    token = argmax(transformer.forward(batch, kv: kv).row(0))
+                }
+                let seconds = HostProbe.now() - start
+                cpuSeconds += processCPUSeconds() - cpuStart
+                elapsed += seconds
+                for p in position..<end { bytes += stepBytes(p) }
+                position = end
+                probe()
+                if pairs != nil {
+                    let n = pairs!.weightProbes.count
+                    let achieved = bytes / seconds
+                    pairs!.achieved.append(achieved)
+                    pairs!.weightFractions.append(achieved / ((pairs!.weightProbes[n - 2] + pairs!.weightProbes[n - 1]) / 2))
+                    pairs!.bufferFractions.append(achieved / ((pairs!.bufferProbes[n - 2] + pairs!.bufferProbes[n - 1]) / 2))
+                }
+            }
+            return elapsed
         }
         _ = prefill()
         transformer.profiling = options.profile
@@ -133,9 +207,11 @@ enum RuntimeBench {
         let ppTime = median(ppTimes)
         let ppShare = cpuSeconds / (ppTimes.reduce(0, +) * Double(pool.threadCount))
         if options.profile { printProfile("\(name) \(weights.weightType) pp\(p)", transformer) }
-        _ = generate()
+        var none: DecodePairs? = nil
+        var pairs: DecodePairs? = DecodePairs()
+        _ = generate(&none)
         cpuSeconds = 0
-        let tgTimes = (0..<options.repetitions).map { _ in generate() }
+        let tgTimes = (0..<options.repetitions).map { _ in generate(&pairs) }
         let tgTime = median(tgTimes)
         let tgShare = cpuSeconds / (tgTimes.reduce(0, +) * Double(pool.threadCount))
         if options.profile { printProfile("\(name) \(weights.weightType) tg\(g)", transformer) }
@@ -143,10 +219,12 @@ enum RuntimeBench {
         // Roofline: a step takes at least max(FLOPs / peak, bytes / bandwidth).
         let ppCost = descriptor.forwardCost(batch: [BatchEntry(request: RequestID(0), prefillTokens: Int32(p), decodeTokens: 0, contextLength: 0)], logitRows: 1)
         let ppBound = Double(p) / max(ppCost.flops / host.fmaPeak, ppCost.bytes / host.readBandwidth)
+        // Decode's roof: the median streaming read of its own weights, probed between segments.
+        let decodeBandwidth = median(pairs!.weightProbes)
         var tgSeconds = 0.0
         for position in 0..<g {
             let cost = descriptor.forwardCost(batch: [BatchEntry(request: RequestID(0), prefillTokens: 0, decodeTokens: 1, contextLength: Int32(position))], logitRows: 1)
-            tgSeconds += max(cost.flops / host.fmaPeak, cost.bytes / host.readBandwidth)
+            tgSeconds += max(cost.flops / host.fmaPeak, cost.bytes / decodeBandwidth)
         }
         let tgBound = Double(g) / tgSeconds
         let reference = llamaCpp[name]
@@ -156,8 +234,50 @@ enum RuntimeBench {
                 boundTokensPerSecond: ppBound, boundKind: ppCost.flops / host.fmaPeak > ppCost.bytes / host.readBandwidth ? "compute" : "memory", cpuShare: ppShare,
                 llamaCpp: p == 512 ? reference.map { f32 ? $0.0 : $0.2 } : nil),
             Row(model: name, type: weights.weightType, test: "tg\(g)", tokensPerSecond: Double(g) / tgTime,
-                boundTokensPerSecond: tgBound, boundKind: "memory", cpuShare: tgShare, llamaCpp: g == 128 ? reference.map { f32 ? $0.1 : $0.3 } : nil),
+                boundTokensPerSecond: tgBound, boundKind: "memory", cpuShare: tgShare, llamaCpp: g == 128 ? reference.map { f32 ? $0.1 : $0.3 } : nil,
+                pairs: pairs),
         ]
+    }
+
+    /// The memory a decode step streams: every layer's projection matrices and the LM head
+    /// (norms and the one embedding row per token are negligible).
+    static func decodeWeightRegions(_ weights: ModelWeights) -> [UnsafeRawBufferPointer] {
+        var matrices: [WeightMatrix] = []
+        for l in weights.layers { matrices += [l.wq, l.wk, l.wv, l.wo, l.gate, l.up, l.down] }
+        matrices.append(weights.output)
+        return matrices.map { UnsafeRawBufferPointer(start: $0.base, count: $0.byteCount) }
+    }
+
+    /// How much of the decode-read weight memory is backed by huge pages right now.
+    static func printHugePageResidency(_ weights: ModelWeights) {
+        let regions = decodeWeightRegions(weights)
+        let total = regions.reduce(0) { $0 + $1.count }
+        let huge = regions.reduce(0) { $0 + (HugePageMemory.residentHugePageBytes(in: $1) ?? 0) }
+        print(String(format: "  weights read per decode step: %.0f MiB, %.0f%% in huge pages", Double(total) / 1048576,
+                     100 * Double(huge) / Double(max(total, 1))))
+    }
+
+    /// `--probe-spread N`: N read-bandwidth passes over a 256 MiB buffer, back to back, one
+    /// line per pass and the spread (what the decode fraction's denominator varies by).
+    static func measureProbeSpread(passes: Int, pool: ThreadPool, buffer: UnsafeRawBufferPointer) {
+        var values: [Double] = []
+        for i in 0..<passes {
+            let v = HostProbe.streamingReadBandwidth(pool: pool, regions: [buffer])
+            values.append(v)
+            print(String(format: "pass %d: %.1f GB/s", i, v / 1e9))
+        }
+        let sorted = values.sorted()
+        print(String(format: "read probe over %d passes: min %.1f, median %.1f, max %.1f GB/s (max/min %.2f)", passes,
+                     sorted.first! / 1e9, median(values) / 1e9, sorted.last! / 1e9, sorted.last! / sorted.first!))
+    }
+
+    /// The 256 MiB huge-page buffer the interleaved probes read, first touched by all threads.
+    static func makeProbeBuffer(pool: ThreadPool) -> HugePageMemory {
+        let memory = HugePageMemory(byteCount: 256 << 20)
+        pool.parallelFor(memory.byteCount / 4) { range in
+            (memory.base.assumingMemoryBound(to: Float.self) + range.lowerBound).initialize(repeating: 1, count: range.count)
+        }
+        return memory
     }
 
     /// Matrix products alone: the streaming path (m = 1) in GB/s of weights against the read
@@ -194,7 +314,7 @@ enum RuntimeBench {
         print("  profile \(title) (share of forward time):")
         for phase in ForwardPhase.allCases {
             let seconds = transformer.phaseSeconds[phase.rawValue]
-            print(String(format: "    %-22@ %5.1f%%", phase.description, 100 * seconds / total))
+            print("    " + phase.description.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: " %5.1f%%", 100 * seconds / total))
         }
         transformer.resetProfile()
     }
@@ -222,7 +342,16 @@ enum RuntimeBench {
     static func printRows(_ rows: some Collection<Row>) {
         for r in rows {
             print(String(format: "  %@ %@ %@: %.2f t/s (bound %.2f, %.0f%%; cpu share %.0f%%)", r.model, r.type.description, r.test,
-                         r.tokensPerSecond, r.boundTokensPerSecond, 100 * r.tokensPerSecond / r.boundTokensPerSecond, 100 * r.cpuShare))
+                         r.tokensPerSecond, r.boundTokensPerSecond, 100 * r.fraction, 100 * r.cpuShare))
+            if let pairs = r.pairs {
+                let w = pairs.weightProbes.sorted(), b = pairs.bufferProbes.sorted(), f = pairs.weightFractions.sorted()
+                let a = pairs.achieved.sorted()
+                print(String(format: "    %d segments: achieved %.1f GB/s (%.1f–%.1f); weight-stream probe %.1f GB/s (%.1f–%.1f), "
+                             + "256 MiB probe %.1f GB/s (%.1f–%.1f); per-segment fraction of weight stream %.0f%% (%.0f–%.0f%%), "
+                             + "of 256 MiB probe %.0f%%", pairs.achieved.count, median(a) / 1e9, a.first! / 1e9, a.last! / 1e9,
+                             median(w) / 1e9, w.first! / 1e9, w.last! / 1e9, median(b) / 1e9, b.first! / 1e9, b.last! / 1e9,
+                             100 * median(f), 100 * f.first!, 100 * f.last!, 100 * median(pairs.bufferFractions)))
+            }
             fflush(nil)
         }
     }
@@ -237,7 +366,7 @@ enum RuntimeBench {
         for r in rows {
             lines.append([r.model, r.type.description, r.test, String(format: "%.2f", r.tokensPerSecond),
                           String(format: "%.2f", r.boundTokensPerSecond), r.boundKind,
-                          String(format: "%.0f%%", 100 * r.tokensPerSecond / r.boundTokensPerSecond),
+                          String(format: "%.0f%%", 100 * r.fraction),
                           String(format: "%.0f%%", 100 * r.cpuShare),
                           String(format: "%.2f", r.tokensPerSecond / max(r.cpuShare, 1e-9)),
                           r.llamaCpp.map { String(format: "%.2f", $0) } ?? "-",
@@ -260,7 +389,14 @@ enum RuntimeBench {
         out += "  \"kvType\": \"\(options.kvType)\",\n  \"repetitions\": \(options.repetitions),\n  \"results\": [\n"
         out += rows.map { r in
             var fields = ["\"bound\": \"\(r.boundKind)\"", "\"cpuShare\": \(number(r.cpuShare))",
-                          "\"fractionOfRoofline\": \(number(r.tokensPerSecond / r.boundTokensPerSecond))"]
+                          "\"fractionOfRoofline\": \(number(r.fraction))"]
+            if let pairs = r.pairs {
+                fields += ["\"fractionOfProbeBuffer\": \(number(median(pairs.bufferFractions)))",
+                           "\"probeBufferBytesPerSecond\": \(number(median(pairs.bufferProbes)))",
+                           "\"weightStreamBytesPerSecond\": \(number(median(pairs.weightProbes)))",
+                           "\"weightStreamMaxBytesPerSecond\": \(number(pairs.weightProbes.max()!))",
+                           "\"weightStreamMinBytesPerSecond\": \(number(pairs.weightProbes.min()!))"]
+            }
             if let l = r.llamaCpp { fields += ["\"llamaCppTokensPerSecond\": \(number(l))", "\"ratioToLlamaCpp\": \(number(r.tokensPerSecond / l))"] }
             fields += ["\"model\": \"\(r.model)\"", "\"rooflineTokensPerSecond\": \(number(r.boundTokensPerSecond))",
                        "\"test\": \"\(r.test)\"", "\"tokensPerSecond\": \(number(r.tokensPerSecond))", "\"type\": \"\(r.type)\""]
@@ -279,6 +415,8 @@ enum RuntimeBench {
             case "--json": options.json = true
             case "--profile": options.profile = true
             case "--kernels": options.kernels = true
+            case "--segment": options.segmentTokens = try a.positive(flag)
+            case "--probe-spread": options.probeSpread = try a.positive(flag)
             case "--models":
                 options.models = try a.value(flag).split(separator: ",").map(String.init)
                 for m in options.models where ModelPreset.named(m) == nil {
