@@ -192,6 +192,41 @@ for i, r in enumerate(rows):
     lines.append(json.dumps(aiperf_record(i, r, "profiling")))
 write("aiperf-profile_export.jsonl", "\n".join(lines) + "\n")
 
+# 4b. The same run's profile_export_aiperf.csv (aggregates over the successful profiling records,
+#     numpy statistics rounded to 2 decimals as AIPerf does; CRLF line endings from the csv module).
+import csv, io
+ok = [r for r in rows if not r[5]]
+lat = [r[3] + sum(r[4]) for r in ok]
+def stat_row(name, values):
+    a = np.array(values, dtype=float)
+    pct = [float(np.percentile(a, q)) for q in (1, 5, 10, 25, 50, 75, 90, 95, 99)]
+    return [name] + [f"{x:.2f}" for x in [a.mean(), a.min(), a.max(), a.sum()] + pct + [a.std()]]
+buf = io.StringIO()
+w = csv.writer(buf)
+w.writerow(["Metric", "avg", "min", "max", "sum", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "std"])
+w.writerow(stat_row("Time to First Token (ms)", [r[3] * 1000 for r in ok]))
+w.writerow(stat_row("Time to Second Token (ms)", [(r[3] + r[4][0]) * 1000 for r in ok]))
+w.writerow(stat_row("Request Latency (ms)", [l * 1000 for l in lat]))
+w.writerow(stat_row("Inter Token Latency (ms)", [(l - r[3]) / (r[2] - 1) * 1000 for r, l in zip(ok, lat)]))
+w.writerow(stat_row("Output Token Throughput Per User (tokens/sec/user)", [(r[2] - 1) / (l - r[3]) for r, l in zip(ok, lat)]))
+w.writerow(stat_row("Output Sequence Length (tokens)", [r[2] for r in ok]))
+w.writerow(stat_row("Input Sequence Length (tokens)", [r[1] for r in ok]))
+w.writerow([])
+span = (max(r[0] + l for r, l in zip(ok, lat)) - min(r[0] for r in rows))
+w.writerow(["Metric", "Value"])
+w.writerow(["Output Token Throughput (tokens/sec)", f"{sum(r[2] for r in ok) / span:.2f}"])
+w.writerow(["Request Throughput (requests/sec)", f"{len(ok) / span:.2f}"])
+w.writerow(["Request Count (requests)", f"{len(ok):.2f}"])
+w.writerow(["Error Request Count (requests)", f"{len(rows) - len(ok):.2f}"])
+w.writerow(["Benchmark Duration (sec)", f"{span:.2f}"])
+w.writerow([])
+w.writerow(["Endpoint", "GPU_Index", "GPU_Name", "GPU_UUID", "Metric", "avg", "min", "max", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "std"])
+w.writerow(["http://localhost:9400/metrics", "0", "NVIDIA H100 80GB HBM3", "GPU-5f0c2d1e-7a3b-4c6d-9e8f-0a1b2c3d4e5f",
+            "GPU Power Usage (W)", "512.40", "388.10", "611.90", "392.00", "401.30", "420.80", "470.20", "515.60", "556.10",
+            "590.30", "601.20", "609.80", "52.70"])
+with open(os.path.join(HERE, "aiperf-profile_export_aiperf.csv"), "w", newline="") as f:
+    f.write(buf.getvalue())
+
 # 5. LLMPerf *_individual_responses.json (indent 4, as json.dump(..., indent=4)).
 rows = request_model(8, 2.0, out_range=(20, 60), failed={5})
 recs = []
