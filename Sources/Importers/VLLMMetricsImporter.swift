@@ -32,9 +32,9 @@ public struct VLLMMetricsImporter: TraceImporter {
         var value: Double
     }
 
-    /// One scrape at a time (seconds; nil when the source has no timestamps).
+    /// One scrape at a time (epoch ns; nil when the source has no timestamps).
     struct Snapshot {
-        var time: Double?
+        var time: Int64?
         var samples: [Sample] = []
 
         func sum(_ name: String) -> Double? {
@@ -88,7 +88,7 @@ public struct VLLMMetricsImporter: TraceImporter {
                     h.parameters["reported.\(key)"] = parameterText((s1 - s0) / (c1 - c0))
                 }
             }
-            if let d = last.time.map({ $0 - origin }) { h.parameters["reported.window_s"] = parameterText(d) }
+            if let d = last.time.map({ $0 - origin }) { h.parameters["reported.window_s"] = parameterText(Double(d) * 1e-9) }
         }
         h.parameters["snapshots"] = String(snapshots.count)
         emit(.header(try h.build(options, file: file)))
@@ -96,7 +96,7 @@ public struct VLLMMetricsImporter: TraceImporter {
             guard let usage = s.mean("vllm:kv_cache_usage_perc") ?? s.mean("vllm:gpu_cache_usage_perc") else { continue }
             let used = Int32(clamping: Int((max(0, min(1, usage)) * Double(blocksTotal)).rounded()))
             emit(.kvCache(KVCacheCounters(
-                time: nanoseconds((s.time ?? origin) - origin), pool: "kv", blocksTotal: Int32(clamping: blocksTotal),
+                time: (s.time ?? origin) - origin, pool: "kv", blocksTotal: Int32(clamping: blocksTotal),
                 blocksUsed: used, blockSize: Int32(clamping: blockSize), tokensStored: 0,
                 bytesUsed: 0, swappedBlocks: Int32(clamping: Int(s.sum("vllm:num_requests_swapped") ?? 0)),
                 running: Int32(clamping: Int(s.sum("vllm:num_requests_running") ?? 0)),
@@ -110,13 +110,13 @@ public struct VLLMMetricsImporter: TraceImporter {
         while !r.atEnd() {
             let line = r.line(at: r.position)
             let doc = try r.readValue(nil)
-            guard let ts = doc["timestamp_ns"]?.double else {
+            guard let ts = doc["timestamp_ns"]?.int64 else {
                 throw ImportError(file: r.file, line: line, field: "timestamp_ns", message: "expected the snapshot time in epoch nanoseconds, found \(doc["timestamp_ns"]?.kind ?? "nothing")")
             }
             guard case .object(let families)? = doc["metrics"] else {
                 throw ImportError(file: r.file, line: line, field: "metrics", message: "expected an object of metric families, found \(doc["metrics"]?.kind ?? "nothing")")
             }
-            var snap = Snapshot(time: ts * 1e-9)
+            var snap = Snapshot(time: ts)
             for (name, list) in families.sorted(by: { $0.key < $1.key }) where name.hasPrefix("vllm:") {
                 for item in list.array ?? [] {
                     var labels: [String: String] = [:]
@@ -136,7 +136,7 @@ public struct VLLMMetricsImporter: TraceImporter {
 
     /// Prometheus text: one snapshot, or one per distinct sample timestamp.
     func textSnapshots(_ bytes: [UInt8], file: String) throws(ImportError) -> [Snapshot] {
-        var byTime: [Double: Snapshot] = [:]
+        var byTime: [Int64: Snapshot] = [:]
         var untimed = Snapshot(time: nil)
         var lineNumber = 0
         for rawLine in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
@@ -185,8 +185,8 @@ public struct VLLMMetricsImporter: TraceImporter {
             }
             let sample = Sample(name: name, labels: labels, value: value)
             if fields.count > 1 {
-                guard let ms = Double(fields[1]) else { throw fail("expected a millisecond timestamp after the value of '\(name)', found '\(fields[1])'") }
-                byTime[ms * 1e-3, default: Snapshot(time: ms * 1e-3)].samples.append(sample)
+                guard let ms = Int64(fields[1]) else { throw fail("expected a millisecond timestamp after the value of '\(name)', found '\(fields[1])'") }
+                byTime[ms * 1_000_000, default: Snapshot(time: ms * 1_000_000)].samples.append(sample)
             } else {
                 untimed.samples.append(sample)
             }
