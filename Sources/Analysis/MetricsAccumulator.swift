@@ -393,7 +393,8 @@ public struct MetricsAccumulator: Sendable {
             p.weight += dt
             if u >= options.highUsageThreshold { p.highWeight += dt }
             let slots = Double(last.blocksUsed) * Double(last.blockSize)
-            if slots > 0 {
+            // tokensStored 0 with blocks in use: the source does not expose it (vLLM /metrics).
+            if slots > 0, last.tokensStored > 0 {
                 p.weightedTok += Double(last.tokensStored) / slots * dt
                 p.weightedSlack += Double(last.slackTokens) / slots * dt
                 p.weightedReserve += Double(last.reservedTokens) / slots * dt

@@ -24,7 +24,7 @@ public struct AIPerfImporter: TraceImporter {
     public func importTrace(_ bytes: [UInt8], file: String, options: ImportOptions,
                             emit: (TraceEvent) -> Void) throws(ImportError) {
         var reader = JSONReader(bytes: bytes, file: file)
-        var rows: [(start: Double, request: ImportedRequest)] = []
+        var rows: [(start: Int64, request: ImportedRequest)] = []
         var skipped = 0
         var record = 0
         while !reader.atEnd() {
@@ -37,7 +37,7 @@ public struct AIPerfImporter: TraceImporter {
             guard case .object = value else { throw fail("(record \(record))", "expected one JSON object per line, found \(value.kind)") }
             let meta = value["metadata"]
             if meta?["benchmark_phase"]?.string == "warmup" || meta?["credit_phase"]?.string == "warmup" { skipped += 1; continue }
-            guard let startNs = meta?["request_start_ns"]?.double ?? meta?["timestamp_ns"]?.double else {
+            guard let startNs = meta?["request_start_ns"]?.int64 ?? meta?["timestamp_ns"]?.int64 else {
                 throw fail("metadata.request_start_ns", "expected the request start in epoch nanoseconds (0.1.x: metadata.timestamp_ns), found \(meta?["request_start_ns"]?.kind ?? "nothing")")
             }
             let metrics = value["metrics"]
@@ -61,7 +61,7 @@ public struct AIPerfImporter: TraceImporter {
             if r.outputTokens == nil { r.outputTokens = try count("output_token_count") }
             r.cachedTokens = try count("usage_prompt_cache_read_tokens")
             r.latency = try seconds("request_latency")
-            if r.latency == nil, let endNs = meta?["request_end_ns"]?.double { r.latency = (endNs - startNs) * 1e-9 }
+            if r.latency == nil, let endNs = meta?["request_end_ns"]?.int64 { r.latency = Double(endNs - startNs) * 1e-9 }
             if let err = value["error"], !err.isNull {
                 r.error = err["message"]?.string ?? err["type"]?.string ?? "error"
             } else {
@@ -75,12 +75,12 @@ public struct AIPerfImporter: TraceImporter {
                     }
                 }
             }
-            rows.append((startNs * 1e-9, r))
+            rows.append((startNs, r))
         }
         let origin = rows.map(\.start).min() ?? 0
         var requests = rows.map { row -> ImportedRequest in
             var r = row.request
-            r.arrival = row.start - origin
+            r.arrival = Double(row.start - origin) * 1e-9
             return r
         }
         requests.sort { $0.arrival < $1.arrival }
@@ -91,7 +91,7 @@ public struct AIPerfImporter: TraceImporter {
         h.notes["arrivals"] = "from metadata.request_start_ns (epoch ns, relative to the earliest request)"
         h.notes["itl_definition"] = "inter_chunk_latency: gap between streamed chunks"
         h.notes["token_counts"] = "output_sequence_length (client-side tokenizer)"
-        h.parameters["origin_epoch_ns"] = parameterText((origin * 1e9).rounded())
+        h.parameters["origin_epoch_ns"] = String(origin)
         if skipped > 0 { h.notes["skipped"] = "\(skipped) warm-up records" }
         emitRequests(requests, header: try h.build(options, file: file), emit: emit)
     }

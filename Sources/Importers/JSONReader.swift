@@ -10,6 +10,8 @@ public enum JSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
+    /// An integer literal that fits Int64, kept exact (epoch nanoseconds exceed 2^53).
+    case integer(Int64)
     case string(String)
     case array([JSON])
     case object([String: JSON])
@@ -23,7 +25,18 @@ public enum JSON: Sendable, Equatable {
     public var double: Double? {
         switch self {
         case .number(let x): return x
+        case .integer(let i): return Double(i)
         case .string(let s): return JSONReader.parseNumberText(s)
+        default: return nil
+        }
+    }
+
+    /// An exact integer: an integer literal or a string holding one (OTLP's `"1795774500000000000"`).
+    public var int64: Int64? {
+        switch self {
+        case .integer(let i): return i
+        case .number(let x): return x == x.rounded() && abs(x) < 9e15 ? Int64(x) : nil
+        case .string(let s): return Int64(s)
         default: return nil
         }
     }
@@ -45,7 +58,7 @@ public enum JSON: Sendable, Equatable {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
-        case .number: return "a number"
+        case .number, .integer: return "a number"
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
@@ -356,7 +369,15 @@ public struct JSONReader {
         try beginArray(field)
         var count = 0
         while try nextElement(field) {
-            out.append(try readDouble("\(field)[\(count)]", expected: expected))
+            // The element's path is built only for an error (formatting it per number costs more
+            // than parsing the number).
+            do {
+                out.append(try readDouble(nil, expected: expected))
+            } catch {
+                var e = error
+                e.field = "\(field)[\(count)]"
+                throw e
+            }
             count += 1
         }
         return count
@@ -397,7 +418,15 @@ public struct JSONReader {
             guard consumeNull() else { throw mismatch(field, expected: "a value") }
             return .null
         default:
-            return .number(try readDouble(field, expected: "a value"))
+            let start = position
+            let x = try readDouble(field, expected: "a value")
+            // Integer literals that fit Int64 stay exact.
+            if position - start <= 20, x.isFinite, x == x.rounded(),
+               !bytes[start..<position].contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }),
+               let i = Int64(String(decoding: bytes[start..<position], as: UTF8.self)) {
+                return .integer(i)
+            }
+            return .number(x)
         }
     }
 

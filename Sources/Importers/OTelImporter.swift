@@ -23,7 +23,8 @@ public struct OTelImporter: TraceImporter {
 
     struct SpanRecord {
         var server: Bool
-        var start: Double
+        /// Epoch nanoseconds.
+        var start: Int64
         var request: ImportedRequest
         var model: String?
     }
@@ -61,7 +62,7 @@ public struct OTelImporter: TraceImporter {
         let origin = chosen.first?.start ?? 0
         let requests = chosen.map { s -> ImportedRequest in
             var r = s.request
-            r.arrival = s.start - origin
+            r.arrival = Double(s.start - origin) * 1e-9
             return r
         }
         var h = ImportHeader(tool: "otel")
@@ -69,7 +70,7 @@ public struct OTelImporter: TraceImporter {
         h.modelID = chosen.lazy.compactMap(\.model).first
         h.clock = "epoch"
         h.requests = requests.count
-        h.parameters["origin_epoch_ns"] = parameterText((origin * 1e9).rounded())
+        h.parameters["origin_epoch_ns"] = String(origin)
         h.notes["arrivals"] = "span start times (epoch ns, relative to the earliest request span)"
         h.notes["spans"] = useServer ? "server spans (gen_ai.latency.* attributes)" : "client spans (chunk events for TTFT and gaps when present)"
         emitRequests(requests, header: try h.build(options, file: file), emit: emit)
@@ -83,7 +84,7 @@ public struct OTelImporter: TraceImporter {
             attributes[key] = Self.attributeValue(a["value"])
         }
         guard attributes.keys.contains(where: { $0.hasPrefix("gen_ai.") }) else { return nil }
-        guard let start = span["startTimeUnixNano"]?.double, let end = span["endTimeUnixNano"]?.double else {
+        guard let start = span["startTimeUnixNano"]?.int64, let end = span["endTimeUnixNano"]?.int64 else {
             throw fail("\(path).startTimeUnixNano", "expected epoch nanoseconds (a decimal string) in startTimeUnixNano and endTimeUnixNano")
         }
         func number(_ key: String) throws(ImportError) -> Double? {
@@ -100,7 +101,7 @@ public struct OTelImporter: TraceImporter {
         let completion = try number("gen_ai.usage.completion_tokens"), output = try number("gen_ai.usage.output_tokens")
         r.promptTokens = (prompt ?? input).map { Int($0) }
         r.outputTokens = (completion ?? output).map { Int($0) }
-        let spanSeconds = max(0, (end - start) * 1e-9)
+        let spanSeconds = max(0, Double(end - start) * 1e-9)
         if span["status"]?["code"]?.double == 2 {
             r.error = span["status"]?["message"]?.string ?? "span status error"
             r.latency = spanSeconds
@@ -111,22 +112,22 @@ public struct OTelImporter: TraceImporter {
             if r.latency == nil { r.latency = spanSeconds }
         } else {
             let chunks = (span["events"]?.array ?? []).filter { ($0["name"]?.string ?? "").hasPrefix("gen_ai.content.completion.chunk") }
-                .compactMap { $0["timeUnixNano"]?.double }.sorted()
+                .compactMap { $0["timeUnixNano"]?.int64 }.sorted()
             if let firstChunk = chunks.first {
-                r.ttft = max(0, (firstChunk - start) * 1e-9)
-                r.chunkGaps = zip(chunks.dropFirst(), chunks).map { ($0 - $1) * 1e-9 }
+                r.ttft = max(0, Double(firstChunk - start) * 1e-9)
+                r.chunkGaps = zip(chunks.dropFirst(), chunks).map { Double($0 - $1) * 1e-9 }
             }
             r.latency = spanSeconds
         }
         let model = attributes["gen_ai.response.model"]?.string ?? attributes["gen_ai.request.model"]?.string
-        return SpanRecord(server: server, start: start * 1e-9, request: r, model: model)
+        return SpanRecord(server: server, start: start, request: r, model: model)
     }
 
     /// An OTLP `AnyValue` as JSON: `intValue` strings become numbers.
     static func attributeValue(_ v: JSON?) -> JSON {
         guard let v else { return .null }
         if let s = v["stringValue"] { return s }
-        if let i = v["intValue"], let x = i.double { return .number(x) }
+        if let i = v["intValue"], let x = i.int64 { return .integer(x) }
         if let d = v["doubleValue"], let x = d.double { return .number(x) }
         if let b = v["boolValue"] { return b }
         if let a = v["arrayValue"]?["values"]?.array { return .array(a.map { attributeValue($0) }) }

@@ -70,6 +70,22 @@ public struct ServingBenchImporter: TraceImporter {
         let requests = try requests(run, file: file, header: &header)
         header.requests = requests.count
         emitRequests(requests, header: try header.build(options, file: file), emit: emit)
+        if let spec = speculation(run, at: requests.compactMap { r in r.endOffset.map { r.arrival + $0 } }.max() ?? 0) {
+            emit(.speculation(spec))
+        }
+    }
+
+    /// vLLM's speculative-decoding totals (`spec_decode_num_drafts`, `_draft_tokens`,
+    /// `_accepted_tokens`, scraped by the benchmark from the server) as one counter sample at the
+    /// end of the run: γ = draft tokens / drafts, so the analyzer's mean accepted length
+    /// 1 + accepted/drafts and acceptance rate accepted/drafted equal vLLM's. nil when absent.
+    func speculation(_ run: Run, at end: Double) -> SpeculationCounters? {
+        guard let drafts = run.scalars["spec_decode_num_drafts"]?.double, drafts > 0,
+              let drafted = run.scalars["spec_decode_draft_tokens"]?.double, drafted > 0,
+              let accepted = run.scalars["spec_decode_accepted_tokens"]?.double, accepted >= 0 else { return nil }
+        let gamma = max(1, Int((drafted / drafts).rounded()))
+        return SpeculationCounters(time: nanoseconds(end), step: 0, draftLength: clamp32(gamma),
+                                   drafted: clamp32(Int(drafted)), accepted: clamp32(Int(accepted)))
     }
 
     /// Reads one run object, typed for the per-request arrays.
@@ -129,6 +145,7 @@ public struct ServingBenchImporter: TraceImporter {
             let k = key.hasSuffix(":") ? String(key.dropLast()) : key
             switch value {
             case .number(let x): h.parameters["reported.\(k)"] = parameterText(x)
+            case .integer(let i): h.parameters["reported.\(k)"] = String(i)
             case .string(let s): h.parameters[k] = s
             case .bool(let b): h.parameters[k] = b ? "true" : "false"
             default: break

@@ -8,12 +8,16 @@ public enum ImportFormat: String, Sendable, CaseIterable, Equatable {
     case sglang
     /// NVIDIA AIPerf `profile_export.jsonl` (one request per line).
     case aiperf
+    /// NVIDIA AIPerf `profile_export_aiperf.csv` (aggregates only).
+    case aiperfCSV = "aiperf-csv"
     /// Anyscale LLMPerf `*_individual_responses.json`.
     case llmperf
     /// llama.cpp `llama-bench -o json|jsonl`.
     case llamaBench = "llama-bench"
     /// OpenTelemetry OTLP/JSON spans (collector file exporter) with `gen_ai.*` attributes.
     case otel
+    /// vLLM Prometheus `/metrics` scrapes (text, or AIPerf's server_metrics_export.jsonl).
+    case vllmMetrics = "vllm-metrics"
 
     /// What the format is, for help and error messages.
     public var summary: String {
@@ -21,9 +25,11 @@ public enum ImportFormat: String, Sendable, CaseIterable, Equatable {
         case .vllm: return "vLLM `bench serve` result JSON"
         case .sglang: return "SGLang bench_serving JSONL"
         case .aiperf: return "AIPerf profile_export.jsonl"
+        case .aiperfCSV: return "AIPerf profile_export_aiperf.csv (aggregates only)"
         case .llmperf: return "LLMPerf individual_responses.json"
         case .llamaBench: return "llama.cpp llama-bench JSON/JSONL"
         case .otel: return "OpenTelemetry OTLP/JSON spans with gen_ai.* attributes"
+        case .vllmMetrics: return "vLLM Prometheus /metrics scrape or AIPerf server_metrics_export.jsonl"
         }
     }
 
@@ -33,9 +39,11 @@ public enum ImportFormat: String, Sendable, CaseIterable, Equatable {
         case .vllm: return ServingBenchImporter(format: .vllm)
         case .sglang: return ServingBenchImporter(format: .sglang)
         case .aiperf: return AIPerfImporter()
+        case .aiperfCSV: return AIPerfCSVImporter()
         case .llmperf: return LLMPerfImporter()
         case .llamaBench: return LlamaBenchImporter()
         case .otel: return OTelImporter()
+        case .vllmMetrics: return VLLMMetricsImporter()
         }
     }
 

@@ -80,21 +80,29 @@ public enum TextReport {
     static func evidence(_ r: AnalysisResult, _ out: inout [String]) {
         let m = r.metrics
         out.append("EVIDENCE")
-        out.append("  requests: \(m.requests.arrived) arrived, \(m.requests.completed) completed, \(m.requests.aborted) aborted over \(NumberFormat.duration(m.duration))")
-        out.append("  latency (ms; percentiles by linear interpolation as numpy)")
-        out.append("    " + pad("metric", 26) + pad("n", 8, right: true) + pad("mean", 10, right: true) + pad("p50", 10, right: true)
-                   + pad("p90", 10, right: true) + pad("p95", 10, right: true) + pad("p99", 10, right: true))
-        let rows: [(String, Distribution?)] = [("TTFT", m.ttft), ("TPOT (vLLM; AIPerf ITL)", m.tpot),
-                                               ("ITL (vLLM, per chunk)", m.itl), ("E2E", m.e2e), ("queueing delay", m.queue)]
-        for (name, d) in rows {
-            guard let d else { out.append("    " + pad(name, 26) + "     n/a"); continue }
-            out.append("    " + pad(name, 26) + pad(String(d.count), 8, right: true)
-                       + [d.mean, d.p50, d.p90, d.p95, d.p99].map { pad(fixed($0 * 1e3, 2), 10, right: true) }.joined())
-        }
-        let t = m.throughput
-        out.append("  throughput: \(num(t.outputTokensPerSecond)) output tok/s, \(num(t.inputTokensPerSecond)) input tok/s, \(num(t.totalTokensPerSecond)) total tok/s, \(num(t.requestsPerSecond)) req/s")
-        if let g = m.goodput {
-            out.append("  goodput: \(num(g.requestsPerSecond)) req/s (\(g.goodRequests) good, attainment \(pct(g.attainment)))")
+        if m.requests.arrived == 0 {
+            out.append("  requests: none in the trace (no latency percentiles or throughput)")
+        } else {
+            out.append("  requests: \(m.requests.arrived) arrived, \(m.requests.completed) completed, \(m.requests.aborted) aborted over \(NumberFormat.duration(m.duration))")
+            out.append("  latency (ms; percentiles by linear interpolation as numpy)")
+            out.append("    " + pad("metric", 26) + pad("n", 8, right: true) + pad("mean", 10, right: true) + pad("p50", 10, right: true)
+                       + pad("p90", 10, right: true) + pad("p95", 10, right: true) + pad("p99", 10, right: true))
+            let rows: [(String, Distribution?)] = [("TTFT", m.ttft), ("TPOT (vLLM; AIPerf ITL)", m.tpot),
+                                                   ("ITL (vLLM, per chunk)", m.itl), ("E2E", m.e2e), ("queueing delay", m.queue)]
+            for (name, d) in rows {
+                guard let d else { out.append("    " + pad(name, 26) + "     n/a"); continue }
+                out.append("    " + pad(name, 26) + pad(String(d.count), 8, right: true)
+                           + [d.mean, d.p50, d.p90, d.p95, d.p99].map { pad(fixed($0 * 1e3, 2), 10, right: true) }.joined())
+            }
+            let t = m.throughput
+            if r.header.options["import.arrivals"]?.hasPrefix("synthesized") == true {
+                out.append("  throughput: not measured (the importer synthesized the arrival times)")
+            } else {
+                out.append("  throughput: \(num(t.outputTokensPerSecond)) output tok/s, \(num(t.inputTokensPerSecond)) input tok/s, \(num(t.totalTokensPerSecond)) total tok/s, \(num(t.requestsPerSecond)) req/s")
+            }
+            if let g = m.goodput {
+                out.append("  goodput: \(num(g.requestsPerSecond)) req/s (\(g.goodRequests) good, attainment \(pct(g.attainment)))")
+            }
         }
         let p = m.phases
         let shares = Phase.allCases.filter { (p.seconds[$0] ?? 0) > 0 }.map { "\($0.rawValue) \(pct(p.share($0)))" }

@@ -2,8 +2,9 @@ import KVCache
 
 /// How requests are batched into engine steps.
 public enum SchedulerPolicy: String, Sendable, CaseIterable, Codable {
-    /// Baseline: form a batch from the waiting queue, run it until its slowest request finishes,
-    /// then form the next one. Nobody joins a running batch.
+    /// Baseline (HF `generate` on a padded batch): form a batch from the waiting queue, pad its
+    /// prompts to the longest, run every slot until its slowest request finishes, then form the
+    /// next one. Nobody joins a running batch.
     case `static`
     /// Iteration-level scheduling (Orca/vLLM v0): the batch is re-formed every step, FCFS; a step
     /// either prefills newly admitted prompts whole or decodes every running sequence.
@@ -28,7 +29,8 @@ public struct SchedulerConfig: Sendable, Equatable {
     /// Maximum sequences in the running batch (vLLM `max-num-seqs`).
     public var maxNumSeqs: Int
     /// `static`/`continuous`: maximum prompt tokens prefilled in one step (`max-num-batched-tokens`);
-    /// a prompt longer than this can never be scheduled and is aborted.
+    /// a prompt longer than this can never be scheduled and is aborted. `static` counts the
+    /// padded batch: members × the longest member prompt.
     public var maxBatchedTokens: Int
     /// `chunked`: tokens per step (decodes + prompt chunks), the Sarathi token budget.
     public var tokenBudget: Int

@@ -36,7 +36,7 @@ public enum KVCapacity: Sendable, Equatable, CustomStringConvertible {
 public struct EngineOptions: Sendable, Equatable {
     public var policy: SchedulerPolicy = .continuous
     public var maxNumSeqs = 64
-    /// `static`/`continuous`: prompt tokens per prefill step.
+    /// `static`/`continuous`: prompt tokens per prefill step (`static`: of the padded batch).
     public var maxBatchedTokens = 2048
     /// `chunked`: tokens per step.
     public var tokenBudget = 256

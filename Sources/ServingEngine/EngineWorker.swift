@@ -132,13 +132,18 @@ final class EngineWorker {
         let drafts = speculation?.draft(plan.sequences.filter { !$0.isPadding }, step: step) ?? [:]
         if let d = speculation?.draftDuration, d > 0 { stats.phase(.draft, d) }
         batch.removeAll()
+        // Trace-only work (the batch entries, the step's cost) is done only when tracing is on.
         var entries: [BatchEntry] = []
-        entries.reserveCapacity(plan.sequences.count)
+        if tracer.isEnabled { entries.reserveCapacity(plan.sequences.count) }
         var prefill = 0, decode = 0
         for s in plan.sequences {
-            let draft = drafts[s.id]?.tokens ?? []
-            batch.append(tokens: s.tokens + draft, startPosition: s.startPosition, blockTable: s.blockTable,
-                         logits: draft.isEmpty ? (s.needsLogits ? .last : .none) : .all)
+            let draft = drafts.isEmpty ? [] : drafts[s.id]?.tokens ?? []
+            if draft.isEmpty {
+                batch.append(tokens: s.tokens, startPosition: s.startPosition, blockTable: s.blockTable,
+                             logits: s.needsLogits ? .last : .none)
+            } else {
+                batch.append(tokens: s.tokens + draft, startPosition: s.startPosition, blockTable: s.blockTable, logits: .all)
+            }
             let p = s.isDecode ? 0 : s.tokens.count, d = s.isDecode ? 1 + draft.count : 0
             if !s.isPadding { prefill += p; decode += d }
             if tracer.isEnabled {

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import KVCache
 import LlamaModel
 import Scheduling
@@ -136,6 +137,7 @@ enum ServingBench {
 
         // 1. Continuous vs static, offline throughput on mixed, beside the static run's waste.
         if sections.contains(.batching) {
+            measureStepCost(&report, weights: model.weights, threads: threads)
             try measureBatching(&report, pairs: batchingPairs, static: staticOptions, continuous: continuousOptions) { o in
                 try timedRun(o, mixedBurst, traced: false)
             }
@@ -240,6 +242,39 @@ enum ServingBench {
     /// "(min 1.23, max 4.56)" over a pair set's ratios.
     static func spread(_ xs: [Double]) -> String {
         "min \(BenchReport.format(xs.min() ?? .nan)), max \(BenchReport.format(xs.max() ?? .nan))"
+    }
+
+    /// How the cost of a pure decode step grows with its rows on this host: the forward pass of
+    /// B one-token sequences at context 128, B = 1…16, best of 15 (the least disturbed), per row.
+    /// Flat per-row cost means step cost ∝ rows (batching saves nothing per row); falling
+    /// per-row cost is the memory-bound regime where a bigger batch comes nearly free.
+    static func measureStepCost(_ report: inout BenchReport, weights: ModelWeights, threads: Int) {
+        writeStandardError("serving bench: decode step cost vs rows\n")
+        let c = weights.config, context = min(128, c.maxSeqLen - 1), blockSize = 16
+        let blocksPerSequence = (context + 1 + blockSize - 1) / blockSize
+        let rowCounts = [1, 2, 4, 8, 16]
+        guard let kv = try? KVCacheStorage(layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim, blockSize: blockSize,
+                                           blockCount: blocksPerSequence * rowCounts.max()!, dtype: .f32) else { return }
+        let transformer = Transformer(weights: weights, maxBatchTokens: rowCounts.max()!, maxLogitRows: rowCounts.max()!,
+                                      pool: ThreadPool(threadCount: threads))
+        var single = 0.0
+        for rows in rowCounts {
+            var batch = ForwardBatch()
+            for r in 0..<rows {
+                let table = (0..<blocksPerSequence).map { Int32(r * blocksPerSequence + $0) }
+                batch.append(tokens: [Int32(3 + r)], startPosition: context, blockTable: table, logits: .last)
+            }
+            var best = Int64.max
+            for _ in 0..<15 {
+                let t0 = MonotonicClock.absoluteNow()
+                _ = transformer.forward(batch, kv: kv)
+                best = min(best, MonotonicClock.absoluteNow() - t0)
+            }
+            let perRow = Double(best) / 1e3 / Double(rows)
+            if rows == 1 { single = perRow }
+            report.add("decode step, \(rows) row\(rows == 1 ? "" : "s") (context \(context)): time per row", perRow, "us",
+                       rows == 1 ? "best of 15" : "\(BenchReport.format(single / perRow))x cheaper per row than 1 row")
+        }
     }
 
     /// 1. Continuous vs static on `mixed` (all at t = 0, max 16 sequences): paired runs, the

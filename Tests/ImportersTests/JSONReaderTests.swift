@@ -25,9 +25,16 @@ import Testing
     @Test func stringsAndStructure() throws {
         var r = JSONReader(bytes: Array("\u{FEFF}{\"a\\n\\u00e9\\ud83d\\ude00\": [1, {\"b\": null}], \"c\": true}".utf8), file: "s")
         let v = try r.readValue(nil)
-        #expect(v == .object(["a\né😀": .array([.number(1), .object(["b": .null])]), "c": .bool(true)]))
+        #expect(v == .object(["a\né😀": .array([.integer(1), .object(["b": .null])]), "c": .bool(true)]))
         let atEnd = r.atEnd()
         #expect(atEnd)
+    }
+
+    @Test func integersStayExact() throws {
+        var r = JSONReader(bytes: Array("[1795774500050000001, 2.5, 1e3, -7, 99999999999999999999]".utf8), file: "i")
+        let v = try r.readValue(nil)
+        #expect(v == .array([.integer(1795774500050000001), .number(2.5), .number(1000), .integer(-7), .number(1e20)]))
+        #expect(JSON.string("1795774500050000001").int64 == 1795774500050000001)
     }
 
     @Test func errorsCarryLineAndPath() {

@@ -156,12 +156,13 @@ import TraceFormat
         let expected: [(String, ImportFormat)] = [
             ("vllm-bench-serve.json", .vllm), ("vllm-append-old.json", .vllm), ("sglang-bench-serving.jsonl", .sglang),
             ("aiperf-profile_export.jsonl", .aiperf), ("llmperf_individual_responses.json", .llmperf),
-            ("llama-bench.json", .llamaBench), ("otel-vllm-spans.jsonl", .otel),
+            ("llama-bench.json", .llamaBench), ("otel-vllm-spans.jsonl", .otel), ("vllm-metrics.txt", .vllmMetrics),
+            ("aiperf-server_metrics_export.jsonl", .vllmMetrics), ("aiperf-profile_export_aiperf.csv", .aiperfCSV),
         ]
         for (name, format) in expected {
             #expect(try ImportDetection.detect(firstBytes: try fixtureBytes(name), file: name) == format, "\(name)")
         }
-        #expect(throws: ImportError(file: "x.json", message: "not a recognised format; supported: vllm (vLLM `bench serve` result JSON), sglang (SGLang bench_serving JSONL), aiperf (AIPerf profile_export.jsonl), llmperf (LLMPerf individual_responses.json), llama-bench (llama.cpp llama-bench JSON/JSONL), otel (OpenTelemetry OTLP/JSON spans with gen_ai.* attributes). If this is one of them, force it with --format NAME")) {
+        #expect(throws: ImportError(file: "x.json", message: "not a recognised format; supported: vllm (vLLM `bench serve` result JSON), sglang (SGLang bench_serving JSONL), aiperf (AIPerf profile_export.jsonl), aiperf-csv (AIPerf profile_export_aiperf.csv (aggregates only)), llmperf (LLMPerf individual_responses.json), llama-bench (llama.cpp llama-bench JSON/JSONL), otel (OpenTelemetry OTLP/JSON spans with gen_ai.* attributes), vllm-metrics (vLLM Prometheus /metrics scrape or AIPerf server_metrics_export.jsonl). If this is one of them, force it with --format NAME")) {
             try ImportDetection.detect(firstBytes: Array("{\"hello\": 1}".utf8), file: "x.json")
         }
         #expect(throws: ImportError(file: "y.json", message: "ambiguous format: looks like vllm or sglang; force one with --format NAME")) {

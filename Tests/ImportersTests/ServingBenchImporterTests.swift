@@ -124,6 +124,22 @@ import TraceFormat
         #expect(result.cannotConclude.contains { $0.hasPrefix("request events: no TTFT") })
     }
 
+    /// vLLM's speculative-decoding totals: the analyzer's mean accepted length and acceptance
+    /// rate equal the file's `spec_decode_acceptance_length` and `spec_decode_acceptance_rate` (%).
+    @Test func vllmSpeculationTotals() throws {
+        let text = """
+            {"model_id": "meta-llama/Llama-3.1-8B-Instruct", "ttfts": [0.05, 0.06], "itls": [[0.02, 0.021], [0.019]],
+             "output_lens": [7, 4], "input_lens": [100, 120], "start_times": [10.0, 10.5],
+             "spec_decode_num_drafts": 1200, "spec_decode_draft_tokens": 3600, "spec_decode_accepted_tokens": 2280,
+             "spec_decode_acceptance_rate": 63.33333333333333, "spec_decode_acceptance_length": 2.9,
+             "spec_decode_per_position_acceptance_rates": [0.8, 0.62, 0.48]}
+            """
+        let events = try ImportFormat.vllm.importer.importEvents(Array(text.utf8), file: "spec.json")
+        let s = try #require(try analyze(events).metrics.speculation)
+        #expect(s.gamma == 3 && s.drafts == 1200)
+        #expect(close(s.meanAcceptedLength, 2.9) && close(s.acceptanceRate, 0.6333333333333333))
+    }
+
     @Test func servingBenchErrorsNameTheFieldAndLine() {
         #expect(importFailure("{\"ttfts\": [0.1, 0.2, 0.3],\n \"itls\": [[0.01], []]}", .vllm)
                 == "bad.json:1: field 'itls': expected 3 entries (one per request, as in 'ttfts'), found 2")

@@ -10,7 +10,8 @@ import TraceFormat
 @Suite(.serialized) struct ImportCommandTests {
     static let fixtures = ["vllm-bench-serve.json", "vllm-append-old.json", "sglang-bench-serving.jsonl",
                            "aiperf-profile_export.jsonl", "llmperf_individual_responses.json", "llama-bench.json",
-                           "otel-vllm-spans.jsonl"]
+                           "otel-vllm-spans.jsonl", "vllm-metrics.txt", "aiperf-server_metrics_export.jsonl",
+                           "aiperf-profile_export_aiperf.csv"]
 
     static func stem(_ name: String) -> String { String(name.split(separator: ".").first!) }
 

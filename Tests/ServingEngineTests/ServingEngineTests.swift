@@ -78,6 +78,15 @@ struct ServingEngineTests {
             tight.preemption = mode
             variants.append(("tight \(mode)", tight))
         }
+        // The static baseline pads prompts through the members' own KV blocks: same outputs, in
+        // both layouts and when the pool cannot hold every padded prompt.
+        var staticContiguous = contiguous
+        staticContiguous.policy = .static
+        variants.append(("static contiguous", staticContiguous))
+        var staticTight = base
+        staticTight.policy = .static
+        staticTight.capacity = .blocks(14)
+        variants.append(("static tight", staticTight))
         var prefix = base
         prefix.prefixCaching = true
         variants.append(("prefix cache", prefix))
@@ -110,6 +119,7 @@ struct ServingEngineTests {
             if name.hasPrefix("tight") {
                 #expect(result.preemptions.values.reduce(0, +) > 0, "\(name) did not preempt")
             }
+            if name.hasPrefix("static") { #expect(result.promptPaddingTokens > 0 && result.paddingRows > 0, "\(name) did not pad") }
             if name == "disaggregated" { #expect(result.transferBytes[.handoff, default: 0] > 0) }
             if name == "tight swap" { #expect(result.transferBytes[.swapOut, default: 0] > 0) }
         }

@@ -192,6 +192,41 @@ for i, r in enumerate(rows):
     lines.append(json.dumps(aiperf_record(i, r, "profiling")))
 write("aiperf-profile_export.jsonl", "\n".join(lines) + "\n")
 
+# 4b. The same run's profile_export_aiperf.csv (aggregates over the successful profiling records,
+#     numpy statistics rounded to 2 decimals as AIPerf does; CRLF line endings from the csv module).
+import csv, io
+ok = [r for r in rows if not r[5]]
+lat = [r[3] + sum(r[4]) for r in ok]
+def stat_row(name, values):
+    a = np.array(values, dtype=float)
+    pct = [float(np.percentile(a, q)) for q in (1, 5, 10, 25, 50, 75, 90, 95, 99)]
+    return [name] + [f"{x:.2f}" for x in [a.mean(), a.min(), a.max(), a.sum()] + pct + [a.std()]]
+buf = io.StringIO()
+w = csv.writer(buf)
+w.writerow(["Metric", "avg", "min", "max", "sum", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "std"])
+w.writerow(stat_row("Time to First Token (ms)", [r[3] * 1000 for r in ok]))
+w.writerow(stat_row("Time to Second Token (ms)", [(r[3] + r[4][0]) * 1000 for r in ok]))
+w.writerow(stat_row("Request Latency (ms)", [l * 1000 for l in lat]))
+w.writerow(stat_row("Inter Token Latency (ms)", [(l - r[3]) / (r[2] - 1) * 1000 for r, l in zip(ok, lat)]))
+w.writerow(stat_row("Output Token Throughput Per User (tokens/sec/user)", [(r[2] - 1) / (l - r[3]) for r, l in zip(ok, lat)]))
+w.writerow(stat_row("Output Sequence Length (tokens)", [r[2] for r in ok]))
+w.writerow(stat_row("Input Sequence Length (tokens)", [r[1] for r in ok]))
+w.writerow([])
+span = (max(r[0] + l for r, l in zip(ok, lat)) - min(r[0] for r in rows))
+w.writerow(["Metric", "Value"])
+w.writerow(["Output Token Throughput (tokens/sec)", f"{sum(r[2] for r in ok) / span:.2f}"])
+w.writerow(["Request Throughput (requests/sec)", f"{len(ok) / span:.2f}"])
+w.writerow(["Request Count (requests)", f"{len(ok):.2f}"])
+w.writerow(["Error Request Count (requests)", f"{len(rows) - len(ok):.2f}"])
+w.writerow(["Benchmark Duration (sec)", f"{span:.2f}"])
+w.writerow([])
+w.writerow(["Endpoint", "GPU_Index", "GPU_Name", "GPU_UUID", "Metric", "avg", "min", "max", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "std"])
+w.writerow(["http://localhost:9400/metrics", "0", "NVIDIA H100 80GB HBM3", "GPU-5f0c2d1e-7a3b-4c6d-9e8f-0a1b2c3d4e5f",
+            "GPU Power Usage (W)", "512.40", "388.10", "611.90", "392.00", "401.30", "420.80", "470.20", "515.60", "556.10",
+            "590.30", "601.20", "609.80", "52.70"])
+with open(os.path.join(HERE, "aiperf-profile_export_aiperf.csv"), "w", newline="") as f:
+    f.write(buf.getvalue())
+
 # 5. LLMPerf *_individual_responses.json (indent 4, as json.dump(..., indent=4)).
 rows = request_model(8, 2.0, out_range=(20, 60), failed={5})
 recs = []
@@ -258,3 +293,80 @@ def export(chunk):
     return {"resourceSpans": [{"resource": {"attributes": [attr("service.name", "vllm"), attr("vllm.process_id", 4127)]},
                                "scopeSpans": [{"scope": {"name": "vllm.tracing.otel"}, "spans": chunk}]}]}
 write("otel-vllm-spans.jsonl", json.dumps(export(spans[:3])) + "\n" + json.dumps(export(spans[3:])) + "\n")
+
+# 8. vLLM /metrics: one text scrape (V1 engine, two data-parallel engines), and AIPerf's
+#    server_metrics_export.jsonl with 12 timestamped snapshots of the same server under load.
+MODEL = "meta-llama/Llama-3.1-8B-Instruct"
+def prom_lines(running, waiting, usage, prompt_total, gen_total, preempt, ttft_sum, ttft_count):
+    out = []
+    lab = lambda e: f'engine="{e}",model_name="{MODEL}"'
+    out.append("# HELP vllm:num_requests_running Number of requests in model execution batches.")
+    out.append("# TYPE vllm:num_requests_running gauge")
+    for e in (0, 1):
+        out.append(f"vllm:num_requests_running{{{lab(e)}}} {float(running[e])}")
+    out.append("# HELP vllm:num_requests_waiting Number of requests waiting to be processed.")
+    out.append("# TYPE vllm:num_requests_waiting gauge")
+    for e in (0, 1):
+        out.append(f"vllm:num_requests_waiting{{{lab(e)}}} {float(waiting[e])}")
+    out.append("# HELP vllm:num_requests_waiting_by_reason Number of requests waiting, by reason.")
+    out.append("# TYPE vllm:num_requests_waiting_by_reason gauge")
+    for e in (0, 1):
+        out.append(f'vllm:num_requests_waiting_by_reason{{{lab(e)},reason="capacity"}} {float(waiting[e])}')
+    out.append("# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.")
+    out.append("# TYPE vllm:kv_cache_usage_perc gauge")
+    for e in (0, 1):
+        out.append(f"vllm:kv_cache_usage_perc{{{lab(e)}}} {usage[e]}")
+    for name, v in (("prompt_tokens", prompt_total), ("generation_tokens", gen_total), ("num_preemptions", preempt)):
+        out.append(f"# HELP vllm:{name}_total Number of {name}.")
+        out.append(f"# TYPE vllm:{name}_total counter")
+        for e in (0, 1):
+            out.append(f"vllm:{name}_total{{{lab(e)}}} {float(v[e])}")
+            out.append(f"vllm:{name}_created{{{lab(e)}}} 1.7957745e+09")
+    out.append("# HELP vllm:time_to_first_token_seconds Histogram of time to first token in seconds.")
+    out.append("# TYPE vllm:time_to_first_token_seconds histogram")
+    for e in (0, 1):
+        for le, frac in (("0.05", 0.4), ("0.1", 0.8), ("0.5", 0.97), ("+Inf", 1.0)):
+            out.append(f'vllm:time_to_first_token_seconds_bucket{{{lab(e)},le="{le}"}} {float(round(ttft_count[e] * frac))}')
+        out.append(f"vllm:time_to_first_token_seconds_count{{{lab(e)}}} {float(ttft_count[e])}")
+        out.append(f"vllm:time_to_first_token_seconds_sum{{{lab(e)}}} {ttft_sum[e]}")
+    out.append("# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig")
+    out.append("# TYPE vllm:cache_config_info gauge")
+    out.append('vllm:cache_config_info{block_size="16",cache_dtype="auto",enable_prefix_caching="True",'
+               'gpu_memory_utilization="0.9",num_cpu_blocks="None",num_gpu_blocks="27981",engine="0"} 1.0')
+    return out
+
+write("vllm-metrics.txt", "\n".join(prom_lines((7, 6), (0, 1), (0.4215, 0.3987), (182340, 179118), (24510, 23877),
+                                                (0, 0), (9.81, 9.44), (188, 181))) + "\n")
+
+snaps = []
+state = {"prompt": [0, 0], "gen": [0, 0], "pre": [0, 0], "tsum": [0.0, 0.0], "tcount": [0, 0]}
+for k in range(12):
+    t = epoch + k * 500_000_000
+    load = min(1.0, 0.25 + k * 0.08)
+    usage = [round(min(0.99, load * rng.uniform(0.92, 1.0)), 4) for _ in (0, 1)]
+    running = [int(8 + 24 * load) for _ in (0, 1)]
+    waiting = [max(0, int((load - 0.85) * 60)) for _ in (0, 1)]
+    for e in (0, 1):
+        state["prompt"][e] += rng.randint(9000, 11000)
+        state["gen"][e] += rng.randint(1800, 2200)
+        state["pre"][e] += 1 if usage[e] > 0.95 else 0
+        n = rng.randint(8, 12)
+        state["tcount"][e] += n
+        state["tsum"][e] += n * (0.05 + 0.4 * max(0, load - 0.7))
+    fam = lambda name, vals: [{"labels": {"engine": str(e), "model_name": MODEL}, "value": vals[e]} for e in (0, 1)]
+    metrics = {
+        "vllm:num_requests_running": fam("r", [float(x) for x in running]),
+        "vllm:num_requests_waiting": fam("w", [float(x) for x in waiting]),
+        "vllm:kv_cache_usage_perc": fam("u", usage),
+        "vllm:prompt_tokens_total": fam("p", [float(x) for x in state["prompt"]]),
+        "vllm:generation_tokens_total": fam("g", [float(x) for x in state["gen"]]),
+        "vllm:num_preemptions_total": fam("n", [float(x) for x in state["pre"]]),
+        "vllm:time_to_first_token_seconds": [{"labels": {"engine": str(e), "model_name": MODEL},
+                                              "histogram": {"0.05": 0.0, "0.1": 0.0, "+Inf": float(state["tcount"][e])},
+                                              "sum": state["tsum"][e], "count": float(state["tcount"][e])} for e in (0, 1)],
+        "vllm:cache_config_info": [{"labels": {"block_size": "16", "num_gpu_blocks": "27981", "enable_prefix_caching": "True",
+                                               "engine": "0"}, "value": 1.0}],
+    }
+    snaps.append(json.dumps({"endpoint_url": "http://localhost:8000/metrics", "timestamp_ns": t,
+                             "endpoint_latency_ns": 2_100_000 + k * 1000, "metrics": metrics}))
+write("aiperf-server_metrics_export.jsonl", "\n".join(snaps) + "\n")

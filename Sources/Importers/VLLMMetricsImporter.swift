@@ -1,0 +1,213 @@
+import TraceFormat
+
+/// vLLM's Prometheus `/metrics`, as a plain text scrape (`curl …/metrics > scrape.txt`; samples
+/// may carry the exposition format's optional millisecond timestamps) or as AIPerf's
+/// `server_metrics_export.jsonl` (one timestamped snapshot per line: `timestamp_ns`, `metrics` =
+/// family → `[{labels, value}]`).
+///
+/// Mapping, one `kvCache` counter sample per snapshot (pool "kv"): usage from
+/// `vllm:kv_cache_usage_perc` (a fraction despite the name; V0 `vllm:gpu_cache_usage_perc`),
+/// averaged over engines; running/waiting from `vllm:num_requests_running` /
+/// `vllm:num_requests_waiting` summed over engines; blocks and block size from the labels of
+/// `vllm:cache_config_info` (`num_gpu_blocks`, `block_size`). Token states held are not exposed:
+/// they are written as 0, which the analyzer reads as "unknown" (no fragmentation figures).
+/// Counter differences between the first and last snapshot (prompt/generation tokens,
+/// preemptions, prefix-cache queries/hits) and histogram means (Δsum/Δcount: TTFT, ITL, E2E,
+/// queue time) go to `reported.*`: a single scrape has no differences, only gauges.
+/// Names are matched exactly, so `num_requests_waiting_by_reason` and `_created` series are
+/// not confused with their neighbours. O(file size).
+public struct VLLMMetricsImporter: TraceImporter {
+    public var format: ImportFormat { .vllmMetrics }
+    public init() {}
+
+    public func detect(firstBytes: [UInt8]) -> Double {
+        ImportDetection.contains(firstBytes, "vllm:") && (ImportDetection.contains(firstBytes, "num_requests_running")
+            || ImportDetection.contains(firstBytes, "kv_cache_usage_perc") || ImportDetection.contains(firstBytes, "gpu_cache_usage_perc")) ? 0.9 : 0
+    }
+
+    /// One sample: family name, labels, value.
+    struct Sample {
+        var name: String
+        var labels: [String: String]
+        var value: Double
+    }
+
+    /// One scrape at a time (epoch ns; nil when the source has no timestamps).
+    struct Snapshot {
+        var time: Int64?
+        var samples: [Sample] = []
+
+        func sum(_ name: String) -> Double? {
+            let v = samples.filter { $0.name == name }.map(\.value)
+            return v.isEmpty ? nil : v.reduce(0, +)
+        }
+        func mean(_ name: String) -> Double? {
+            let v = samples.filter { $0.name == name }.map(\.value)
+            return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
+        }
+        func labels(_ name: String) -> [String: String]? { samples.first { $0.name == name }?.labels }
+    }
+
+    public func importTrace(_ bytes: [UInt8], file: String, options: ImportOptions,
+                            emit: (TraceEvent) -> Void) throws(ImportError) {
+        var reader = JSONReader(bytes: bytes, file: file)
+        let snapshots = reader.peek() == UInt8(ascii: "{") ? try jsonSnapshots(&reader) : try textSnapshots(bytes, file: file)
+        guard let first = snapshots.first, let last = snapshots.last else {
+            throw ImportError(file: file, message: "no vllm: samples in the file (expected a Prometheus text scrape of vLLM's /metrics or AIPerf's server_metrics_export.jsonl)")
+        }
+        let origin = first.time ?? 0
+        var h = ImportHeader(tool: "vllm-metrics")
+        h.modelID = snapshots.lazy.flatMap(\.samples).compactMap { $0.labels["model_name"] }.first
+        h.clock = first.time == nil ? "single scrape" : "epoch"
+        h.notes["kv_tokens_stored"] = "not exposed by vLLM: written as 0 (unknown)"
+        let config = snapshots.lazy.compactMap { $0.labels("vllm:cache_config_info") }.first
+        let blockSize = config.flatMap { $0["block_size"] }.flatMap { Int($0) } ?? 16
+        var blocksTotal = config.flatMap { $0["num_gpu_blocks"] }.flatMap { Int($0) } ?? 0
+        if blocksTotal <= 0 {
+            blocksTotal = 10_000
+            h.notes["kv_blocks"] = "scaled: vllm:cache_config_info (num_gpu_blocks) not in the file; blocks = usage × 10000, so capacity in tokens is unknown"
+        }
+        h.runtimeOptions["block_size"] = String(blockSize)
+        h.runtimeOptions["kv_blocks"] = String(blocksTotal)
+        if let p = config?["enable_prefix_caching"] { h.runtimeOptions["prefix_cache"] = p.lowercased() }
+        // Counter differences and histogram means between the first and the last snapshot.
+        if snapshots.count > 1 {
+            for (name, key) in [("vllm:prompt_tokens_total", "prompt_tokens"), ("vllm:generation_tokens_total", "generation_tokens"),
+                                ("vllm:num_preemptions_total", "preemptions"),
+                                ("vllm:prefix_cache_queries_total", "prefix_cache_queries"),
+                                ("vllm:prefix_cache_hits_total", "prefix_cache_hits")] {
+                if let a = first.sum(name), let b = last.sum(name) {
+                    h.parameters["reported.\(key)"] = b >= a ? parameterText(b - a) : "reset (counter decreased: the server restarted)"
+                }
+            }
+            for (name, key) in [("vllm:time_to_first_token_seconds", "mean_ttft_s"), ("vllm:inter_token_latency_seconds", "mean_itl_s"),
+                                ("vllm:time_per_output_token_seconds", "mean_tpot_s"), ("vllm:e2e_request_latency_seconds", "mean_e2e_s"),
+                                ("vllm:request_queue_time_seconds", "mean_queue_s")] {
+                if let s0 = first.sum(name + "_sum"), let s1 = last.sum(name + "_sum"),
+                   let c0 = first.sum(name + "_count"), let c1 = last.sum(name + "_count"), c1 > c0 {
+                    h.parameters["reported.\(key)"] = parameterText((s1 - s0) / (c1 - c0))
+                }
+            }
+            if let d = last.time.map({ $0 - origin }) { h.parameters["reported.window_s"] = parameterText(Double(d) * 1e-9) }
+        }
+        h.parameters["snapshots"] = String(snapshots.count)
+        emit(.header(try h.build(options, file: file)))
+        for s in snapshots {
+            guard let usage = s.mean("vllm:kv_cache_usage_perc") ?? s.mean("vllm:gpu_cache_usage_perc") else { continue }
+            let used = Int32(clamping: Int((max(0, min(1, usage)) * Double(blocksTotal)).rounded()))
+            emit(.kvCache(KVCacheCounters(
+                time: (s.time ?? origin) - origin, pool: "kv", blocksTotal: Int32(clamping: blocksTotal),
+                blocksUsed: used, blockSize: Int32(clamping: blockSize), tokensStored: 0,
+                bytesUsed: 0, swappedBlocks: Int32(clamping: Int(s.sum("vllm:num_requests_swapped") ?? 0)),
+                running: Int32(clamping: Int(s.sum("vllm:num_requests_running") ?? 0)),
+                waiting: Int32(clamping: Int(s.sum("vllm:num_requests_waiting") ?? 0)))))
+        }
+    }
+
+    /// AIPerf `server_metrics_export.jsonl` lines.
+    func jsonSnapshots(_ r: inout JSONReader) throws(ImportError) -> [Snapshot] {
+        var out: [Snapshot] = []
+        while !r.atEnd() {
+            let line = r.line(at: r.position)
+            let doc = try r.readValue(nil)
+            guard let ts = doc["timestamp_ns"]?.int64 else {
+                throw ImportError(file: r.file, line: line, field: "timestamp_ns", message: "expected the snapshot time in epoch nanoseconds, found \(doc["timestamp_ns"]?.kind ?? "nothing")")
+            }
+            guard case .object(let families)? = doc["metrics"] else {
+                throw ImportError(file: r.file, line: line, field: "metrics", message: "expected an object of metric families, found \(doc["metrics"]?.kind ?? "nothing")")
+            }
+            var snap = Snapshot(time: ts)
+            for (name, list) in families.sorted(by: { $0.key < $1.key }) where name.hasPrefix("vllm:") {
+                for item in list.array ?? [] {
+                    var labels: [String: String] = [:]
+                    if case .object(let l)? = item["labels"] { for (k, v) in l { labels[k] = v.string ?? "" } }
+                    if let v = item["value"]?.double {
+                        snap.samples.append(Sample(name: name, labels: labels, value: v))
+                    } else if let s = item["sum"]?.double, let c = item["count"]?.double {
+                        snap.samples.append(Sample(name: name + "_sum", labels: labels, value: s))
+                        snap.samples.append(Sample(name: name + "_count", labels: labels, value: c))
+                    }
+                }
+            }
+            out.append(snap)
+        }
+        return out.sorted { ($0.time ?? 0) < ($1.time ?? 0) }
+    }
+
+    /// Prometheus text: one snapshot, or one per distinct sample timestamp.
+    func textSnapshots(_ bytes: [UInt8], file: String) throws(ImportError) -> [Snapshot] {
+        var byTime: [Int64: Snapshot] = [:]
+        var untimed = Snapshot(time: nil)
+        var lineNumber = 0
+        for rawLine in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = Substring(decoding: rawLine, as: UTF8.self)
+            if line.last == "\r" { line = line.dropLast() }
+            line = line.drop { $0 == " " || $0 == "\t" }
+            guard !line.isEmpty, !line.hasPrefix("#"), line.hasPrefix("vllm:") else { continue }
+            func fail(_ message: String) -> ImportError { ImportError(file: file, line: lineNumber, message: message) }
+            let nameEnd = line.firstIndex { $0 == "{" || $0 == " " || $0 == "\t" } ?? line.endIndex
+            let name = String(line[..<nameEnd])
+            var rest = line[nameEnd...]
+            var labels: [String: String] = [:]
+            if rest.first == "{" {
+                rest = rest.dropFirst()
+                while true {
+                    rest = rest.drop { $0 == " " || $0 == "," }
+                    if rest.first == "}" { rest = rest.dropFirst(); break }
+                    guard let eq = rest.firstIndex(of: "="), rest[rest.index(after: eq)...].first == "\"" else {
+                        throw fail("expected label=\"value\" pairs in the braces of '\(name)'")
+                    }
+                    let key = String(rest[..<eq]).trimmingSpaces()
+                    var i = rest.index(eq, offsetBy: 2)
+                    var value = ""
+                    var closed = false
+                    while i < rest.endIndex {
+                        let c = rest[i]
+                        if c == "\\", rest.index(after: i) < rest.endIndex {
+                            let n = rest[rest.index(after: i)]
+                            value.append(n == "n" ? "\n" : n)
+                            i = rest.index(i, offsetBy: 2)
+                            continue
+                        }
+                        if c == "\"" { closed = true; i = rest.index(after: i); break }
+                        value.append(c)
+                        i = rest.index(after: i)
+                    }
+                    guard closed else { throw fail("unterminated label value in '\(name)'") }
+                    labels[key] = value
+                    rest = rest[i...]
+                }
+            }
+            let fields = rest.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard let valueText = fields.first, let value = Self.parseValue(String(valueText)) else {
+                throw fail("expected a sample value after '\(name)', found '\(fields.first.map(String.init) ?? "")'")
+            }
+            let sample = Sample(name: name, labels: labels, value: value)
+            if fields.count > 1 {
+                guard let ms = Int64(fields[1]) else { throw fail("expected a millisecond timestamp after the value of '\(name)', found '\(fields[1])'") }
+                byTime[ms * 1_000_000, default: Snapshot(time: ms * 1_000_000)].samples.append(sample)
+            } else {
+                untimed.samples.append(sample)
+            }
+        }
+        if !byTime.isEmpty && !untimed.samples.isEmpty {
+            throw ImportError(file: file, message: "some samples carry timestamps and others do not; expected one scrape, or timestamps on every sample")
+        }
+        return byTime.isEmpty ? (untimed.samples.isEmpty ? [] : [untimed]) : byTime.values.sorted { $0.time! < $1.time! }
+    }
+
+    /// A Prometheus sample value: a float, `NaN`, `+Inf`, `-Inf`.
+    static func parseValue(_ text: String) -> Double? {
+        switch text {
+        case "+Inf", "Inf": return .infinity
+        case "-Inf": return -.infinity
+        case "NaN": return .nan
+        default: return JSONReader.parseNumberText(text)
+        }
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+}
