@@ -51,13 +51,15 @@ struct AnalyzeCommand: Command {
             .value("--format", "FORMAT", help: "trace (InferScope), auto, \(ImportFormat.namesList).", default: "auto"),
             .value("--model", "NAME", help: "For an imported file: the model (catalog name or engine id) when the file does not name it."),
             .value("--run", "N", help: "For an imported file holding several runs: which one (default: the last)."),
+            .value("--metrics", "FILE", help: "For an imported file: vLLM /metrics snapshots of the same run (AIPerf server_metrics_export.jsonl), for KV usage and queue evidence."),
         ])
 
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
         let path = try arguments.argument("TRACE")
         let options = try Self.options(arguments, context)
         let importing = ImportRequest(format: (arguments.value("--format") ?? "auto").lowercased(),
-                                      options: try ImportCommand.importOptions(arguments, hardware: nil))
+                                      options: try ImportCommand.importOptions(arguments, hardware: nil),
+                                      metrics: arguments.value("--metrics"))
         let result = try Self.analyze(path, options: options, context: context, importing: importing)
         if arguments.flag("--verify"), result.header.options["import.source_file"] != nil {
             throw UsageError("--verify re-runs InferScope traces only; an imported file has no runtime workload to re-run")
@@ -90,8 +92,13 @@ struct AnalyzeCommand: Command {
         if importing.format != "trace" {
             let bytes = try ImportCommand.readFile(path, context)
             if importing.format != "auto" || !ImportCommand.isInferScopeTrace(bytes) {
-                return try Self.analyzeForeign(bytes, path: path, importing: importing, analyzer: analyzer, observe: observe)
+                let metrics = try importing.metrics.map { (file: $0, bytes: try ImportCommand.readFile($0, context)) }
+                return try Self.analyzeForeign(bytes, path: path, importing: importing, metrics: metrics, analyzer: analyzer,
+                                               observe: observe)
             }
+        }
+        if importing.metrics != nil {
+            throw UsageError("--metrics adds server samples to an imported file; \(path) is already an InferScope trace")
         }
         let reader: TraceReader
         do {
@@ -130,16 +137,19 @@ struct AnalyzeCommand: Command {
         /// "auto" (detect), "trace" (InferScope traces only) or an ``ImportFormat`` name.
         var format = "auto"
         var options = ImportOptions()
+        /// A vLLM metrics file of the same run to merge in (``CombinedImport``).
+        var metrics: String?
     }
 
     /// Imports a foreign file straight into the analyzer (no trace file written).
     static func analyzeForeign(_ bytes: [UInt8], path: String, importing: ImportRequest,
-                               analyzer start: Analyzer, observe: ((TraceEvent) -> Void)? = nil) throws -> AnalysisResult {
+                               metrics: (file: String, bytes: [UInt8])? = nil, analyzer start: Analyzer,
+                               observe: ((TraceEvent) -> Void)? = nil) throws -> AnalysisResult {
         let format = try ImportCommand.format(importing.format, bytes: bytes, path: path)
         var analyzer = start
         var failure: AnalysisError?
         do throws(ImportError) {
-            try format.importer.importTrace(bytes, file: path, options: importing.options) { event in
+            try ImportCommand.importTrace(bytes, file: path, format: format, metrics: metrics, options: importing.options) { event in
                 guard failure == nil else { return }
                 observe?(event)
                 do throws(AnalysisError) { try analyzer.consume(event) } catch { failure = error }

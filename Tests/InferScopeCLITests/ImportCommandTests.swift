@@ -22,6 +22,9 @@ import TraceFormat
         }
         expectGolden("analyze-import-vllm-slo", ["analyze", "traces/import/vllm-bench-serve.json",
                                                  "--slo", "ttft=80ms,tpot=13ms", "--objective", "ttft"])
+        expectGolden("analyze-import-aiperf-with-metrics", ["analyze", "traces/import/aiperf-profile_export.jsonl", "--metrics",
+                                                            "traces/import/aiperf-server_metrics_export.jsonl",
+                                                            "--model", "meta-llama/Llama-3.1-8B-Instruct", "--hardware", "H100"])
         expectGolden("analyze-import-aiperf-model", ["analyze", "traces/import/aiperf-profile_export.jsonl",
                                                      "--model", "meta-llama/Llama-3.1-8B-Instruct", "--hardware", "H100"])
     }
