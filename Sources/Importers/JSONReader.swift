@@ -369,7 +369,15 @@ public struct JSONReader {
         try beginArray(field)
         var count = 0
         while try nextElement(field) {
-            out.append(try readDouble("\(field)[\(count)]", expected: expected))
+            // The element's path is built only for an error (formatting it per number costs more
+            // than parsing the number).
+            do {
+                out.append(try readDouble(nil, expected: expected))
+            } catch {
+                var e = error
+                e.field = "\(field)[\(count)]"
+                throw e
+            }
             count += 1
         }
         return count

@@ -45,24 +45,24 @@ struct ImportCommand: Command {
         let writer: TraceWriter
         do { writer = try TraceWriter(path: partial) } catch { throw CommandFailure(error.description) }
         var writeError: TraceWriteError?
-        var requests = Set<RequestID>(), steps = 0
-        do {
+        var requests = 0, steps = 0
+        do throws(ImportError) {
             try format.importer.importTrace(bytes, file: path, options: options) { event in
                 guard writeError == nil else { return }
                 switch event {
-                case .request(let r): requests.insert(r.request)
+                case .request(let r) where r.kind == .arrival: requests += 1
                 case .step: steps += 1
                 default: break
                 }
                 do throws(TraceWriteError) { try writer.write(event) } catch { writeError = error }
             }
-            if writeError == nil { try writer.close() }
-        } catch let error as ImportError {
+        } catch {
             try? writer.close()
             unlink(partial)
             throw CommandFailure(error.description)
-        } catch {
-            writeError = writeError ?? (error as? TraceWriteError)
+        }
+        if writeError == nil {
+            do throws(TraceWriteError) { try writer.close() } catch { writeError = error }
         }
         if let writeError {
             unlink(partial)
@@ -73,7 +73,7 @@ struct ImportCommand: Command {
             unlink(partial)
             throw CommandFailure("cannot write '\(output)': \(reason)")
         }
-        context.stdout.write("imported \(path) (\(format.rawValue)): \(requests.count) requests, \(steps) step spans -> \(output)\n")
+        context.stdout.write("imported \(path) (\(format.rawValue)): \(requests) requests, \(steps) step spans -> \(output)\n")
         return .success
     }
 

@@ -57,6 +57,8 @@ import TraceFormat
         expectGolden("import-malformed-vllm", ["import", "Tests/InferScopeCLITests/Fixtures/import-malformed-vllm.json", "-o", "/tmp/x.json"])
         expectGolden("analyze-import-ambiguous", ["analyze", "Tests/InferScopeCLITests/Fixtures/import-ambiguous.json"])
         expectGolden("import-missing-file", ["import", "no-such-results.json", "-o", "/tmp/x.json"])
+        expectGolden("import-unwritable-output", ["import", "traces/import/llmperf_individual_responses.json",
+                                                  "-o", "/no-such-directory/t.json"])
     }
 
     /// A bad input leaves no output file and no partial file.
