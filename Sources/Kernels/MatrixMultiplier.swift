@@ -16,7 +16,8 @@ public struct MatmulTarget: @unchecked Sendable {
 /// Two paths, chosen by `m`:
 /// - **Small m (decode)**: each thread streams its share of W's rows once and dots every row
 ///   with the m activation rows while it is in L1, decoding quantized blocks in registers. The
-///   time is the weight bytes over the memory bandwidth.
+///   time is the weight bytes over the memory bandwidth. Rows are claimed in ~1 MiB chunks;
+///   for m = 1 and rows of ≥ 4096 inputs four rows share each load of x.
 /// - **Large m (prefill)**: a cache-blocked GEMM. A panel of 16 weight rows × `kc` inputs is
 ///   decoded to f32 and packed k-major (16 KB, in L1); a 6 × 16 register tile of Y accumulates
 ///   6 broadcast activations times two 8-wide weight vectors per k (12 FMAs for 8 loads).
@@ -33,6 +34,11 @@ public final class MatrixMultiplier: @unchecked Sendable {
     @usableFromInline static let mr = 6
     @usableFromInline static let kc = 256
     @usableFromInline static let mc = 512
+    /// Row width (inputs) from which single-token products take four rows at a time: x of
+    /// 16 KiB and more is pushed out of L1 by the weight stream (docs/kernels.md).
+    /// Weight bytes per work item of the streaming path.
+    @usableFromInline static let streamChunkBytes = 1 << 20
+    @usableFromInline static let fourRowWidth = 4096
 
     /// Per worker: a packed weight panel `kc × nr` floats, a decode buffer `nr × kc` floats and
     /// a packed activation block `mc × kc` floats (6-row panels, k-major).
@@ -59,9 +65,12 @@ public final class MatrixMultiplier: @unchecked Sendable {
         if m <= 0 { return }
         let nA = a.weights.rows, nB = b?.weights.rows ?? 0, nC = c?.weights.rows ?? 0
         if m <= smallM {
-            // Split all rows of all targets evenly in 16-row units (rows cost the same).
+            // All rows of all targets in 16-row units, claimed dynamically in chunks of about
+            // `streamChunkBytes` of weights, so the threads finish within one short chunk of
+            // each other (while one thread finishes alone, the bandwidth is only one core's).
             let units = (nA + nB + nC + 15) / 16
-            pool.parallelFor(units) { range in
+            let grain = max(1, MatrixMultiplier.streamChunkBytes / (16 * a.weights.rowBytes))
+            pool.parallelFor(units, grain: grain) { range, _ in
                 let lo = range.lowerBound * 16, hi = min(range.upperBound * 16, nA + nB + nC)
                 MatrixMultiplier.forEachTarget(lo, hi, nA, nB, a, b, c) { target, rows in
                     MatrixMultiplier.streamRows(x, m: m, target.weights, rows: rows, output: target.output)
@@ -107,7 +116,23 @@ public final class MatrixMultiplier: @unchecked Sendable {
         let k = w.cols, n = w.rows
         let chunks = k / 32
         if m == 1 {
-            for r in rows { output[r] = rowDot(D.self, w.row(r), chunks: chunks, x) + tailDot(w, row: r, from: chunks * 32, x) }
+            var r = rows.lowerBound
+            // Long rows: x (4·k bytes) no longer stays in L1 beside the weight stream, so share
+            // each x load among four rows (a quarter of the L1 traffic for x).
+            if k >= MatrixMultiplier.fourRowWidth {
+                while r + 4 <= rows.upperBound {
+                    let (y0, y1, y2, y3) = rowDot4(D.self, w.row(r), rowBytes: w.rowBytes, chunks: chunks, x)
+                    output[r] = y0 + tailDot(w, row: r, from: chunks * 32, x)
+                    output[r + 1] = y1 + tailDot(w, row: r + 1, from: chunks * 32, x)
+                    output[r + 2] = y2 + tailDot(w, row: r + 2, from: chunks * 32, x)
+                    output[r + 3] = y3 + tailDot(w, row: r + 3, from: chunks * 32, x)
+                    r += 4
+                }
+            }
+            while r < rows.upperBound {
+                output[r] = rowDot(D.self, w.row(r), chunks: chunks, x) + tailDot(w, row: r, from: chunks * 32, x)
+                r += 1
+            }
             return
         }
         // Several tokens: decode each 32-weight chunk once and use it for every token; the
@@ -149,6 +174,45 @@ public final class MatrixMultiplier: @unchecked Sendable {
             value += wj * x[j]
         }
         return value
+    }
+
+    /// The four dot products of rows `row`, `row + rowBytes`, … (first `chunks`·32 weights)
+    /// with x, each x chunk loaded once for the four rows; two FMA chains per row.
+    @inline(__always)
+    static func rowDot4<D: WeightChunkDecoder>(_: D.Type, _ row: UnsafeRawPointer, rowBytes: Int, chunks: Int,
+                                               _ x: UnsafePointer<Float>) -> (Float, Float, Float, Float) {
+        let xr = UnsafeRawPointer(x)
+        let r0 = row, r1 = row + rowBytes, r2 = row + 2 * rowBytes, r3 = row + 3 * rowBytes
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>()
+        for c in 0..<chunks {
+            let base = c * 128
+            let x0 = xr.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self)
+            let x1 = xr.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self)
+            let x2 = xr.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self)
+            let x3 = xr.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self)
+            @inline(__always) func accumulate(_ r: UnsafeRawPointer, _ a: inout SIMD8<Float>, _ b: inout SIMD8<Float>) {
+                let (w0, w1, w2, w3, d) = D.decode(r, chunk: c)
+                if D.isScaled {
+                    var s = w0 * x0
+                    s.addProduct(w1, x1)
+                    s.addProduct(w2, x2)
+                    s.addProduct(w3, x3)
+                    if c & 1 == 0 { a.addProduct(s, SIMD8<Float>(repeating: d)) } else { b.addProduct(s, SIMD8<Float>(repeating: d)) }
+                } else {
+                    a.addProduct(w0, x0)
+                    b.addProduct(w1, x1)
+                    a.addProduct(w2, x2)
+                    b.addProduct(w3, x3)
+                }
+            }
+            accumulate(r0, &a0, &b0)
+            accumulate(r1, &a1, &b1)
+            accumulate(r2, &a2, &b2)
+            accumulate(r3, &a3, &b3)
+        }
+        return (VectorOps.horizontalSum(a0 + b0), VectorOps.horizontalSum(a1 + b1),
+                VectorOps.horizontalSum(a2 + b2), VectorOps.horizontalSum(a3 + b3))
     }
 
     /// Σ over the first `chunks`·32 weights of `row` times x.

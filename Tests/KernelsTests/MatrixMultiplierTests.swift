@@ -36,6 +36,8 @@ import Kernels
         check(type: type, m: 1, n: 37, k: 96, seed: 1)
         check(type: type, m: 3, n: 16, k: 64, seed: 2)
         check(type: type, m: 8, n: 21, k: 64, seed: 12)
+        // Long rows (k ≥ 4096) take the four-rows-at-a-time path; 11 rows leave a remainder.
+        check(type: type, m: 1, n: 11, k: 4096 + 64, seed: 13)
     }
 
     @Test(arguments: TensorType.allCases)
