@@ -42,6 +42,7 @@ struct ImportCommand: Command {
         let bytes = try Self.readFile(path, context)
         let format = try Self.format(arguments.value("--format") ?? "auto", bytes: bytes, path: path)
         let target = context.resolve(output)
+        try OutputFile.checkReplaceable(target, as: .trace, shownAs: output)
         let partial = target + ".partial"
         let writer: TraceWriter
         do { writer = try TraceWriter(path: partial) } catch { throw CommandFailure(error.description) }
