@@ -185,18 +185,29 @@ struct AnalyzeCommand: Command {
         return AdviceVerifier.render(rows, baselineArguments: baseArguments)
     }
 
-    /// Parses the options into ``AnalysisOptions``; bad values are usage errors naming the option.
-    static func options(_ a: ParsedArguments, _ context: CommandContext) throws -> AnalysisOptions {
+    /// The options every trace-judging command shares, those its spec declares: `--hardware`,
+    /// `--objective`, `--slo`. Bad values are usage errors naming the option.
+    static func commonOptions(_ a: ParsedArguments, _ context: CommandContext) throws -> AnalysisOptions {
         var o = AnalysisOptions()
-        if let h = a.value("--hardware") { o.hardware = h.lowercased().hasSuffix(".json") ? context.resolve(h) : h }
-        let objective = a.value("--objective") ?? "throughput"
-        guard let obj = Objective(rawValue: objective.lowercased()) else {
-            throw UsageError("option '--objective' expects one of \(Objective.allCases.map(\.rawValue).joined(separator: ", ")), found '\(objective)'")
+        let declared = Set(a.spec.options.map(\.name))
+        if declared.contains("--hardware"), let h = a.value("--hardware") {
+            o.hardware = h.lowercased().hasSuffix(".json") ? context.resolve(h) : h
         }
-        o.objective = obj
-        if let s = a.value("--slo") {
+        if declared.contains("--objective"), let objective = a.value("--objective") {
+            guard let obj = Objective(rawValue: objective.lowercased()) else {
+                throw UsageError("option '--objective' expects one of \(Objective.allCases.map(\.rawValue).joined(separator: ", ")), found '\(objective)'")
+            }
+            o.objective = obj
+        }
+        if declared.contains("--slo"), let s = a.value("--slo") {
             do { o.slo = try ServiceLevelObjectives(parsing: s) } catch { throw UsageError(error.description) }
         }
+        return o
+    }
+
+    /// Parses the options into ``AnalysisOptions``; bad values are usage errors naming the option.
+    static func options(_ a: ParsedArguments, _ context: CommandContext) throws -> AnalysisOptions {
+        var o = try commonOptions(a, context)
         o.whatIf = a.value("--on")
         if let p = try a.double("--price") {
             guard p > 0 else { throw UsageError("option '--price' expects a positive number of USD per hour, found '\(p)'") }
