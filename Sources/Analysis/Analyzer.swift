@@ -128,6 +128,12 @@ public struct Analyzer: Sendable {
             (verdict.workload, verdict.workloadEvidence) = e.workload(options.thresholds)
             verdict.phases = e.phaseVerdicts(ridge: r.ridge, options.thresholds)
         }
+        // Imported files never carry preemption events: "0 preemptions" would be a claim, not a measurement.
+        if header.options["import.source_file"] != nil, m.preemptions.total == 0 {
+            verdict.capacityEvidence.removeAll { $0.name == "preemptions per completed request" }
+            verdict.capacityBound = verdict.capacityEvidence.isEmpty ? nil : verdict.capacityEvidence.contains { $0.holds }
+            if !m.kv.isEmpty { cannot.append("preemptions: not in the imported data (a server counter difference, if any, is listed as reported)") }
+        }
         if verdict.capacityBound == nil { cannot.append("capacity-bound flag: no KV counters or preemption events") }
         if options.slo.isEmpty { cannot.append("SLO attainment and goodput: no --slo given") }
         let features = Features(metrics: m, roofline: roofline, verdict: verdict, header: header, slo: options.slo,

@@ -53,6 +53,9 @@ public struct MetricsAccumulator: Sendable {
         var decoding = false
     }
     private var live: [RequestID: Live] = [:]
+    /// Requests that finished or were aborted. A static batch keeps computing their slots until
+    /// its longest member ends (padding rows); an entry of a finished request is such a row.
+    private var ended: Set<RequestID> = []
 
     // Request samples (seconds).
     private var ttfts: [Double] = []
@@ -243,7 +246,7 @@ public struct MetricsAccumulator: Sendable {
         // Static-batching bookkeeping.
         if s.phase != .draft && s.phase != .verify {
             var newcomers: [BatchEntry] = []
-            for e in s.batch where live[e.request]?.seenInStep == false || live[e.request] == nil {
+            for e in s.batch where !ended.contains(e.request) && (live[e.request]?.seenInStep == false || live[e.request] == nil) {
                 newcomers.append(e)
                 live[e.request, default: Live()].seenInStep = true
             }
@@ -262,7 +265,9 @@ public struct MetricsAccumulator: Sendable {
             }
         }
         if !decoding.isEmpty && formedBatch > 0 {
-            usedSlots += decoding.count
+            // Padding rows (entries of ended requests) hold a slot without producing a token.
+            let useful = decoding.reduce(0) { $0 + (ended.contains($1.request) ? 0 : 1) }
+            usedSlots += useful
             slotSteps += max(formedBatch, decoding.count)
         }
     }
@@ -327,6 +332,7 @@ public struct MetricsAccumulator: Sendable {
                 finishRequest(st, at: r.time, reportedTokens: r.tokens.map(Int.init))
             }
             live[r.request] = nil
+            ended.insert(r.request)
             return
         }
         live[r.request] = st

@@ -91,6 +91,7 @@ public struct VLLMMetricsImporter: TraceImporter {
             if let d = last.time.map({ $0 - origin }) { h.parameters["reported.window_s"] = parameterText(Double(d) * 1e-9) }
         }
         h.parameters["snapshots"] = String(snapshots.count)
+        if let t = first.time { h.parameters["origin_epoch_ns"] = String(t) }
         emit(.header(try h.build(options, file: file)))
         for s in snapshots {
             guard let usage = s.mean("vllm:kv_cache_usage_perc") ?? s.mean("vllm:gpu_cache_usage_perc") else { continue }

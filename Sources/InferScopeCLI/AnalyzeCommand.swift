@@ -51,13 +51,15 @@ struct AnalyzeCommand: Command {
             .value("--format", "FORMAT", help: "trace (InferScope), auto, \(ImportFormat.namesList).", default: "auto"),
             .value("--model", "NAME", help: "For an imported file: the model (catalog name or engine id) when the file does not name it."),
             .value("--run", "N", help: "For an imported file holding several runs: which one (default: the last)."),
+            .value("--metrics", "FILE", help: "For an imported file: vLLM /metrics snapshots of the same run (AIPerf server_metrics_export.jsonl), for KV usage and queue evidence."),
         ])
 
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
         let path = try arguments.argument("TRACE")
         let options = try Self.options(arguments, context)
         let importing = ImportRequest(format: (arguments.value("--format") ?? "auto").lowercased(),
-                                      options: try ImportCommand.importOptions(arguments, hardware: nil))
+                                      options: try ImportCommand.importOptions(arguments, hardware: nil),
+                                      metrics: arguments.value("--metrics"))
         let result = try Self.analyze(path, options: options, context: context, importing: importing)
         if arguments.flag("--verify"), result.header.options["import.source_file"] != nil {
             throw UsageError("--verify re-runs InferScope traces only; an imported file has no runtime workload to re-run")
@@ -90,8 +92,13 @@ struct AnalyzeCommand: Command {
         if importing.format != "trace" {
             let bytes = try ImportCommand.readFile(path, context)
             if importing.format != "auto" || !ImportCommand.isInferScopeTrace(bytes) {
-                return try Self.analyzeForeign(bytes, path: path, importing: importing, analyzer: analyzer, observe: observe)
+                let metrics = try importing.metrics.map { (file: $0, bytes: try ImportCommand.readFile($0, context)) }
+                return try Self.analyzeForeign(bytes, path: path, importing: importing, metrics: metrics, analyzer: analyzer,
+                                               observe: observe)
             }
+        }
+        if importing.metrics != nil {
+            throw UsageError("--metrics adds server samples to an imported file; \(path) is already an InferScope trace")
         }
         let reader: TraceReader
         do {
@@ -130,16 +137,19 @@ struct AnalyzeCommand: Command {
         /// "auto" (detect), "trace" (InferScope traces only) or an ``ImportFormat`` name.
         var format = "auto"
         var options = ImportOptions()
+        /// A vLLM metrics file of the same run to merge in (``CombinedImport``).
+        var metrics: String?
     }
 
     /// Imports a foreign file straight into the analyzer (no trace file written).
     static func analyzeForeign(_ bytes: [UInt8], path: String, importing: ImportRequest,
-                               analyzer start: Analyzer, observe: ((TraceEvent) -> Void)? = nil) throws -> AnalysisResult {
+                               metrics: (file: String, bytes: [UInt8])? = nil, analyzer start: Analyzer,
+                               observe: ((TraceEvent) -> Void)? = nil) throws -> AnalysisResult {
         let format = try ImportCommand.format(importing.format, bytes: bytes, path: path)
         var analyzer = start
         var failure: AnalysisError?
         do throws(ImportError) {
-            try format.importer.importTrace(bytes, file: path, options: importing.options) { event in
+            try ImportCommand.importTrace(bytes, file: path, format: format, metrics: metrics, options: importing.options) { event in
                 guard failure == nil else { return }
                 observe?(event)
                 do throws(AnalysisError) { try analyzer.consume(event) } catch { failure = error }
@@ -175,18 +185,29 @@ struct AnalyzeCommand: Command {
         return AdviceVerifier.render(rows, baselineArguments: baseArguments)
     }
 
-    /// Parses the options into ``AnalysisOptions``; bad values are usage errors naming the option.
-    static func options(_ a: ParsedArguments, _ context: CommandContext) throws -> AnalysisOptions {
+    /// The options every trace-judging command shares, those its spec declares: `--hardware`,
+    /// `--objective`, `--slo`. Bad values are usage errors naming the option.
+    static func commonOptions(_ a: ParsedArguments, _ context: CommandContext) throws -> AnalysisOptions {
         var o = AnalysisOptions()
-        if let h = a.value("--hardware") { o.hardware = h.lowercased().hasSuffix(".json") ? context.resolve(h) : h }
-        let objective = a.value("--objective") ?? "throughput"
-        guard let obj = Objective(rawValue: objective.lowercased()) else {
-            throw UsageError("option '--objective' expects one of \(Objective.allCases.map(\.rawValue).joined(separator: ", ")), found '\(objective)'")
+        let declared = Set(a.spec.options.map(\.name))
+        if declared.contains("--hardware"), let h = a.value("--hardware") {
+            o.hardware = h.lowercased().hasSuffix(".json") ? context.resolve(h) : h
         }
-        o.objective = obj
-        if let s = a.value("--slo") {
+        if declared.contains("--objective"), let objective = a.value("--objective") {
+            guard let obj = Objective(rawValue: objective.lowercased()) else {
+                throw UsageError("option '--objective' expects one of \(Objective.allCases.map(\.rawValue).joined(separator: ", ")), found '\(objective)'")
+            }
+            o.objective = obj
+        }
+        if declared.contains("--slo"), let s = a.value("--slo") {
             do { o.slo = try ServiceLevelObjectives(parsing: s) } catch { throw UsageError(error.description) }
         }
+        return o
+    }
+
+    /// Parses the options into ``AnalysisOptions``; bad values are usage errors naming the option.
+    static func options(_ a: ParsedArguments, _ context: CommandContext) throws -> AnalysisOptions {
+        var o = try commonOptions(a, context)
         o.whatIf = a.value("--on")
         if let p = try a.double("--price") {
             guard p > 0 else { throw UsageError("option '--price' expects a positive number of USD per hour, found '\(p)'") }

@@ -52,11 +52,7 @@ struct GateCommand: Command {
             throw UsageError("nothing to check: give --baseline TRACE, or one or more --require limits such as ttft.p99<=200ms")
         }
 
-        var options = AnalysisOptions()
-        if let h = arguments.value("--hardware") { options.hardware = h.lowercased().hasSuffix(".json") ? context.resolve(h) : h }
-        if let s = arguments.value("--slo") {
-            do { options.slo = try ServiceLevelObjectives(parsing: s) } catch { throw UsageError(error.description) }
-        }
+        let options = try AnalyzeCommand.commonOptions(arguments, context)
         let current = try AnalyzeCommand.analyze(path, options: options, context: context)
         let baseline = try baselinePath.map { try AnalyzeCommand.analyze($0, options: options, context: context) }
 

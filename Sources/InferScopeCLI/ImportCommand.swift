@@ -29,6 +29,7 @@ struct ImportCommand: Command {
             .value("--model", "NAME", help: "Model name (catalog name or engine id such as meta-llama/Llama-3.1-8B-Instruct)."),
             .value("--hardware", "NAME", help: "Hardware catalog name or alias the run used (H100-SXM, A100-80GB…)."),
             .value("--run", "N", help: "For files holding several runs (vLLM --append-result, SGLang JSONL): which one (default: the last)."),
+            .value("--metrics", "FILE", help: "vLLM /metrics snapshots of the same run (AIPerf server_metrics_export.jsonl): adds KV usage and queue samples, aligned on the epoch clock."),
             .value("--output", short: "-o", "TRACE", help: "The InferScope trace to write."),
         ])
 
@@ -41,13 +42,15 @@ struct ImportCommand: Command {
         let bytes = try Self.readFile(path, context)
         let format = try Self.format(arguments.value("--format") ?? "auto", bytes: bytes, path: path)
         let target = context.resolve(output)
+        try OutputFile.checkReplaceable(target, as: .trace, shownAs: output)
         let partial = target + ".partial"
         let writer: TraceWriter
         do { writer = try TraceWriter(path: partial) } catch { throw CommandFailure(error.description) }
         var writeError: TraceWriteError?
         var requests = 0, steps = 0
+        let metrics = try arguments.value("--metrics").map { (file: $0, bytes: try Self.readFile($0, context)) }
         do throws(ImportError) {
-            try format.importer.importTrace(bytes, file: path, options: options) { event in
+            try Self.importTrace(bytes, file: path, format: format, metrics: metrics, options: options) { event in
                 guard writeError == nil else { return }
                 switch event {
                 case .request(let r) where r.kind == .arrival: requests += 1
@@ -75,6 +78,17 @@ struct ImportCommand: Command {
         }
         context.stdout.write("imported \(path) (\(format.rawValue)): \(requests) requests, \(steps) step spans -> \(output)\n")
         return .success
+    }
+
+    /// The import, plus the metrics file's samples when one is given (``CombinedImport``).
+    static func importTrace(_ bytes: [UInt8], file: String, format: ImportFormat, metrics: (file: String, bytes: [UInt8])?,
+                            options: ImportOptions, emit: (TraceEvent) -> Void) throws(ImportError) {
+        if let metrics {
+            try CombinedImport.importTrace(bytes, file: file, format: format, metrics: metrics.bytes, metricsFile: metrics.file,
+                                           options: options, emit: emit)
+        } else {
+            try format.importer.importTrace(bytes, file: file, options: options, emit: emit)
+        }
     }
 
     /// `--model`, `--run` and the given hardware as ``ImportOptions``.

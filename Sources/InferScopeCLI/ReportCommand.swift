@@ -33,16 +33,7 @@ struct ReportCommand: Command {
         guard let buckets = try arguments.int("--buckets"), (10...5000).contains(buckets) else {
             throw UsageError("option '--buckets' expects an integer in 10…5000")
         }
-        var options = AnalysisOptions()
-        if let h = arguments.value("--hardware") { options.hardware = h.lowercased().hasSuffix(".json") ? context.resolve(h) : h }
-        let objective = arguments.value("--objective") ?? "throughput"
-        guard let o = Objective(rawValue: objective.lowercased()) else {
-            throw UsageError("option '--objective' expects one of \(Objective.allCases.map(\.rawValue).joined(separator: ", ")), found '\(objective)'")
-        }
-        options.objective = o
-        if let s = arguments.value("--slo") {
-            do { options.slo = try ServiceLevelObjectives(parsing: s) } catch { throw UsageError(error.description) }
-        }
+        let options = try AnalyzeCommand.commonOptions(arguments, context)
         let target = context.resolve(output)
         try OutputFile.checkReplaceable(target, as: .htmlReport, shownAs: output)
 

@@ -59,10 +59,7 @@ struct SweepCommand: Command {
         guard ["text", "markdown", "json"].contains(format) else {
             throw UsageError("option '--format' expects text, markdown or json, found '\(format)'")
         }
-        var analysis = AnalysisOptions()
-        if let s = arguments.value("--slo") {
-            do { analysis.slo = try ServiceLevelObjectives(parsing: s) } catch { throw UsageError(error.description) }
-        }
+        let analysis = try AnalyzeCommand.commonOptions(arguments, context)
         let attainment: Double
         do { attainment = try GateRule.percentage(arguments.value("--attainment")!, option: "--attainment", expression: arguments.value("--attainment")!) } catch {
             throw UsageError(error.description)
@@ -179,14 +176,7 @@ struct SweepCommand: Command {
             out += "| " + titles.joined(separator: " | ") + " |\n|" + titles.map { _ in "---" }.joined(separator: "|") + "|\n"
             for r in rows { out += "| " + r.joined(separator: " | ") + " |\n" }
         } else {
-            var widths = titles.map(\.count)
-            for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-            func line(_ cs: [String]) -> String {
-                cs.enumerated().map { i, c in i == cs.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count) }
-                    .joined(separator: "  ") + "\n"
-            }
-            out += line(titles)
-            for r in rows { out += line(r) }
+            out += TextTable.aligned([titles] + rows)
         }
         out += "\n" + conclusion(points, closedLoop: closedLoop, searched: searched) + "\n"
         return out

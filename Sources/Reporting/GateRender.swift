@@ -13,14 +13,7 @@ public enum GateRender {
         let keep = columns(r)
         let header = ["metric", "baseline", "current", "change", "limit", "status"].pick(keep)
         let rows = r.checks.map { cells($0).pick(keep) }
-        var widths = header.map(\.count)
-        for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
-        func line(_ cs: [String]) -> String {
-            cs.enumerated().map { i, c in i == cs.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count) }
-                .joined(separator: "  ") + "\n"
-        }
-        out += line(header)
-        for row in rows { out += line(row) }
+        out += TextTable.aligned([header] + rows)
         let reasons = r.checks.filter { !$0.reason.isEmpty }
         if !reasons.isEmpty {
             out += "\n"

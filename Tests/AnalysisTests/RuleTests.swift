@@ -5,7 +5,9 @@ import TraceFormat
 /// For each rule R1–R11 a constructed trace that must trigger it and one that must not.
 @Suite struct RuleTests {
     // R1: static batches of 4 whose outputs are 10, 2, 2, 2 tokens → U_slot = 16/40 = 0.4.
-    static func staticBatches(scheduler: String) -> [TraceEvent] {
+    /// `paddedRows`: finished members keep their slot as a padding row until the batch ends, as
+    /// InferScope's own static scheduler (and HF `generate`) computes them.
+    static func staticBatches(scheduler: String, paddedRows: Bool = false) -> [TraceEvent] {
         var ev: [TraceEvent] = [Fixtures.header(options: ["scheduler": scheduler])]
         var t: Int64 = 0
         var id: RequestID = 0
@@ -27,8 +29,9 @@ import TraceFormat
             var produced = [1, 1, 1, 1]
             for _ in 1..<10 {
                 let active = (0..<4).filter { produced[$0] < outputs[$0] }
+                let rows = paddedRows ? Array(0..<4) : active
                 ev.append(.step(StepEvent(step: step, phase: .decode, start: t, duration: 10 * Fixtures.ms,
-                                          batch: active.map { BatchEntry(request: ids[$0], prefillTokens: 0, decodeTokens: 1, contextLength: 100) })))
+                                          batch: rows.map { BatchEntry(request: ids[$0], prefillTokens: 0, decodeTokens: 1, contextLength: 100) })))
                 step += 1
                 t += 10 * Fixtures.ms
                 for i in active {
@@ -54,6 +57,16 @@ import TraceFormat
         #expect(r1.runtimeChange == ["scheduler": "continuous"])
         let off = try Analyzer.analyze(Self.staticBatches(scheduler: "continuous"), options: .init(hardware: "H100-SXM"))
         #expect(off.rule("R1").status == .notTriggered)
+    }
+
+    /// Padding rows (decode entries of requests that already finished) hold slots but produce
+    /// nothing: the same waste, 12 useful of 36 slot-steps, and the same predicted 3×.
+    @Test func r1CountsPaddingRowsAsIdleSlots() throws {
+        let padded = try Analyzer.analyze(Self.staticBatches(scheduler: "static", paddedRows: true), options: .init(hardware: "H100-SXM"))
+        #expect(padded.metrics.staticBatching.detected)
+        #expect(padded.metrics.staticBatching.formations == 3)
+        #expect(abs(padded.metrics.staticBatching.slotUtilisation! - 12.0 / 36) < 1e-12)
+        #expect(abs(padded.rule("R1").gains[.throughput]!.factor - 3) < 1e-9)
     }
 
     @Test func r2PagedKV() throws {

@@ -67,3 +67,50 @@ import TraceFormat
                 == "m.txt: no vllm: samples in the file (expected a Prometheus text scrape of vLLM's /metrics or AIPerf's server_metrics_export.jsonl)")
     }
 }
+
+/// AIPerf's request records and its server-metrics snapshots of the same run, merged on the
+/// epoch clock.
+@Suite struct CombinedImportTests {
+    @Test func metricsAlignWithTheRequests() throws {
+        let records = try foundationJSON("aiperf-profile_export.jsonl", lines: true).map { $0 as! [String: Any] }
+        let firstStart = records.compactMap { r -> Int? in
+            let m = r["metadata"] as! [String: Any]
+            return m["benchmark_phase"] as? String == "profiling" ? m["request_start_ns"] as? Int : nil
+        }.min()!
+        let snapshots = try foundationJSON("aiperf-server_metrics_export.jsonl", lines: true).map { ($0 as! [String: Any])["timestamp_ns"] as! Int }
+        let events = try CombinedImport.importTrace(try fixtureBytes("aiperf-profile_export.jsonl"), file: "p.jsonl", format: .aiperf,
+                                                    metrics: try fixtureBytes("aiperf-server_metrics_export.jsonl"), metricsFile: "s.jsonl",
+                                                    options: ImportOptions(model: "Llama 3.1 8B"))
+        let kv = events.compactMap { if case .kvCache(let k) = $0 { return k }; return nil }
+        let after = snapshots.filter { $0 >= firstStart }.map { Int64($0 - firstStart) }
+        let before = snapshots.filter { $0 < firstStart }.count
+        #expect(kv.map(\.time) == (before > 0 ? [0] : []) + after)
+        #expect(requestEvents(events).count == 10)
+        let h = try header(events)
+        #expect(h.options["import.metrics_file"] == "s.jsonl" && h.options["kv_blocks"] == "27981")
+        let r = try analyze(events, AnalysisOptions(hardware: "H100"))
+        #expect(r.verdict.capacityBound != nil && r.estimate != nil)
+        #expect(!r.verdict.capacityEvidence.contains { $0.name.hasPrefix("preemptions") }, "imported data has no preemption events")
+    }
+
+    @Test func unalignableClocksAreRefused() throws {
+        #expect(throws: ImportError(file: "v.json", message: "its times are not on the epoch clock (from start_times (benchmark monotonic clock, relative to the first request)), so the metrics in s.jsonl cannot be aligned with its requests")) {
+            _ = try CombinedImport.importTrace(try fixtureBytes("vllm-bench-serve.json"), file: "v.json", format: .vllm,
+                                               metrics: try fixtureBytes("aiperf-server_metrics_export.jsonl"), metricsFile: "s.jsonl",
+                                               options: ImportOptions())
+        }
+        #expect(throws: ImportError(file: "m.txt", message: "the metrics have no timestamps, so they cannot be aligned with the requests; give AIPerf's server_metrics_export.jsonl or a scrape whose samples carry timestamps")) {
+            _ = try CombinedImport.importTrace(try fixtureBytes("aiperf-profile_export.jsonl"), file: "p.jsonl", format: .aiperf,
+                                               metrics: try fixtureBytes("vllm-metrics.txt"), metricsFile: "m.txt", options: ImportOptions())
+        }
+    }
+}
+
+extension CombinedImport {
+    static func importTrace(_ bytes: [UInt8], file: String, format: ImportFormat, metrics: [UInt8], metricsFile: String,
+                            options: ImportOptions) throws(ImportError) -> [TraceEvent] {
+        var events: [TraceEvent] = []
+        try importTrace(bytes, file: file, format: format, metrics: metrics, metricsFile: metricsFile, options: options) { events.append($0) }
+        return events
+    }
+}

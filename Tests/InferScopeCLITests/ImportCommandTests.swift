@@ -22,6 +22,9 @@ import TraceFormat
         }
         expectGolden("analyze-import-vllm-slo", ["analyze", "traces/import/vllm-bench-serve.json",
                                                  "--slo", "ttft=80ms,tpot=13ms", "--objective", "ttft"])
+        expectGolden("analyze-import-aiperf-with-metrics", ["analyze", "traces/import/aiperf-profile_export.jsonl", "--metrics",
+                                                            "traces/import/aiperf-server_metrics_export.jsonl",
+                                                            "--model", "meta-llama/Llama-3.1-8B-Instruct", "--hardware", "H100"])
         expectGolden("analyze-import-aiperf-model", ["analyze", "traces/import/aiperf-profile_export.jsonl",
                                                      "--model", "meta-llama/Llama-3.1-8B-Instruct", "--hardware", "H100"])
     }
@@ -52,11 +55,11 @@ import TraceFormat
 
     @Test func errorGoldens() {
         expectGolden("import-missing-output", ["import", "traces/import/vllm-bench-serve.json"])
-        expectGolden("import-unknown-format", ["import", "traces/import/vllm-bench-serve.json", "--format", "tgi", "-o", "/tmp/x.json"])
-        expectGolden("import-unrecognised", ["import", "Tests/InferScopeCLITests/Fixtures/import-unrecognised.json", "-o", "/tmp/x.json"])
-        expectGolden("import-malformed-vllm", ["import", "Tests/InferScopeCLITests/Fixtures/import-malformed-vllm.json", "-o", "/tmp/x.json"])
+        expectGolden("import-unknown-format", ["import", "traces/import/vllm-bench-serve.json", "--format", "tgi", "-o", ".build/import-golden-out.json"])
+        expectGolden("import-unrecognised", ["import", "Tests/InferScopeCLITests/Fixtures/import-unrecognised.json", "-o", ".build/import-golden-out.json"])
+        expectGolden("import-malformed-vllm", ["import", "Tests/InferScopeCLITests/Fixtures/import-malformed-vllm.json", "-o", ".build/import-golden-out.json"])
         expectGolden("analyze-import-ambiguous", ["analyze", "Tests/InferScopeCLITests/Fixtures/import-ambiguous.json"])
-        expectGolden("import-missing-file", ["import", "no-such-results.json", "-o", "/tmp/x.json"])
+        expectGolden("import-missing-file", ["import", "no-such-results.json", "-o", ".build/import-golden-out.json"])
         expectGolden("import-unwritable-output", ["import", "traces/import/llmperf_individual_responses.json",
                                                   "-o", "/no-such-directory/t.json"])
     }
@@ -68,6 +71,21 @@ import TraceFormat
         let run = runCLI(["import", "Tests/InferScopeCLITests/Fixtures/import-malformed-vllm.json", "-o", out])
         #expect(run.exit == .failure && run.stdout.isEmpty)
         #expect(access(out, F_OK) != 0 && access(out + ".partial", F_OK) != 0)
+    }
+
+    /// The output never replaces a file InferScope did not write — not even the input itself.
+    @Test func neverOverwritesAUsersFile() {
+        let dir = temporaryDirectory()
+        let out = dir + "/results.json"
+        writeText(out, "{\"mine\": true}\n")
+        let run = runCLI(["import", "traces/import/llmperf_individual_responses.json", "-o", out])
+        #expect(run.exit == .failure)
+        #expect(run.stderr.contains("refusing to overwrite"))
+        #expect(FileBytes.text(of: out) == "{\"mine\": true}\n")
+        // An earlier import is replaced.
+        let trace = dir + "/t.json"
+        #expect(runCLI(["import", "traces/import/llmperf_individual_responses.json", "-o", trace]).exit == .success)
+        #expect(runCLI(["import", "traces/import/llmperf_individual_responses.json", "-o", trace]).exit == .success)
     }
 
     /// `--format` forces a format (here a vLLM file read as SGLang: same shape, other producer),
