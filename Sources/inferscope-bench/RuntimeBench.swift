@@ -112,6 +112,7 @@ enum RuntimeBench {
         }
         if options.kernels {
             measureKernels(options: options, pool: pool, host: host)
+            measureSmallBatches(options: options, pool: pool)
             return 0
         }
         var rows: [Row] = []
@@ -311,6 +312,41 @@ enum RuntimeBench {
                 print(String(format: "%@ m=%d n=%d k=%d: %.3f ms, %.1f GB/s (%.0f%% of streaming read%@), %.1f GFLOP/s (%.0f%% of peak)",
                              type.description, m, n, k, t * 1e3, gbs, 100 * median(fractions), m == 1 ? " of it, paired" : "",
                              gflops, 100 * gflops * 1e9 / host.fmaPeak))
+            }
+        }
+    }
+
+    /// Small batches (m = 1…64 rows, the decode of that many sequences) through both paths of
+    /// ``MatrixMultiplier`` on one 8192 × 2048 matrix (gate of llama-1b), alternated: the
+    /// streaming path (`smallM` = 64) and the blocked GEMM (`smallM` = 0). Prints ms per product
+    /// for each and which the default `smallM` picks.
+    static func measureSmallBatches(options: Options, pool: ThreadPool) {
+        let streaming = MatrixMultiplier(pool: pool, smallM: 64), blocked = MatrixMultiplier(pool: pool, smallM: 0)
+        let chosen = MatrixMultiplier(pool: pool).smallM
+        let (n, k) = (8192, 2048)
+        for type in options.types {
+            let preset = ModelPreset(name: "k", config: ModelConfig(dim: k, hiddenDim: 32, layers: 0, heads: 1, kvHeads: 1,
+                                                                   vocabSize: n, maxSeqLen: 1))
+            let weights = preset.makeWeights(type: type, seed: 3)  // owns the memory behind w
+            let w = weights.tokenEmbedding
+            let x = UnsafeMutablePointer<Float>.allocate(capacity: 64 * k)
+            x.initialize(repeating: 0.5, count: 64 * k)
+            let y = UnsafeMutablePointer<Float>.allocate(capacity: 64 * n)
+            defer { x.deallocate(); y.deallocate(); withExtendedLifetime(weights) {} }
+            for m in [1, 2, 4, 8, 12, 16, 24, 32, 48, 64] {
+                var times: [[Double]] = [[], []]
+                for _ in 0..<max(3, options.repetitions) {
+                    for (i, multiplier) in [streaming, blocked].enumerated() {
+                        let start = HostProbe.now()
+                        multiplier.multiply(x, rows: m, MatmulTarget(w, y))
+                        times[i].append(HostProbe.now() - start)
+                    }
+                }
+                let s = median(times[0]), b = median(times[1])
+                print(String(format: "%@ m=%2d n=%d k=%d: streaming %.3f ms (%.0f GFLOP/s), blocked %.3f ms (%.0f GFLOP/s), "
+                             + "streaming/blocked %.2f; default takes %@", type.description, m, n, k, s * 1e3,
+                             2 * Double(m * n * k) / s / 1e9, b * 1e3, 2 * Double(m * n * k) / b / 1e9, s / b,
+                             m <= chosen ? "streaming" : "blocked"))
             }
         }
     }
