@@ -50,6 +50,10 @@ import Kernels
         check(type: .f32, m: 130, n: 18, k: 40, seed: 4, smallM: 0)
         check(type: .q8_0, m: 520, n: 17, k: 64, seed: 6, smallM: 0)  // two row blocks (mc = 512)
         check(type: .f16, m: 7, n: 5, k: 24, seed: 5, smallM: 0)
+        // Small batch, X packed once, panels taken through three k blocks (the last partial).
+        check(type: .q8_0, m: 9, n: 33, k: 544, seed: 7, smallM: 0)
+        // m ≤ mc but all of X does not fit the block buffer: k-block-outer order.
+        check(type: .f32, m: 64, n: 5, k: 2112, seed: 8, smallM: 0)
     }
 
     @Test func fusedTargetsEqualSeparateProducts() {
