@@ -14,7 +14,7 @@ public enum GateRender {
         let header = ["metric", "baseline", "current", "change", "limit", "status"].pick(keep)
         let rows = r.checks.map { cells($0).pick(keep) }
         out += TextTable.aligned([header] + rows)
-        let reasons = r.checks.filter { !$0.reason.isEmpty }
+        let reasons = uniqueReasons(r)
         if !reasons.isEmpty {
             out += "\n"
             for c in reasons { out += "\(c.rule.metric): \(c.reason)\n" }
@@ -41,7 +41,7 @@ public enum GateRender {
             if row[5] == "FAIL" { row[5] = "**FAIL**" }
             out += "| " + row.pick(keep).joined(separator: " | ") + " |\n"
         }
-        let reasons = r.checks.filter { !$0.reason.isEmpty }
+        let reasons = uniqueReasons(r)
         if !reasons.isEmpty {
             out += "\n"
             for c in reasons { out += "- `\(c.rule.metric)`: \(c.reason)\n" }
@@ -84,6 +84,13 @@ public enum GateRender {
                                 "change_fails": .bool(r.verdictChangeFails)]),
             "notes": .array(r.notes.map { .string($0) }),
         ]).serialized()
+    }
+
+    /// Checks with a reason, each (metric, reason) once: a metric checked twice (a limit and a
+    /// budget) is explained once.
+    static func uniqueReasons(_ r: GateReport) -> [GateCheck] {
+        var seen = Set<String>()
+        return r.checks.filter { !$0.reason.isEmpty && seen.insert($0.rule.metric + "\u{0}" + $0.reason).inserted }
     }
 
     /// The table's columns: baseline and change only when there is a baseline.
