@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TraceFormat
 
 /// A parsed JSON value, for the small parts of foreign files (metadata, one JSONL record).
 /// The large per-request arrays are read with ``JSONReader``'s typed pulls instead.
@@ -110,17 +111,7 @@ public struct JSONReader {
 
     func foundDescription() -> String {
         guard position < bytes.count else { return "the end of the file" }
-        switch bytes[position] {
-        case UInt8(ascii: "\""): return "a string"
-        case UInt8(ascii: "{"): return "an object"
-        case UInt8(ascii: "["): return "an array"
-        case UInt8(ascii: "t"), UInt8(ascii: "f"): return "a boolean"
-        case UInt8(ascii: "n"): return "null"
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return "a number"
-        default:
-            let c = bytes[position]
-            return c >= 0x20 && c < 0x7F ? "'\(Character(Unicode.Scalar(c)))'" : "byte 0x\(String(c, radix: 16))"
-        }
+        return JSONFound.describe(bytes[position])
     }
 
     // MARK: structure

@@ -72,15 +72,7 @@ struct JSONScanner {
     /// Describes the value starting at `position`, for "found …" in messages.
     func foundDescription() -> String {
         guard position < end else { return "the end of the line" }
-        switch base[position] {
-        case UInt8(ascii: "\""): return "a string"
-        case UInt8(ascii: "{"): return "an object"
-        case UInt8(ascii: "["): return "an array"
-        case UInt8(ascii: "t"), UInt8(ascii: "f"): return "a boolean"
-        case UInt8(ascii: "n"): return "null"
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return "a number"
-        default: return "'\(Character(Unicode.Scalar(base[position])))'"
-        }
+        return JSONFound.describe(base[position])
     }
 
     func mismatch(_ expected: String) -> DecodeFailure {
@@ -609,6 +601,24 @@ struct JSONScanner {
             if consume(UInt8(ascii: ",")) { continue }
             try expect(UInt8(ascii: "]"), "',' or ']' in an array")
             return
+        }
+    }
+}
+
+/// What a JSON value starting with a given byte is, for "expected …, found …" messages. Shared by
+/// the trace reader and the importers' reader, so both say it the same way.
+public enum JSONFound {
+    /// "a string", "an object", "an array", "a boolean", "null", "a number", or the character
+    /// itself (printable ASCII) / its byte value.
+    public static func describe(_ byte: UInt8) -> String {
+        switch byte {
+        case UInt8(ascii: "\""): return "a string"
+        case UInt8(ascii: "{"): return "an object"
+        case UInt8(ascii: "["): return "an array"
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return "a boolean"
+        case UInt8(ascii: "n"): return "null"
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return "a number"
+        default: return byte >= 0x20 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
         }
     }
 }

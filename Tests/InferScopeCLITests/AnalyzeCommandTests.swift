@@ -54,16 +54,7 @@ import TraceFormat
     }
 
     @Test func fixtureIsCurrent() throws {
-        let path = packageRoot + "/" + Self.fixture
-        let fresh = packageRoot + "/.build/analyze-small-\(getpid()).json"
-        try TraceWriter.write(Self.events(), to: fresh)
-        defer { unlink(fresh) }
-        if let record = getenv("RECORD_GOLDENS"), String(cString: record) == "1" {
-            writeText(path, FileBytes.text(of: fresh)!)
-            Issue.record("RECORD_GOLDENS=1: rewrote \(Self.fixture)")
-            return
-        }
-        #expect(FileBytes.text(of: fresh) == FileBytes.text(of: path))
+        try expectFixtureCurrent(Self.events(), Self.fixture)
     }
 
     @Test func goldenOutputs() {

@@ -79,3 +79,19 @@ func sampleTraces() -> [String] {
     }
     return names.sorted()
 }
+
+/// Checks that the committed fixture at `relativePath` is what `events` encode to today;
+/// `RECORD_GOLDENS=1` rewrites it (and records a failure, so recording is never silent).
+func expectFixtureCurrent(_ events: [TraceEvent], _ relativePath: String,
+                          sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let path = packageRoot + "/" + relativePath
+    let fresh = packageRoot + "/.build/fixture-\(getpid())-\(relativePath.split(separator: "/").last!)"
+    try TraceWriter.write(events, to: fresh)
+    defer { unlink(fresh) }
+    if let record = getenv("RECORD_GOLDENS"), String(cString: record) == "1" {
+        writeText(path, FileBytes.text(of: fresh)!)
+        Issue.record("RECORD_GOLDENS=1: rewrote \(relativePath)", sourceLocation: sourceLocation)
+        return
+    }
+    #expect(FileBytes.text(of: fresh) == FileBytes.text(of: path), "\(relativePath) is out of date", sourceLocation: sourceLocation)
+}

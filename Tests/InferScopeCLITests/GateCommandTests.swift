@@ -33,16 +33,7 @@ import TraceFormat
     }
 
     @Test func fixtureIsCurrent() throws {
-        let path = packageRoot + "/" + Self.slower
-        let fresh = packageRoot + "/.build/gate-slower-\(getpid()).json"
-        try TraceWriter.write(Self.slowerEvents(), to: fresh)
-        defer { unlink(fresh) }
-        if let record = getenv("RECORD_GOLDENS"), String(cString: record) == "1" {
-            writeText(path, FileBytes.text(of: fresh)!)
-            Issue.record("RECORD_GOLDENS=1: rewrote \(Self.slower)")
-            return
-        }
-        #expect(FileBytes.text(of: fresh) == FileBytes.text(of: path))
+        try expectFixtureCurrent(Self.slowerEvents(), Self.slower)
     }
 
     @Test func regressionAgainstABaselineFailsWithExitOne() {
