@@ -27,7 +27,9 @@ public struct MatmulTarget: @unchecked Sendable {
 /// Packing buffers are allocated once per worker in `init`; a call allocates nothing.
 public final class MatrixMultiplier: @unchecked Sendable {
     public let pool: ThreadPool
-    /// Largest m that takes the streaming (decode) path.
+    /// Largest m that takes the streaming (decode) path. 24: with tokens in register groups of
+    /// four the streaming path beats the blocked GEMM up to m ≈ 28 (f32) and ≈ 44 (q8_0) on an
+    /// 8192 × 2048 product (`inferscope-bench runtime --kernels`, docs/kernels.md).
     public var smallM: Int
 
     @usableFromInline static let nr = 16
@@ -45,7 +47,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
     private let scratch: UnsafeMutablePointer<Float>
     private let scratchPerWorker: Int
 
-    public init(pool: ThreadPool, smallM: Int = 8) {
+    public init(pool: ThreadPool, smallM: Int = 24) {
         self.pool = pool
         self.smallM = smallM
         scratchPerWorker = 2 * MatrixMultiplier.kc * MatrixMultiplier.nr + (MatrixMultiplier.mc + 6) * MatrixMultiplier.kc + 64
@@ -135,29 +137,48 @@ public final class MatrixMultiplier: @unchecked Sendable {
             }
             return
         }
-        // Several tokens: decode each 32-weight chunk once and use it for every token; the
-        // per-token accumulators live on the stack (L1).
-        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: m) { accumulators in
-            let acc = accumulators.baseAddress!
-            let xr = UnsafeRawPointer(x)
-            for r in rows {
-                let row = w.row(r)
-                acc.initialize(repeating: SIMD8<Float>(), count: m)
+        // Several tokens, in groups of four whose accumulators stay in registers (a stack array
+        // of m accumulators cost a load and a store per token per chunk). Each 32-weight chunk is
+        // decoded once per group; the row (≤ a few KiB) stays in L1 between groups, so the
+        // matrix is still read from memory once.
+        let xr = UnsafeRawPointer(x)
+        let stride = k * 4
+        let tail = chunks * 32
+        for r in rows {
+            let row = w.row(r)
+            var t0 = 0
+            while t0 < m {
+                let group = min(4, m - t0)
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                let base = xr + t0 * stride
                 for c in 0..<chunks {
                     let (w0, w1, w2, w3, d) = D.decode(row, chunk: c)
-                    var xt = xr + c * 128
-                    for t in 0..<m {
+                    let xc = base + c * 128
+                    @inline(__always) func dot(_ xt: UnsafeRawPointer) -> SIMD8<Float> {
                         var s0 = w0 * xt.loadUnaligned(as: SIMD8<Float>.self)
                         let s1 = w1 * xt.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
                         s0.addProduct(w2, xt.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-                        let s = (s0 + s1).addingProduct(w3, xt.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-                        if D.isScaled { acc[t].addProduct(s, SIMD8<Float>(repeating: d)) } else { acc[t] += s }
-                        xt += k * 4
+                        return (s0 + s1).addingProduct(w3, xt.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+                    }
+                    if D.isScaled {
+                        let scale = SIMD8<Float>(repeating: d)
+                        a0.addProduct(dot(xc), scale)
+                        if group > 1 { a1.addProduct(dot(xc + stride), scale) }
+                        if group > 2 { a2.addProduct(dot(xc + 2 * stride), scale) }
+                        if group > 3 { a3.addProduct(dot(xc + 3 * stride), scale) }
+                    } else {
+                        a0 += dot(xc)
+                        if group > 1 { a1 += dot(xc + stride) }
+                        if group > 2 { a2 += dot(xc + 2 * stride) }
+                        if group > 3 { a3 += dot(xc + 3 * stride) }
                     }
                 }
-                for t in 0..<m {
-                    output[t * n + r] = VectorOps.horizontalSum(acc[t]) + tailDot(w, row: r, from: chunks * 32, x + t * k)
-                }
+                let xt = x + t0 * k
+                output[t0 * n + r] = VectorOps.horizontalSum(a0) + tailDot(w, row: r, from: tail, xt)
+                if group > 1 { output[(t0 + 1) * n + r] = VectorOps.horizontalSum(a1) + tailDot(w, row: r, from: tail, xt + k) }
+                if group > 2 { output[(t0 + 2) * n + r] = VectorOps.horizontalSum(a2) + tailDot(w, row: r, from: tail, xt + 2 * k) }
+                if group > 3 { output[(t0 + 3) * n + r] = VectorOps.horizontalSum(a3) + tailDot(w, row: r, from: tail, xt + 3 * k) }
+                t0 += 4
             }
         }
     }

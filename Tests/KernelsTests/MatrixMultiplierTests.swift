@@ -36,6 +36,11 @@ import Kernels
         check(type: type, m: 1, n: 37, k: 96, seed: 1)
         check(type: type, m: 3, n: 16, k: 64, seed: 2)
         check(type: type, m: 8, n: 21, k: 64, seed: 12)
+        // Several tokens go in register groups of four: every remainder (1, 2, 3), two full
+        // groups, and rows whose length is not a multiple of 32 (f32/f16 tails).
+        for m in [2, 4, 5, 6, 7, 9, 16] {
+            check(type: type, m: m, n: 19, k: type == .f32 || type == .f16 ? 72 : 96, seed: 20 + UInt64(m), smallM: 16)
+        }
         // Long rows (k ≥ 4096) take the four-rows-at-a-time path; 11 rows leave a remainder.
         check(type: type, m: 1, n: 11, k: 4096 + 64, seed: 13)
     }
