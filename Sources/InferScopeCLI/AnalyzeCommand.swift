@@ -89,13 +89,14 @@ struct AnalyzeCommand: Command {
                         observe: ((TraceEvent) -> Void)? = nil) throws -> AnalysisResult {
         var analyzer: Analyzer
         do { analyzer = try Analyzer(options: options) } catch { throw CommandFailure(error.description) }
-        if importing.format != "trace" {
-            let bytes = try ImportCommand.readFile(path, context)
-            if importing.format != "auto" || !ImportCommand.isInferScopeTrace(bytes) {
-                let metrics = try importing.metrics.map { (file: $0, bytes: try ImportCommand.readFile($0, context)) }
-                return try Self.analyzeForeign(bytes, path: path, importing: importing, metrics: metrics, analyzer: analyzer,
-                                               observe: observe)
-            }
+        // Auto-detection needs only the head of the file: an InferScope trace (any size) is then
+        // streamed by TraceReader, never loaded whole; only a foreign file is read into memory.
+        let head = importing.format == "auto" ? FileBytes.prefix(of: context.resolve(path), count: ImportCommand.detectionBytes) : nil
+        if importing.format != "trace" && !(head.map(ImportCommand.isInferScopeTrace) ?? false) {
+            let bytes = try ImportCommand.readFile(path, context)  // also the error for a missing file
+            let metrics = try importing.metrics.map { (file: $0, bytes: try ImportCommand.readFile($0, context)) }
+            return try Self.analyzeForeign(bytes, path: path, importing: importing, metrics: metrics, analyzer: analyzer,
+                                           observe: observe)
         }
         if importing.metrics != nil {
             throw UsageError("--metrics adds server samples to an imported file; \(path) is already an InferScope trace")

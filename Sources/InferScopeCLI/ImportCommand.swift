@@ -117,8 +117,11 @@ struct ImportCommand: Command {
 
     /// True when `bytes` begin like an InferScope trace (a JSON array whose first event is the
     /// run header), so `analyze` reads it as a trace rather than importing it.
+    /// How much of a file's head format detection looks at.
+    static let detectionBytes = 4096
+
     static func isInferScopeTrace(_ bytes: [UInt8]) -> Bool {
-        let head = String(decoding: bytes.prefix(4096), as: UTF8.self)
+        let head = String(decoding: bytes.prefix(detectionBytes), as: UTF8.self)
         return head.hasPrefix("[") && (head.contains("\"run_header\"") || head.contains(RunHeader.schemaName))
     }
 

@@ -22,6 +22,24 @@ public enum FileBytes {
         return bytes
     }
 
+    /// At most the first `count` bytes of the file at `path` (fewer for a shorter file), or nil
+    /// when it cannot be opened. O(count).
+    public static func prefix(of path: String, count: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, count - filled) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            filled += n
+        }
+        bytes.removeLast(count - filled)
+        return bytes
+    }
+
     /// The file at `path` as UTF-8 text (invalid sequences repaired), or nil when it cannot be opened.
     public static func text(of path: String) -> String? {
         contents(of: path).map { String(decoding: $0, as: UTF8.self) }
