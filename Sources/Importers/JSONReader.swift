@@ -215,41 +215,13 @@ public struct JSONReader {
     }
 
     private func unescape(_ body: ArraySlice<UInt8>, _ field: String?) throws(ImportError) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(body.count)
-        var i = body.startIndex
-        var pendingHigh: UInt32?
-        func appendScalar(_ v: UInt32) {
-            let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
-            out.append(contentsOf: Array(String(Character(scalar)).utf8))
+        let decoded: Result<String, JSONEscapes.Failure> = body.withUnsafeBufferPointer { raw in
+            Result { () throws(JSONEscapes.Failure) -> String in try JSONEscapes.decode(raw, mode: .lenient) }
         }
-        while i < body.endIndex {
-            let c = body[i]
-            guard c == UInt8(ascii: "\\"), i + 1 < body.endIndex else { out.append(c); i += 1; continue }
-            let e = body[i + 1]
-            i += 2
-            switch e {
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "u"):
-                guard i + 4 <= body.endIndex, let v = UInt32(String(decoding: body[i..<(i + 4)], as: UTF8.self), radix: 16) else {
-                    throw error(field, "invalid \\u escape in a string")
-                }
-                i += 4
-                if (0xD800..<0xDC00).contains(v) { pendingHigh = v; continue }
-                if (0xDC00..<0xE000).contains(v), let h = pendingHigh {
-                    appendScalar(0x10000 + ((h - 0xD800) << 10) + (v - 0xDC00))
-                } else {
-                    appendScalar(v)
-                }
-                pendingHigh = nil
-            default: out.append(e)
-            }
+        switch decoded {
+        case .success(let text): return text
+        case .failure(let failure): throw error(field, failure.message)
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     private static let powersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,

@@ -152,67 +152,7 @@ struct JSONScanner {
     func string(_ span: Span) throws(DecodeFailure) -> String {
         let raw = UnsafeBufferPointer(start: base + span.start, count: span.count)
         guard span.hasEscapes else { return String(decoding: raw, as: UTF8.self) }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(span.count)
-        var i = 0
-        while i < raw.count {
-            let c = raw[i]
-            guard c == UInt8(ascii: "\\") else {
-                bytes.append(c)
-                i += 1
-                continue
-            }
-            guard i + 1 < raw.count else { throw DecodeFailure("incomplete escape at the end of a string") }
-            let e = raw[i + 1]
-            i += 2
-            switch e {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
-            case UInt8(ascii: "/"): bytes.append(UInt8(ascii: "/"))
-            case UInt8(ascii: "b"): bytes.append(0x08)
-            case UInt8(ascii: "f"): bytes.append(0x0C)
-            case UInt8(ascii: "n"): bytes.append(0x0A)
-            case UInt8(ascii: "r"): bytes.append(0x0D)
-            case UInt8(ascii: "t"): bytes.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4(raw, at: i)
-                i += 4
-                if scalar >= 0xD800 && scalar < 0xDC00 {
-                    guard i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u") else {
-                        throw DecodeFailure("unpaired UTF-16 surrogate in a \\u escape")
-                    }
-                    let low = try hex4(raw, at: i + 2)
-                    guard low >= 0xDC00 && low < 0xE000 else {
-                        throw DecodeFailure("unpaired UTF-16 surrogate in a \\u escape")
-                    }
-                    i += 6
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                    throw DecodeFailure("unpaired UTF-16 surrogate in a \\u escape")
-                }
-                bytes.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
-            default:
-                throw DecodeFailure("invalid escape '\\\(Character(Unicode.Scalar(e)))' in a string")
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private func hex4(_ raw: UnsafeBufferPointer<UInt8>, at i: Int) throws(DecodeFailure) -> UInt32 {
-        guard i + 4 <= raw.count else { throw DecodeFailure("expected four hex digits after \\u") }
-        var value: UInt32 = 0
-        for k in i..<(i + 4) {
-            let c = raw[k]
-            let digit: UInt32
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(c - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(c - UInt8(ascii: "A") + 10)
-            default: throw DecodeFailure("expected four hex digits after \\u")
-            }
-            value = value << 4 | digit
-        }
-        return value
+        do { return try JSONEscapes.decode(raw, mode: .strict) } catch { throw DecodeFailure(error.message) }
     }
 
     /// Whether a scanned string span equals `literal` (byte-wise; escapes never match).
