@@ -172,12 +172,7 @@ struct SweepCommand: Command {
                       "TPOT p50", "TPOT p99", "attained", "SLO", "saturated", "verdict", "trace"]
         let rows = points.map { cells($0, closedLoop: closedLoop) }
         var out = markdown ? "### InferScope sweep\n\n\(header)\n\n" : header + "\n\n"
-        if markdown {
-            out += "| " + titles.joined(separator: " | ") + " |\n|" + titles.map { _ in "---" }.joined(separator: "|") + "|\n"
-            for r in rows { out += "| " + r.joined(separator: " | ") + " |\n" }
-        } else {
-            out += TextTable.aligned([titles] + rows)
-        }
+        out += markdown ? TextTable.markdown(header: titles, rows: rows) : TextTable.aligned([titles] + rows)
         out += "\n" + conclusion(points, closedLoop: closedLoop, searched: searched) + "\n"
         return out
     }

@@ -32,15 +32,15 @@ public enum GateRender {
         var out = "### InferScope gate: \(r.passed ? "✅ pass" : "❌ fail")\n\n"
         out += "Current `\(current)`" + (baseline.map { ", baseline `\($0)`" } ?? "") + ".\n\n"
         let keep = columns(r)
-        let aligns = ["---", "---:", "---:", "---:", "---", "---"].pick(keep)
-        out += "| " + ["metric", "baseline", "current", "change", "limit", "status"].pick(keep).joined(separator: " | ") + " |\n"
-        out += "|" + aligns.joined(separator: "|") + "|\n"
-        for c in r.checks {
+        let rows = r.checks.map { c in
             var row = cells(c)
             row[0] = "`\(row[0])`"
             if row[5] == "FAIL" { row[5] = "**FAIL**" }
-            out += "| " + row.pick(keep).joined(separator: " | ") + " |\n"
+            return row.pick(keep)
         }
+        let numeric = Set([1, 2, 3].compactMap { keep.firstIndex(of: $0) })  // baseline, current, change
+        out += TextTable.markdown(header: ["metric", "baseline", "current", "change", "limit", "status"].pick(keep),
+                                  rows: rows, rightAligned: numeric)
         let reasons = uniqueReasons(r)
         if !reasons.isEmpty {
             out += "\n"

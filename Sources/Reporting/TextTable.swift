@@ -19,4 +19,13 @@ public enum TextTable {
         }
         return out
     }
+
+    /// GitHub-flavoured Markdown table: `header`, then `rows`; `rightAligned` columns (numbers)
+    /// get a `---:` separator. Cells are written as given (escape `|` beforehand). O(cells).
+    public static func markdown(header: [String], rows: [[String]], rightAligned: Set<Int> = []) -> String {
+        var out = "| " + header.joined(separator: " | ") + " |\n"
+        out += "|" + header.indices.map { rightAligned.contains($0) ? "---:" : "---" }.joined(separator: "|") + "|\n"
+        for row in rows { out += "| " + row.joined(separator: " | ") + " |\n" }
+        return out
+    }
 }
