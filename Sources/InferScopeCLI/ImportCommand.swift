@@ -127,27 +127,8 @@ struct ImportCommand: Command {
 
     /// The whole file. O(size).
     static func readFile(_ path: String, _ context: CommandContext) throws -> [UInt8] {
-        let fd = open(context.resolve(path), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CommandFailure("\(path): cannot open the file: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var st = stat()
-        let size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
-        var bytes = [UInt8](repeating: 0, count: max(size, 0))
-        var filled = 0
-        while filled < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if n < 0 { if errno == EINTR { continue }; throw CommandFailure("\(path): cannot read: \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            filled += n
+        do { return try FileBytes.load(context.resolve(path)) } catch {
+            throw CommandFailure("\(path): cannot \(error.operation == "open" ? "open the file" : "read"): \(error.reason)")
         }
-        bytes.removeLast(bytes.count - filled)
-        // Files whose size stat does not report (pipes): read on.
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return bytes
     }
 }

@@ -6,14 +6,34 @@ import Darwin
 
 /// Whole-file reads for small files (goldens, fixtures, headers) without Foundation.
 public enum FileBytes {
-    /// The bytes of the file at `path`, or nil when it cannot be opened. Reads in 64 KiB chunks;
-    /// O(file size) time and memory. For large traces use `TraceReader`, which streams.
-    public static func contents(of path: String) -> [UInt8]? {
+    /// Why a file could not be read: the failed operation ("open" or "read") and the system's reason.
+    public struct ReadError: Error, Sendable, Equatable {
+        public var operation: String
+        public var reason: String
+    }
+
+    /// The bytes of the file at `path`: sized from fstat and read in one pass, then read on for
+    /// files whose size stat does not report (pipes). O(file size) time and memory. For large
+    /// traces use `TraceReader`, which streams.
+    public static func load(_ path: String) throws(ReadError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else { throw ReadError(operation: "open", reason: String(cString: strerror(errno))) }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        var st = stat()
+        let size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        var bytes = [UInt8](repeating: 0, count: max(size, 0))
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ReadError(operation: "read", reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        bytes.removeLast(bytes.count - filled)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = read(fd, &chunk, chunk.count)
             if n <= 0 { break }
@@ -21,6 +41,9 @@ public enum FileBytes {
         }
         return bytes
     }
+
+    /// The bytes of the file at `path`, or nil when it cannot be opened or read.
+    public static func contents(of path: String) -> [UInt8]? { try? load(path) }
 
     /// At most the first `count` bytes of the file at `path` (fewer for a shorter file), or nil
     /// when it cannot be opened. O(count).
