@@ -46,15 +46,73 @@ public final class MatrixMultiplier: @unchecked Sendable {
     /// a packed activation block `mc × kc` floats (6-row panels, k-major).
     private let scratch: UnsafeMutablePointer<Float>
     private let scratchPerWorker: Int
+    /// The activations of a streaming product with q8_0 weights, quantized once per call:
+    /// `activationCapacity` quants and one scale per 32 of them.
+    private var activationQuants: UnsafeMutablePointer<Int8>
+    private var activationScales: UnsafeMutablePointer<Float>
+    private var activationCapacity: Int
+    /// The q8_0 round trip of a blocked product's activations (`roundedCapacity` floats).
+    private var rounded: UnsafeMutablePointer<Float>
+    private var roundedCapacity: Int
 
-    public init(pool: ThreadPool, smallM: Int = 24) {
+    /// - Parameters:
+    ///   - maxRows, maxInputs: the largest m and k the caller will multiply. They size the
+    ///     buffers for activations rounded to q8_0 (`smallM · maxInputs` bytes for the streaming
+    ///     path, `maxRows · maxInputs` floats for the blocked one; pages untouched until used),
+    ///     so that no call allocates. A larger product grows a buffer once.
+    public init(pool: ThreadPool, smallM: Int = 24, maxRows: Int = 512, maxInputs: Int = 8192) {
         self.pool = pool
         self.smallM = smallM
         scratchPerWorker = 2 * MatrixMultiplier.kc * MatrixMultiplier.nr + (MatrixMultiplier.mc + 6) * MatrixMultiplier.kc + 64
         scratch = .allocate(capacity: scratchPerWorker * pool.threadCount)
+        activationCapacity = max(32, smallM * maxInputs)
+        activationQuants = .allocate(capacity: activationCapacity)
+        activationScales = .allocate(capacity: activationCapacity / 32)
+        roundedCapacity = max(32, maxRows * maxInputs)
+        rounded = .allocate(capacity: roundedCapacity)
     }
 
-    deinit { scratch.deallocate() }
+    deinit {
+        scratch.deallocate()
+        activationQuants.deallocate()
+        activationScales.deallocate()
+        rounded.deallocate()
+    }
+
+    /// Quantizes m rows of x (k inputs each, k a multiple of 32) for the integer q8_0 kernels.
+    private func quantizeActivations(_ x: UnsafePointer<Float>, rows m: Int, k: Int) -> QuantizedActivations {
+        if m * k > activationCapacity {
+            activationQuants.deallocate()
+            activationScales.deallocate()
+            activationCapacity = m * k
+            activationQuants = .allocate(capacity: activationCapacity)
+            activationScales = .allocate(capacity: activationCapacity / 32)
+        }
+        for t in 0..<m {
+            Q8_0Dot.quantize(x + t * k, count: k, quants: activationQuants + t * k, scales: activationScales + t * (k / 32))
+        }
+        return QuantizedActivations(quants: activationQuants, scales: activationScales)
+    }
+
+    /// The q8_0 round trip of m rows of x (k a multiple of 32), rows split across the pool.
+    private func roundActivations(_ x: UnsafePointer<Float>, rows m: Int, k: Int) -> UnsafePointer<Float> {
+        if m * k > roundedCapacity {
+            rounded.deallocate()
+            roundedCapacity = m * k
+            rounded = .allocate(capacity: roundedCapacity)
+        }
+        let out = UnsafeMutableRawPointer(rounded)
+        pool.parallelFor(m * k / 32, grain: max(1, 4096 / 32)) { blocks, _ in
+            for b in blocks {
+                let (v0, v1, v2, v3) = Q8_0Dot.roundTrip(x + b * 32)
+                out.storeBytes(of: v0, toByteOffset: b * 128, as: SIMD8<Float>.self)
+                out.storeBytes(of: v1, toByteOffset: b * 128 + 32, as: SIMD8<Float>.self)
+                out.storeBytes(of: v2, toByteOffset: b * 128 + 64, as: SIMD8<Float>.self)
+                out.storeBytes(of: v3, toByteOffset: b * 128 + 96, as: SIMD8<Float>.self)
+            }
+        }
+        return UnsafePointer(rounded)
+    }
 
     /// `target.output[m × n] = x[m × k] · target.weightsᵀ` for up to three matrices sharing
     /// the input (Q/K/V, gate/up), in one parallel region.
@@ -66,7 +124,13 @@ public final class MatrixMultiplier: @unchecked Sendable {
         precondition(c == nil || c!.weights.cols == k, "MatrixMultiplier: fused matrices must share the input width")
         if m <= 0 { return }
         let nA = a.weights.rows, nB = b?.weights.rows ?? 0, nC = c?.weights.rows ?? 0
+        // (No arrays here: a call must not allocate.)
+        let aQ8 = a.weights.type == .q8_0
+        let anyQ8 = aQ8 || b?.weights.type == .q8_0 || c?.weights.type == .q8_0
+        let mixed = (b.map { ($0.weights.type == .q8_0) != aQ8 } ?? false) || (c.map { ($0.weights.type == .q8_0) != aQ8 } ?? false)
         if m <= smallM {
+            // q8_0 weights take integer dot products with activations quantized here, once.
+            let quantized = anyQ8 ? quantizeActivations(x, rows: m, k: k) : nil
             // All rows of all targets in 16-row units, claimed dynamically in chunks of about
             // `streamChunkBytes` of weights, so the threads finish within one short chunk of
             // each other (while one thread finishes alone, the bandwidth is only one core's).
@@ -75,17 +139,25 @@ public final class MatrixMultiplier: @unchecked Sendable {
             pool.parallelFor(units, grain: grain) { range, _ in
                 let lo = range.lowerBound * 16, hi = min(range.upperBound * 16, nA + nB + nC)
                 MatrixMultiplier.forEachTarget(lo, hi, nA, nB, a, b, c) { target, rows in
-                    MatrixMultiplier.streamRows(x, m: m, target.weights, rows: rows, output: target.output)
+                    MatrixMultiplier.streamRows(x, quantized, m: m, target.weights, rows: rows, output: target.output)
                 }
             }
+        } else if mixed {
+            // The activations are rounded to q8_0 for q8_0 weights only: one matrix at a time.
+            multiply(x, rows: m, a)
+            if let b { multiply(x, rows: m, b) }
+            if let c { multiply(x, rows: m, c) }
         } else {
+            // q8_0 weights multiply the q8_0 round trip of x, as the streaming path's integer
+            // kernels do, so that a sequence's logits do not depend on the batch it ran in.
+            let input = aQ8 ? roundActivations(x, rows: m, k: k) : x
             let panelsA = (nA + 15) / 16, panelsB = (nB + 15) / 16, panelsC = (nC + 15) / 16
             let panels = panelsA + panelsB + panelsC
             // Units of a few panels, claimed dynamically (about four per thread).
             let panelsPerUnit = max(1, panels / (4 * pool.threadCount))
             pool.parallelFor(panels, grain: panelsPerUnit) { mine, worker in
                 let buffer = scratch + worker * scratchPerWorker
-                gemm(x, m: m, k: k, panels: mine, panelsA, panelsB, a, b, c, scratch: buffer)
+                gemm(input, m: m, k: k, panels: mine, panelsA, panelsB, a, b, c, scratch: buffer)
             }
         }
     }
@@ -102,13 +174,42 @@ public final class MatrixMultiplier: @unchecked Sendable {
 
     // MARK: - Streaming path (small m)
 
-    /// y[t][r] = x_t · W_r for r in `rows`, t in 0..<m.
-    static func streamRows(_ x: UnsafePointer<Float>, m: Int, _ w: WeightMatrix, rows: Range<Int>, output: UnsafeMutablePointer<Float>) {
+    /// y[t][r] = x_t · W_r for r in `rows`, t in 0..<m. q8_0 weights use `quantized` (x
+    /// quantized to q8_0) when given.
+    static func streamRows(_ x: UnsafePointer<Float>, _ quantized: QuantizedActivations?, m: Int, _ w: WeightMatrix,
+                           rows: Range<Int>, output: UnsafeMutablePointer<Float>) {
         switch w.type {
         case .f32: streamRows(F32Decoder.self, x, m: m, w, rows: rows, output: output)
         case .f16: streamRows(F16Decoder.self, x, m: m, w, rows: rows, output: output)
-        case .q8_0: streamRows(Q8_0Decoder.self, x, m: m, w, rows: rows, output: output)
+        case .q8_0:
+            if let quantized { streamRowsQ8_0(quantized, m: m, w, rows: rows, output: output) }
+            else { streamRows(Q8_0Decoder.self, x, m: m, w, rows: rows, output: output) }
         case .q4_0: streamRows(Q4_0Decoder.self, x, m: m, w, rows: rows, output: output)
+        }
+    }
+
+    /// The integer path for q8_0 weights: y[t][r] = Σ_blocks d_w·d_x·Σ q_w·q_x (``Q8_0Dot``).
+    /// Tokens go in groups of four sharing each weight block's load.
+    static func streamRowsQ8_0(_ x: QuantizedActivations, m: Int, _ w: WeightMatrix, rows: Range<Int>,
+                               output: UnsafeMutablePointer<Float>) {
+        let k = w.cols, n = w.rows, chunks = k / 32
+        if m == 1 {
+            for r in rows { output[r] = Q8_0Dot.dot(w.row(r), chunks: chunks, x.quants, x.scales) }
+            return
+        }
+        for r in rows {
+            let row = w.row(r)
+            var t0 = 0
+            while t0 < m {
+                let group = min(4, m - t0)
+                let (y0, y1, y2, y3) = Q8_0Dot.dot4(row, chunks: chunks, group: group, x.quants + t0 * k, stride: k,
+                                                    x.scales + t0 * chunks)
+                output[t0 * n + r] = y0
+                if group > 1 { output[(t0 + 1) * n + r] = y1 }
+                if group > 2 { output[(t0 + 2) * n + r] = y2 }
+                if group > 3 { output[(t0 + 3) * n + r] = y3 }
+                t0 += 4
+            }
         }
     }
 

@@ -129,8 +129,8 @@ public final class Transformer: @unchecked Sendable {
         self.maxLogitRows = maxLogitRows
         self.maxContext = maxContext ?? c.maxSeqLen
         self.pool = pool
-        self.matmul = MatrixMultiplier(pool: pool)
         let t = maxBatchTokens, qDim = c.heads * c.headDim
+        self.matmul = MatrixMultiplier(pool: pool, maxRows: maxBatchTokens, maxInputs: max(c.dim, c.hiddenDim, qDim))
         var owned: [UnsafeMutableRawPointer] = []
         func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
             let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 16) * 4, alignment: 64)

@@ -1,7 +1,8 @@
 import Testing
 import Kernels
 
-/// The matrix products against a naive triple loop over reference-dequantized weights.
+/// The matrix products against a naive triple loop over reference-dequantized weights (and,
+/// for q8_0, activations rounded through q8_0).
 /// Tolerance: relative error ≤ 1e-5 (f32 sums in a different order; the weights are the
 /// same decoded values, so the type does not widen it).
 @Suite struct MatrixMultiplierTests {
@@ -18,12 +19,14 @@ import Kernels
                 multiplier.multiply(xp.baseAddress!, rows: m, MatmulTarget(w.matrix, yp.baseAddress!))
             }
         }
+        // q8_0 weights multiply activations rounded to q8_0 (as ggml does).
+        let xUsed = type == .q8_0 ? (0..<m).flatMap { t in ReferenceQuant.roundThroughQ8_0Activations(Array(x[t * k ..< (t + 1) * k])) } : x
         var expected = [Float](repeating: 0, count: m * n)
         for r in 0..<n {
             let row = w.referenceRow(r)
             for t in 0..<m {
                 var s: Double = 0
-                for j in 0..<k { s += Double(row[j]) * Double(x[t * k + j]) }
+                for j in 0..<k { s += Double(row[j]) * Double(xUsed[t * k + j]) }
                 expected[t * n + r] = Float(s)
             }
         }

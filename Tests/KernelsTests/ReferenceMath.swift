@@ -18,6 +18,21 @@ extension SplitMix64 {
 enum ReferenceQuant {
     static func quantize(_ row: [Float], as type: TensorType) -> [UInt8] { Quantization.quantize(row, to: type) }
 
+    /// The activations a q8_0 product multiplies: each 32-value block of `row` rounded through
+    /// q8_0 — scale `d = max|x| / 127` stored as f16, `q = round(x / d)` with ties to even (as
+    /// ggml's AVX2 activation quantizer; its scalar weight quantizer rounds ties away from zero).
+    static func roundThroughQ8_0Activations(_ row: [Float]) -> [Float] {
+        var out: [Float] = []
+        for b in stride(from: 0, to: row.count, by: 32) {
+            let block = row[b ..< b + 32]
+            let d = block.map { abs($0) }.max()! / 127
+            let id: Float = d != 0 ? 1 / d : 0
+            let stored = Float(Float16(d))
+            out += block.map { ($0 * id).rounded(.toNearestOrEven) * stored }
+        }
+        return out
+    }
+
     /// Dequantizes a row of `count` weights, element by element.
     static func dequantize(_ bytes: UnsafeRawPointer, type: TensorType, count: Int) -> [Float] {
         (0..<count).map { j in
