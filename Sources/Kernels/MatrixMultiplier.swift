@@ -51,32 +51,33 @@ public final class MatrixMultiplier: @unchecked Sendable {
     private var activationQuants: UnsafeMutablePointer<Int8>
     private var activationScales: UnsafeMutablePointer<Float>
     private var activationCapacity: Int
-    /// The q8_0 round trip of a blocked product's activations (`roundedCapacity` floats).
-    private var rounded: UnsafeMutablePointer<Float>
-    private var roundedCapacity: Int
+    /// A blocked product's activations, packed once per call for all workers (see
+    /// ``packedActivationFloats(rows:k:)`` for the layout), `packedCapacity` floats.
+    private var packedX: UnsafeMutablePointer<Float>
+    private var packedCapacity: Int
 
     /// - Parameters:
     ///   - maxRows, maxInputs: the largest m and k the caller will multiply. They size the
-    ///     buffers for activations rounded to q8_0 (`smallM · maxInputs` bytes for the streaming
-    ///     path, `maxRows · maxInputs` floats for the blocked one; pages untouched until used),
-    ///     so that no call allocates. A larger product grows a buffer once.
+    ///     buffers for activations: quantized to q8_0 for the streaming path (`smallM · maxInputs`
+    ///     bytes) and packed for the blocked one (≈ `maxRows · maxInputs` floats; pages untouched
+    ///     until used), so that no call allocates. A larger product grows a buffer once.
     public init(pool: ThreadPool, smallM: Int = 24, maxRows: Int = 512, maxInputs: Int = 8192) {
         self.pool = pool
         self.smallM = smallM
-        scratchPerWorker = 2 * MatrixMultiplier.kc * MatrixMultiplier.nr + (MatrixMultiplier.mc + 6) * MatrixMultiplier.kc + 64
+        scratchPerWorker = 2 * MatrixMultiplier.kc * MatrixMultiplier.nr + 64
         scratch = .allocate(capacity: scratchPerWorker * pool.threadCount)
         activationCapacity = max(32, smallM * maxInputs)
         activationQuants = .allocate(capacity: activationCapacity)
         activationScales = .allocate(capacity: activationCapacity / 32)
-        roundedCapacity = max(32, maxRows * maxInputs)
-        rounded = .allocate(capacity: roundedCapacity)
+        packedCapacity = MatrixMultiplier.packedActivationFloats(rows: max(1, maxRows), k: max(32, maxInputs))
+        packedX = .allocate(capacity: packedCapacity)
     }
 
     deinit {
         scratch.deallocate()
         activationQuants.deallocate()
         activationScales.deallocate()
-        rounded.deallocate()
+        packedX.deallocate()
     }
 
     /// Quantizes m rows of x (k inputs each, k a multiple of 32) for the integer q8_0 kernels.
@@ -94,24 +95,43 @@ public final class MatrixMultiplier: @unchecked Sendable {
         return QuantizedActivations(quants: activationQuants, scales: activationScales)
     }
 
-    /// The q8_0 round trip of m rows of x (k a multiple of 32), rows split across the pool.
-    private func roundActivations(_ x: UnsafePointer<Float>, rows m: Int, k: Int) -> UnsafePointer<Float> {
-        if m * k > roundedCapacity {
-            rounded.deallocate()
-            roundedCapacity = m * k
-            rounded = .allocate(capacity: roundedCapacity)
+    /// Floats of m activation rows × k inputs packed for the blocked path: each block of `mc`
+    /// rows is padded to whole 6-row panels.
+    static func packedActivationFloats(rows m: Int, k: Int) -> Int {
+        let fullBlocks = m / mc, last = m % mc
+        return (fullBlocks * ((mc + 5) / 6) + (last + 5) / 6) * 6 * k
+    }
+
+    /// Packs all of x for the blocked path, once per call, the 6-row panels split across the
+    /// pool. Block (m0, k0) — `mBlock` rows from m0, `kBlock` inputs from k0 — starts at
+    /// `m0Padded · k + k0 · mBlockPadded` (padded = rounded up to whole panels) and holds
+    /// ``packActivations(_:stride:rows:kBlock:roundingToQ8_0:into:)``'s layout.
+    private func packAllActivations(_ x: UnsafePointer<Float>, rows m: Int, k: Int, roundingToQ8_0: Bool) -> UnsafePointer<Float> {
+        let needed = MatrixMultiplier.packedActivationFloats(rows: m, k: k)
+        if needed > packedCapacity {
+            packedX.deallocate()
+            packedCapacity = needed
+            packedX = .allocate(capacity: packedCapacity)
         }
-        let out = UnsafeMutableRawPointer(rounded)
-        pool.parallelFor(m * k / 32, grain: max(1, 4096 / 32)) { blocks, _ in
-            for b in blocks {
-                let (v0, v1, v2, v3) = Q8_0Dot.roundTrip(x + b * 32)
-                out.storeBytes(of: v0, toByteOffset: b * 128, as: SIMD8<Float>.self)
-                out.storeBytes(of: v1, toByteOffset: b * 128 + 32, as: SIMD8<Float>.self)
-                out.storeBytes(of: v2, toByteOffset: b * 128 + 64, as: SIMD8<Float>.self)
-                out.storeBytes(of: v3, toByteOffset: b * 128 + 96, as: SIMD8<Float>.self)
+        let mc = MatrixMultiplier.mc, kc = MatrixMultiplier.kc, panelsPerBlock = (mc + 5) / 6
+        let panels = (m / mc) * panelsPerBlock + (m % mc + 5) / 6
+        let packed = packedX
+        pool.parallelFor(panels, grain: max(1, 32_768 / (6 * k))) { range, _ in
+            for panel in range {
+                let m0 = (panel / panelsPerBlock) * mc, local = panel % panelsPerBlock
+                let mBlock = min(mc, m - m0), padded = (mBlock + 5) / 6 * 6
+                let blockBase = packed + (m0 / mc) * panelsPerBlock * 6 * k
+                var k0 = 0
+                while k0 < k {
+                    let kBlock = min(kc, k - k0)
+                    MatrixMultiplier.packActivations(x + (m0 + local * 6) * k + k0, stride: k, rows: min(6, mBlock - local * 6),
+                                                     kBlock: kBlock, roundingToQ8_0: roundingToQ8_0,
+                                                     into: blockBase + k0 * padded + local * 6 * kBlock)
+                    k0 += kBlock
+                }
             }
         }
-        return UnsafePointer(rounded)
+        return UnsafePointer(packed)
     }
 
     /// `target.output[m × n] = x[m × k] · target.weightsᵀ` for up to three matrices sharing
@@ -150,14 +170,14 @@ public final class MatrixMultiplier: @unchecked Sendable {
         } else {
             // q8_0 weights multiply the q8_0 round trip of x, as the streaming path's integer
             // kernels do, so that a sequence's logits do not depend on the batch it ran in.
-            let input = aQ8 ? roundActivations(x, rows: m, k: k) : x
+            let packed = packAllActivations(x, rows: m, k: k, roundingToQ8_0: aQ8)
             let panelsA = (nA + 15) / 16, panelsB = (nB + 15) / 16, panelsC = (nC + 15) / 16
             let panels = panelsA + panelsB + panelsC
             // Units of a few panels, claimed dynamically (about four per thread).
             let panelsPerUnit = max(1, panels / (4 * pool.threadCount))
             pool.parallelFor(panels, grain: panelsPerUnit) { mine, worker in
                 let buffer = scratch + worker * scratchPerWorker
-                gemm(input, m: m, k: k, panels: mine, panelsA, panelsB, a, b, c, scratch: buffer)
+                gemm(packed, m: m, k: k, panels: mine, panelsA, panelsB, a, b, c, scratch: buffer)
             }
         }
     }
@@ -174,16 +194,16 @@ public final class MatrixMultiplier: @unchecked Sendable {
 
     // MARK: - Streaming path (small m)
 
-    /// y[t][r] = x_t · W_r for r in `rows`, t in 0..<m. q8_0 weights use `quantized` (x
-    /// quantized to q8_0) when given.
+    /// y[t][r] = x_t · W_r for r in `rows`, t in 0..<m. q8_0 weights multiply `quantized` (x
+    /// quantized to q8_0), which must be given for them.
     static func streamRows(_ x: UnsafePointer<Float>, _ quantized: QuantizedActivations?, m: Int, _ w: WeightMatrix,
                            rows: Range<Int>, output: UnsafeMutablePointer<Float>) {
         switch w.type {
         case .f32: streamRows(F32Decoder.self, x, m: m, w, rows: rows, output: output)
         case .f16: streamRows(F16Decoder.self, x, m: m, w, rows: rows, output: output)
         case .q8_0:
-            if let quantized { streamRowsQ8_0(quantized, m: m, w, rows: rows, output: output) }
-            else { streamRows(Q8_0Decoder.self, x, m: m, w, rows: rows, output: output) }
+            guard let quantized else { preconditionFailure("MatrixMultiplier: q8_0 rows need quantized activations") }
+            streamRowsQ8_0(quantized, m: m, w, rows: rows, output: output)
         case .q4_0: streamRows(Q4_0Decoder.self, x, m: m, w, rows: rows, output: output)
         }
     }
@@ -394,20 +414,20 @@ public final class MatrixMultiplier: @unchecked Sendable {
     // MARK: - Blocked GEMM path (large m)
 
     /// One worker's share: global panels `panels` (16 output rows each) over the concatenated
-    /// targets; `scratch` holds the packed panel and the decode buffer.
-    private func gemm(_ x: UnsafePointer<Float>, m: Int, k: Int, panels: Range<Int>, _ panelsA: Int, _ panelsB: Int,
+    /// targets, with the activations `packedX` packed by ``packAllActivations(_:rows:k:roundingToQ8_0:)``;
+    /// `scratch` holds the packed weight panel and the decode buffer.
+    private func gemm(_ packedX: UnsafePointer<Float>, m: Int, k: Int, panels: Range<Int>, _ panelsA: Int, _ panelsB: Int,
                       _ a: MatmulTarget, _ b: MatmulTarget?, _ c: MatmulTarget?, scratch: UnsafeMutablePointer<Float>) {
         let nr = MatrixMultiplier.nr, kc = MatrixMultiplier.kc, mc = MatrixMultiplier.mc, mr = MatrixMultiplier.mr
         let packed = scratch
         let decoded = scratch + kc * nr
-        let packedX = decoded + kc * nr
         var m0 = 0
         while m0 < m {
             let mBlock = min(mc, m - m0)
             var k0 = 0
             while k0 < k {
                 let kBlock = min(kc, k - k0)
-                MatrixMultiplier.packActivations(x + m0 * k + k0, stride: k, rows: mBlock, kBlock: kBlock, into: packedX)
+                let xBlock = packedX + m0 / mc * ((mc + 5) / 6) * 6 * k + k0 * ((mBlock + 5) / 6 * 6)
                 for panel in panels {
                     let target: MatmulTarget, local: Int
                     if panel < panelsA { target = a; local = panel }
@@ -420,7 +440,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
                     let out = target.output + m0 * w.rows + n0
                     var i = 0
                     while i < mBlock {
-                        MatrixMultiplier.kernelPacked6x16(packedX + i * kBlock, packed, kBlock: kBlock, out + i * w.rows, ldc: w.rows,
+                        MatrixMultiplier.kernelPacked6x16(xBlock + i * kBlock, packed, kBlock: kBlock, out + i * w.rows, ldc: w.rows,
                                                           rows: min(mr, mBlock - i), valid: valid, accumulate: k0 > 0)
                         i += mr
                     }
@@ -433,14 +453,29 @@ public final class MatrixMultiplier: @unchecked Sendable {
 
     /// Copies `rows` activation rows × `kBlock` inputs into 6-row panels, k-major:
     /// `packed[(i / 6) · 6 · kBlock + kk · 6 + i % 6] = x[i][kk]`, rows past `rows` zero.
-    static func packActivations(_ x: UnsafePointer<Float>, stride: Int, rows: Int, kBlock: Int,
+    /// `roundingToQ8_0` stores each value's q8_0 round trip instead (`kBlock` a multiple of 32),
+    /// the activations the streaming path's integer kernels multiply, so that a q8_0 product
+    /// does not depend on the number of rows.
+    static func packActivations(_ x: UnsafePointer<Float>, stride: Int, rows: Int, kBlock: Int, roundingToQ8_0: Bool,
                                 into packed: UnsafeMutablePointer<Float>) {
         let panels = (rows + 5) / 6
         for p in 0..<panels {
             let panel = packed + p * 6 * kBlock
             for r in 0..<6 {
                 let i = p * 6 + r
-                if i < rows {
+                if i < rows, roundingToQ8_0 {
+                    let source = x + i * stride
+                    for b in 0..<kBlock / 32 {
+                        let (v0, v1, v2, v3) = Q8_0Dot.roundTrip(source + b * 32)
+                        let target = panel + b * 32 * 6 + r
+                        for j in 0..<8 {
+                            target[j * 6] = v0[j]
+                            target[(j + 8) * 6] = v1[j]
+                            target[(j + 16) * 6] = v2[j]
+                            target[(j + 24) * 6] = v3[j]
+                        }
+                    }
+                } else if i < rows {
                     let source = x + i * stride
                     for kk in 0..<kBlock { panel[kk * 6 + r] = source[kk] }
                 } else {
