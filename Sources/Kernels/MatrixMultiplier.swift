@@ -464,16 +464,18 @@ public final class MatrixMultiplier: @unchecked Sendable {
             for r in 0..<6 {
                 let i = p * 6 + r
                 if i < rows, roundingToQ8_0 {
-                    let source = x + i * stride
-                    for b in 0..<kBlock / 32 {
-                        let (v0, v1, v2, v3) = Q8_0Dot.roundTrip(source + b * 32)
-                        let target = panel + b * 32 * 6 + r
-                        for j in 0..<8 {
-                            target[j * 6] = v0[j]
-                            target[(j + 8) * 6] = v1[j]
-                            target[(j + 16) * 6] = v2[j]
-                            target[(j + 24) * 6] = v3[j]
+                    // Round trip into a contiguous row first (vector stores), then interleave.
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: kBlock) { row in
+                        let out = UnsafeMutableRawPointer(row.baseAddress!)
+                        let source = x + i * stride
+                        for b in 0..<kBlock / 32 {
+                            let (v0, v1, v2, v3) = Q8_0Dot.roundTrip(source + b * 32)
+                            out.storeBytes(of: v0, toByteOffset: b * 128, as: SIMD8<Float>.self)
+                            out.storeBytes(of: v1, toByteOffset: b * 128 + 32, as: SIMD8<Float>.self)
+                            out.storeBytes(of: v2, toByteOffset: b * 128 + 64, as: SIMD8<Float>.self)
+                            out.storeBytes(of: v3, toByteOffset: b * 128 + 96, as: SIMD8<Float>.self)
                         }
+                        for kk in 0..<kBlock { panel[kk * 6 + r] = row[kk] }
                     }
                 } else if i < rows {
                     let source = x + i * stride
