@@ -46,6 +46,8 @@ public final class MatrixMultiplier: @unchecked Sendable {
     /// a packed activation block `mc × kc` floats (6-row panels, k-major).
     private let scratch: UnsafeMutablePointer<Float>
     private let scratchPerWorker: Int
+    /// `kc` zeros: the source of the padding rows of packed panels.
+    private let zeroRow: UnsafeMutablePointer<Float>
     /// The activations of a streaming product with q8_0 weights, quantized once per call:
     /// `activationCapacity` quants and one scale per 32 of them.
     private var activationQuants: UnsafeMutablePointer<Int8>
@@ -65,6 +67,8 @@ public final class MatrixMultiplier: @unchecked Sendable {
         self.pool = pool
         self.smallM = smallM
         scratchPerWorker = 2 * MatrixMultiplier.kc * MatrixMultiplier.nr + 64
+        zeroRow = .allocate(capacity: MatrixMultiplier.kc)
+        zeroRow.initialize(repeating: 0, count: MatrixMultiplier.kc)
         scratch = .allocate(capacity: scratchPerWorker * pool.threadCount)
         activationCapacity = max(32, smallM * maxInputs)
         activationQuants = .allocate(capacity: activationCapacity)
@@ -75,6 +79,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
 
     deinit {
         scratch.deallocate()
+        zeroRow.deallocate()
         activationQuants.deallocate()
         activationScales.deallocate()
         packedX.deallocate()
@@ -105,7 +110,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
     /// Packs all of x for the blocked path, once per call, the 6-row panels split across the
     /// pool. Block (m0, k0) — `mBlock` rows from m0, `kBlock` inputs from k0 — starts at
     /// `m0Padded · k + k0 · mBlockPadded` (padded = rounded up to whole panels) and holds
-    /// ``packActivations(_:stride:rows:kBlock:roundingToQ8_0:into:)``'s layout.
+    /// ``packActivations(_:stride:rows:kBlock:roundingToQ8_0:temporary:zero:into:)``'s layout.
     private func packAllActivations(_ x: UnsafePointer<Float>, rows m: Int, k: Int, roundingToQ8_0: Bool) -> UnsafePointer<Float> {
         let needed = MatrixMultiplier.packedActivationFloats(rows: m, k: k)
         if needed > packedCapacity {
@@ -116,7 +121,9 @@ public final class MatrixMultiplier: @unchecked Sendable {
         let mc = MatrixMultiplier.mc, kc = MatrixMultiplier.kc, panelsPerBlock = (mc + 5) / 6
         let panels = (m / mc) * panelsPerBlock + (m % mc + 5) / 6
         let packed = packedX
-        pool.parallelFor(panels, grain: max(1, 32_768 / (6 * k))) { range, _ in
+        pool.parallelFor(panels, grain: max(1, 32_768 / (6 * k))) { range, worker in
+            // The worker's weight-panel area is free while activations are packed.
+            let temporary = self.scratch + worker * self.scratchPerWorker, zero = self.zeroRow
             for panel in range {
                 let m0 = (panel / panelsPerBlock) * mc, local = panel % panelsPerBlock
                 let mBlock = min(mc, m - m0), padded = (mBlock + 5) / 6 * 6
@@ -125,8 +132,8 @@ public final class MatrixMultiplier: @unchecked Sendable {
                 while k0 < k {
                     let kBlock = min(kc, k - k0)
                     MatrixMultiplier.packActivations(x + (m0 + local * 6) * k + k0, stride: k, rows: min(6, mBlock - local * 6),
-                                                     kBlock: kBlock, roundingToQ8_0: roundingToQ8_0,
-                                                     into: blockBase + k0 * padded + local * 6 * kBlock)
+                                                     kBlock: kBlock, roundingToQ8_0: roundingToQ8_0, temporary: temporary,
+                                                     zero: zero, into: blockBase + k0 * padded + local * 6 * kBlock)
                     k0 += kBlock
                 }
             }
@@ -436,7 +443,8 @@ public final class MatrixMultiplier: @unchecked Sendable {
                     let w = target.weights
                     let n0 = local * nr
                     let valid = min(nr, w.rows - n0)
-                    MatrixMultiplier.pack(w, rows: n0..<(n0 + valid), k0: k0, kBlock: kBlock, decoded: decoded, into: packed)
+                    MatrixMultiplier.pack(w, rows: n0..<(n0 + valid), k0: k0, kBlock: kBlock, decoded: decoded, zero: zeroRow,
+                                          into: packed)
                     let out = target.output + m0 * w.rows + n0
                     var i = 0
                     while i < mBlock {
@@ -451,40 +459,29 @@ public final class MatrixMultiplier: @unchecked Sendable {
         }
     }
 
-    /// Copies `rows` activation rows × `kBlock` inputs into 6-row panels, k-major:
-    /// `packed[(i / 6) · 6 · kBlock + kk · 6 + i % 6] = x[i][kk]`, rows past `rows` zero.
-    /// `roundingToQ8_0` stores each value's q8_0 round trip instead (`kBlock` a multiple of 32),
-    /// the activations the streaming path's integer kernels multiply, so that a q8_0 product
-    /// does not depend on the number of rows.
+    /// Copies `rows` (≤ 6) activation rows × `kBlock` inputs into one 6-row panel, k-major:
+    /// `panel[kk · 6 + i] = x[i][kk]`, rows past `rows` zero (read from `zero`, ≥ `kBlock` zeros).
+    /// `roundingToQ8_0` stores each value's q8_0 round trip instead (`kBlock` a multiple of 32;
+    /// rounded rows go through `temporary`, 6 × `kBlock` floats): the activations the streaming
+    /// path's integer kernels multiply, so that a q8_0 product does not depend on the number of rows.
     static func packActivations(_ x: UnsafePointer<Float>, stride: Int, rows: Int, kBlock: Int, roundingToQ8_0: Bool,
-                                into packed: UnsafeMutablePointer<Float>) {
-        let panels = (rows + 5) / 6
-        for p in 0..<panels {
-            let panel = packed + p * 6 * kBlock
-            for r in 0..<6 {
-                let i = p * 6 + r
-                if i < rows, roundingToQ8_0 {
-                    // Round trip into a contiguous row first (vector stores), then interleave.
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: kBlock) { row in
-                        let out = UnsafeMutableRawPointer(row.baseAddress!)
-                        let source = x + i * stride
-                        for b in 0..<kBlock / 32 {
-                            let (v0, v1, v2, v3) = Q8_0Dot.roundTrip(source + b * 32)
-                            out.storeBytes(of: v0, toByteOffset: b * 128, as: SIMD8<Float>.self)
-                            out.storeBytes(of: v1, toByteOffset: b * 128 + 32, as: SIMD8<Float>.self)
-                            out.storeBytes(of: v2, toByteOffset: b * 128 + 64, as: SIMD8<Float>.self)
-                            out.storeBytes(of: v3, toByteOffset: b * 128 + 96, as: SIMD8<Float>.self)
-                        }
-                        for kk in 0..<kBlock { panel[kk * 6 + r] = row[kk] }
-                    }
-                } else if i < rows {
-                    let source = x + i * stride
-                    for kk in 0..<kBlock { panel[kk * 6 + r] = source[kk] }
-                } else {
-                    for kk in 0..<kBlock { panel[kk * 6 + r] = 0 }
-                }
+                                temporary: UnsafeMutablePointer<Float>, zero: UnsafePointer<Float>,
+                                into panel: UnsafeMutablePointer<Float>) {
+        @inline(__always) func source(_ i: Int) -> UnsafePointer<Float> {
+            guard i < rows else { return zero }
+            guard roundingToQ8_0 else { return x + i * stride }
+            let row = x + i * stride, out = UnsafeMutableRawPointer(temporary + i * kBlock)
+            for b in 0..<kBlock / 32 {
+                let (v0, v1, v2, v3) = Q8_0Dot.roundTrip(row + b * 32)
+                out.storeBytes(of: v0, toByteOffset: b * 128, as: SIMD8<Float>.self)
+                out.storeBytes(of: v1, toByteOffset: b * 128 + 32, as: SIMD8<Float>.self)
+                out.storeBytes(of: v2, toByteOffset: b * 128 + 64, as: SIMD8<Float>.self)
+                out.storeBytes(of: v3, toByteOffset: b * 128 + 96, as: SIMD8<Float>.self)
             }
+            return UnsafePointer(temporary + i * kBlock)
         }
+        PanelPacking.interleave8((source(0), source(1), source(2), source(3), source(4), source(5), zero, zero),
+                                 count: kBlock, lanes: 6, width: 6, into: panel)
     }
 
     /// C[rows × 16] (+)= A[6 × kBlock] · P[kBlock × 16] with A packed k-major (6 floats per k)
@@ -524,25 +521,26 @@ public final class MatrixMultiplier: @unchecked Sendable {
     }
 
     /// Decodes rows `rows` (≤ 16), inputs `k0 ..< k0 + kBlock`, of `w` and stores them k-major:
-    /// `packed[kk · 16 + j] = W[rows.lowerBound + j][k0 + kk]`, zero for j ≥ rows.count.
+    /// `packed[kk · 16 + j] = W[rows.lowerBound + j][k0 + kk]`, zero for j ≥ rows.count
+    /// (read from `zero`, ≥ `kBlock` zeros). f32 rows are read in place; other types are decoded
+    /// to f32 into `decoded` (16 × `kBlock` floats) first.
     static func pack(_ w: WeightMatrix, rows: Range<Int>, k0: Int, kBlock: Int, decoded: UnsafeMutablePointer<Float>,
-                     into packed: UnsafeMutablePointer<Float>) {
-        let nr = MatrixMultiplier.nr
-        let valid = rows.count
-        if valid < nr {
-            packed.initialize(repeating: 0, count: kBlock * nr)
+                     zero: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        @inline(__always) func source(_ j: Int) -> UnsafePointer<Float> {
+            guard j < rows.count else { return zero }
+            let r = rows.lowerBound + j
+            if w.type == .f32 { return w.row(r).assumingMemoryBound(to: Float.self) + k0 }
+            WeightDecoding.decodeRow(w.type, w.row(r), start: k0, count: kBlock, into: decoded + j * kBlock)
+            return UnsafePointer(decoded + j * kBlock)
         }
-        for (j, r) in rows.enumerated() {
-            // f32 rows are read in place; other types are decoded to f32 first.
-            let source: UnsafePointer<Float>
-            if w.type == .f32 {
-                source = w.row(r).assumingMemoryBound(to: Float.self) + k0
-            } else {
-                WeightDecoding.decodeRow(w.type, w.row(r), start: k0, count: kBlock, into: decoded + j * kBlock)
-                source = UnsafePointer(decoded + j * kBlock)
-            }
-            for kk in 0..<kBlock { packed[kk * nr + j] = source[kk] }
+        PanelPacking.interleave8((source(0), source(1), source(2), source(3), source(4), source(5), source(6), source(7)),
+                                 count: kBlock, lanes: 8, width: 16, into: packed)
+        guard rows.count > 8 else {
+            PanelPacking.interleave8((zero, zero, zero, zero, zero, zero, zero, zero), count: kBlock, lanes: 8, width: 16, into: packed + 8)
+            return
         }
+        PanelPacking.interleave8((source(8), source(9), source(10), source(11), source(12), source(13), source(14), source(15)),
+                                 count: kBlock, lanes: 8, width: 16, into: packed + 8)
     }
 
     /// C[6 × 16] (+)= X[6 × kBlock] · P[kBlock × 16]; X rows have stride `k`, C rows `ldc`.

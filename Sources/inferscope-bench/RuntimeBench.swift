@@ -287,7 +287,7 @@ enum RuntimeBench {
     static func measureKernels(options: Options, pool: ThreadPool, host: HostMeasurement) {
         let multiplier = MatrixMultiplier(pool: pool)
         for type in options.types {
-            for (m, n, k) in [(1, 32000, 2048), (1, 8192, 2048), (1, 2048, 8192), (1, 32000, 288), (512, 2048, 2048), (512, 768, 288), (512, 8192, 2048)] {
+            for (m, n, k) in [(1, 32000, 2048), (1, 8192, 2048), (1, 2048, 8192), (1, 32000, 288), (512, 2048, 2048), (512, 768, 288), (512, 288, 768), (512, 288, 288), (512, 8192, 2048)] {
                 let preset = ModelPreset(name: "k", config: ModelConfig(dim: k, hiddenDim: 32, layers: 0, heads: 1, kvHeads: 1,
                                                                        vocabSize: n, maxSeqLen: 1))
                 let weights = preset.makeWeights(type: type, seed: 3)
