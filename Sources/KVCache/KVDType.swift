@@ -74,7 +74,7 @@ extension KVDType {
             for g in 0..<(count / 16) {
                 let lo = src.loadUnaligned(fromByteOffset: g * 64, as: SIMD8<Float>.self)
                 let hi = src.loadUnaligned(fromByteOffset: g * 64 + 32, as: SIMD8<Float>.self)
-                let amax = VectorOps.horizontalMax(pointwiseMax(pointwiseMax(lo, -lo), pointwiseMax(hi, -hi)))
+                let amax = VectorOps.horizontalMax(VectorOps.maximum(VectorOps.maximum(lo, -lo), VectorOps.maximum(hi, -hi)))
                 let d = amax / levels
                 let inv: Float = d > 0 ? 1 / d : 0
                 let group = destination + g * bytesPerGroup

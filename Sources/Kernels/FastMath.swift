@@ -6,7 +6,7 @@ public enum FastMath {
     /// exponent bits.
     @inlinable @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.0))
+        let clamped = VectorOps.minimum(VectorOps.maximum(x, SIMD8(repeating: -87.3)), SIMD8(repeating: 88.0))
         // Adding 1.5·2²³ rounds to an integer held in the low mantissa bits (no float→int
         // conversion, which Swift does not vectorize).
         let magic = SIMD8<Float>(repeating: 12_582_912)

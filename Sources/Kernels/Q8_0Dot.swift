@@ -63,7 +63,7 @@ enum Q8_0Dot {
     /// before the rounding, as ggml does; 0 for an all-zero block).
     @inline(__always)
     static func scale(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>) -> (Float, Float) {
-        let m = pointwiseMax(pointwiseMax(magnitude(v0), magnitude(v1)), pointwiseMax(magnitude(v2), magnitude(v3)))
+        let m = VectorOps.maximum(VectorOps.maximum(magnitude(v0), magnitude(v1)), VectorOps.maximum(magnitude(v2), magnitude(v3)))
         let d = VectorOps.horizontalMax(m) / 127
         return (Float(Float16(d)), d != 0 ? 1 / d : 0)
     }

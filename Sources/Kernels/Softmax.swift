@@ -9,7 +9,7 @@ public enum Softmax {
         var maxVector = SIMD8<Float>(repeating: -.infinity)
         var i = 0
         while i + 8 <= count {
-            maxVector = pointwiseMax(maxVector, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+            maxVector = VectorOps.maximum(maxVector, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
             i += 8
         }
         var maximum = VectorOps.horizontalMax(maxVector)

@@ -294,7 +294,8 @@ enum RuntimeBench {
                 let w = weights.tokenEmbedding
                 let region = [UnsafeRawBufferPointer(start: w.base, count: w.byteCount)]
                 let x = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
-                x.initialize(repeating: 0.5, count: m * k)
+                // Activations that vary like a layer's (a constant x would quantize trivially).
+                for i in 0..<m * k { x[i] = sin(Float(i) * 0.37) * (1 + Float(i % 7)) }
                 let y = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
                 defer { x.deallocate(); y.deallocate() }
                 multiplier.multiply(x, rows: m, MatmulTarget(w, y))

@@ -98,4 +98,16 @@ import Kernels
         }
         #expect(out == Array(w.referenceRow(1)[32..<96]))
     }
+
+    @Test func laneWiseMaximumAndMinimum() {
+        var rng = SeededRandom(seed: 51)
+        for _ in 0..<50 {
+            let a = SIMD8<Float>(rng.floats(8, scale: 100)), b = SIMD8<Float>(rng.floats(8, scale: 100))
+            let hi = VectorOps.maximum(a, b), lo = VectorOps.minimum(a, b)
+            for i in 0..<8 {
+                #expect(hi[i] == max(a[i], b[i]) && lo[i] == min(a[i], b[i]))
+            }
+            #expect(VectorOps.horizontalMax(a) == (0..<8).map { a[$0] }.max()!)
+        }
+    }
 }
