@@ -1,3 +1,7 @@
+#if INFERSCOPE_REQUIRES_AVX2 && arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// Decoding of weight rows (GGML layouts) into `Float`, 32 weights at a time.
 ///
 /// A 32-weight chunk is four `SIMD8<Float>` lanes plus one scale; for f32/f16 the scale is 1
@@ -13,6 +17,55 @@ protocol WeightChunkDecoder {
     static var chunkBytes: Int { get }
     /// The 32 weights of chunk `c` of `row` (unscaled) and the chunk's scale.
     static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float)
+}
+
+/// Widening conversions of 8 lanes. With AVX2 they are explicit instructions (`vcvtph2ps`,
+/// `vpmovsxbd`/`vpmovzxbd`, `vcvtdq2ps`): the standard library's generic SIMD conversions are
+/// inlined or left as out-of-line calls at the optimizer's whim (measured: the f16 and q4_0
+/// multi-token paths called them out of line, 20 and 48 calls; changing unrelated code once
+/// cost the q8_0 decode path its inlining and 85 % of its speed).
+@usableFromInline
+enum Widen {
+    @inlinable @inline(__always)
+    static func floats(halves p: UnsafeRawPointer) -> SIMD8<Float> {
+        #if INFERSCOPE_REQUIRES_AVX2 && arch(x86_64)
+        return _mm256_cvtph_ps(p.loadUnaligned(as: __m128i.self))
+        #else
+        return SIMD8<Float>(p.loadUnaligned(as: SIMD8<Float16>.self))
+        #endif
+    }
+
+    /// 8 signed bytes at `p` as floats.
+    @inlinable @inline(__always)
+    static func floats(signedBytes p: UnsafeRawPointer) -> SIMD8<Float> {
+        #if INFERSCOPE_REQUIRES_AVX2 && arch(x86_64)
+        let bytes = SIMD2<Int64>(p.loadUnaligned(as: Int64.self), 0)
+        return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes))
+        #else
+        return SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(as: SIMD8<Int8>.self)))
+        #endif
+    }
+
+    /// 8 unsigned bytes at `p` as 32-bit integers.
+    @inlinable @inline(__always)
+    static func ints(unsignedBytes p: UnsafeRawPointer) -> SIMD8<Int32> {
+        #if INFERSCOPE_REQUIRES_AVX2 && arch(x86_64)
+        let bytes = SIMD2<Int64>(p.loadUnaligned(as: Int64.self), 0)
+        return unsafeBitCast(_mm256_cvtepu8_epi32(bytes), to: SIMD8<Int32>.self)
+        #else
+        return SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(as: SIMD8<UInt8>.self))
+        #endif
+    }
+
+    /// Integer lanes as floats.
+    @inlinable @inline(__always)
+    static func floats(_ v: SIMD8<Int32>) -> SIMD8<Float> {
+        #if INFERSCOPE_REQUIRES_AVX2 && arch(x86_64)
+        return _mm256_cvtepi32_ps(unsafeBitCast(v, to: __m256i.self))
+        #else
+        return SIMD8<Float>(v)
+        #endif
+    }
 }
 
 @usableFromInline
@@ -34,10 +87,7 @@ enum F16Decoder: WeightChunkDecoder {
     @inlinable @inline(__always)
     static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
         let p = row + c * 64
-        return (SIMD8<Float>(p.loadUnaligned(as: SIMD8<Float16>.self)),
-                SIMD8<Float>(p.loadUnaligned(fromByteOffset: 16, as: SIMD8<Float16>.self)),
-                SIMD8<Float>(p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float16>.self)),
-                SIMD8<Float>(p.loadUnaligned(fromByteOffset: 48, as: SIMD8<Float16>.self)), 1)
+        return (Widen.floats(halves: p), Widen.floats(halves: p + 16), Widen.floats(halves: p + 32), Widen.floats(halves: p + 48), 1)
     }
 }
 
@@ -49,10 +99,8 @@ enum Q8_0Decoder: WeightChunkDecoder {
     static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
         let p = row + c * 34
         let d = Float(p.loadUnaligned(as: Float16.self))
-        @inline(__always) func lane(_ offset: Int) -> SIMD8<Float> {
-            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: offset, as: SIMD8<Int8>.self)))
-        }
-        return (lane(2), lane(10), lane(18), lane(26), d)
+        return (Widen.floats(signedBytes: p + 2), Widen.floats(signedBytes: p + 10), Widen.floats(signedBytes: p + 18),
+                Widen.floats(signedBytes: p + 26), d)
     }
 }
 
@@ -64,10 +112,8 @@ enum Q4_0Decoder: WeightChunkDecoder {
     static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
         let p = row + c * 18
         let d = Float(p.loadUnaligned(as: Float16.self))
-        let a = SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: 2, as: SIMD8<UInt8>.self))
-        let b = SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: 10, as: SIMD8<UInt8>.self))
-        return (SIMD8<Float>((a & 0xF) &- 8), SIMD8<Float>((b & 0xF) &- 8),
-                SIMD8<Float>((a &>> 4) &- 8), SIMD8<Float>((b &>> 4) &- 8), d)
+        let a = Widen.ints(unsignedBytes: p + 2), b = Widen.ints(unsignedBytes: p + 10)
+        return (Widen.floats((a & 0xF) &- 8), Widen.floats((b & 0xF) &- 8), Widen.floats((a &>> 4) &- 8), Widen.floats((b &>> 4) &- 8), d)
     }
 }
 
