@@ -17,14 +17,17 @@ public struct MatmulTarget: @unchecked Sendable {
 /// - **Small m (decode)**: each thread streams its share of W's rows once and dots every row
 ///   with the m activation rows while it is in L1, decoding quantized blocks in registers. The
 ///   time is the weight bytes over the memory bandwidth. Rows are claimed in ~1 MiB chunks;
-///   for m = 1 and rows of ≥ 4096 inputs four rows share each load of x.
-/// - **Large m (prefill)**: a cache-blocked GEMM. A panel of 16 weight rows × `kc` inputs is
-///   decoded to f32 and packed k-major (16 KB, in L1); a 6 × 16 register tile of Y accumulates
-///   6 broadcast activations times two 8-wide weight vectors per k (12 FMAs for 8 loads).
-///   Blocks of `mc` activation rows × `kc` inputs stay in L2 across the thread's panels.
+///   for m = 1 and rows of ≥ 4096 inputs four rows share each load of x. q8_0 weights take
+///   integer dot products with x quantized to q8_0 once per call (``Q8_0Dot``).
+/// - **Large m (prefill)**: a cache-blocked GEMM. X is packed once per call into 6-row k-major
+///   panels (for q8_0 weights: its q8_0 round trip, so both paths compute the same product). A
+///   panel of 16 weight rows × `kc` inputs is decoded to f32 and packed k-major (16 KB, in L1);
+///   a 6 × 16 register tile of Y accumulates 6 broadcast activations times two 8-wide weight
+///   vectors per k (12 FMAs for 8 loads). Blocks of `mc` activation rows × `kc` inputs stay in
+///   L2 across the thread's panels.
 ///
 /// Work is split across the pool by output features, so W is read once per call in total.
-/// Packing buffers are allocated once per worker in `init`; a call allocates nothing.
+/// Buffers are allocated in `init` (sized by `maxRows`/`maxInputs`); a call allocates nothing.
 public final class MatrixMultiplier: @unchecked Sendable {
     public let pool: ThreadPool
     /// Largest m that takes the streaming (decode) path. 24: with tokens in register groups of
@@ -42,8 +45,8 @@ public final class MatrixMultiplier: @unchecked Sendable {
     @usableFromInline static let streamChunkBytes = 1 << 20
     @usableFromInline static let fourRowWidth = 4096
 
-    /// Per worker: a packed weight panel `kc × nr` floats, a decode buffer `nr × kc` floats and
-    /// a packed activation block `mc × kc` floats (6-row panels, k-major).
+    /// Per worker: a packed weight panel `kc × nr` floats and a decode buffer `nr × kc` floats
+    /// (the panel area also holds rounded activation rows while activations are packed).
     private let scratch: UnsafeMutablePointer<Float>
     private let scratchPerWorker: Int
     /// `kc` zeros: the source of the padding rows of packed panels.
