@@ -77,7 +77,9 @@ let package = Package(
 
         // Test data (goldens, fixtures, reference scripts) is read by path from the source tree,
         // not bundled as resources, so it is excluded from the targets.
-        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "Tracing"]),
+        // Test helpers shared by the test targets (temporary directories removed at exit).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "Tracing", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "KVCache", "TraceFormat"]),
         .testTarget(name: "LlamaModelTests", dependencies: ["LlamaModel", "Kernels", "KVCache"],
                     exclude: ["Reference"]),
@@ -87,7 +89,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Importers", "Reporting", "TraceFormat"],
                     exclude: ["Fixtures", "Goldens"]),
         .testTarget(name: "ImportersTests", dependencies: ["Importers", "Analysis", "TraceFormat"]),
-        .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat"],
+        .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat", "TestSupport"],
                     exclude: ["Fixtures", "Goldens"]),
     ]
 )

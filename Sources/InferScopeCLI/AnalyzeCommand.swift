@@ -48,6 +48,7 @@ struct AnalyzeCommand: Command {
             .flag("--json", help: "Print the JSON document instead of the text report."),
             .flag("--verify", help: "Re-run the trace's workload on InferScope's runtime with each top recommendation applied; print predicted vs measured gain."),
             .value("--verify-top", "N", help: "How many recommendations --verify re-runs.", default: "5"),
+            .value("--verify-dir", "DIR", help: "Where --verify writes its re-run traces (created if missing; default: a new directory under $TMPDIR or /tmp)."),
             .value("--format", "FORMAT", help: "trace (InferScope), auto, \(ImportFormat.namesList).", default: "auto"),
             .value("--model", "NAME", help: "For an imported file: the model (catalog name or engine id) when the file does not name it."),
             .value("--run", "N", help: "For an imported file holding several runs: which one (default: the last)."),
@@ -72,7 +73,8 @@ struct AnalyzeCommand: Command {
         guard let top = try arguments.int("--verify-top"), top >= 1 else {
             throw UsageError("option '--verify-top' expects an integer ≥ 1")
         }
-        let verification = try Self.verify(result, top: top, options: options, context: context)
+        let verification = try Self.verify(result, top: top, options: options, context: context,
+                                           directory: arguments.value("--verify-dir").map(context.resolve))
         context.stdout.write(TextReport.render(result) + verification)
         return .success
     }
@@ -162,17 +164,35 @@ struct AnalyzeCommand: Command {
         do { return try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
     }
 
-    /// Runs ``AdviceVerifier`` for the top recommendations; the re-run traces go to a fresh
-    /// temporary directory (named on stderr). Returns the rendered table.
+    /// Runs ``AdviceVerifier`` for the top recommendations; the re-run traces go to `directory`
+    /// (created if missing) or to a fresh temporary directory, named on stderr either way. An
+    /// existing file there that InferScope did not write is never overwritten (that re-run fails).
+    /// Returns the rendered table.
     static func verify(_ result: AnalysisResult, top: Int, options: AnalysisOptions,
-                       context: CommandContext) throws -> String {
+                       context: CommandContext, directory requested: String? = nil) throws -> String {
         let baseArguments: [String]
         do { baseArguments = try AdviceVerifier.profileArguments(result.header) } catch {
             throw CommandFailure("\(error)")
         }
-        var template = Array("/tmp/inferscope-verify-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw CommandFailure("--verify: cannot create a temporary directory") }
-        let directory = String(cString: made)
+        let directory: String
+        if let requested {
+            var status = stat()
+            if stat(requested, &status) == 0 {
+                guard status.st_mode & S_IFMT == S_IFDIR else {
+                    throw UsageError("option '--verify-dir' expects a directory; \(requested) is a file")
+                }
+            } else if mkdir(requested, 0o755) != 0 {
+                throw CommandFailure("--verify-dir: cannot create \(requested): \(String(cString: strerror(errno)))")
+            }
+            directory = requested
+        } else {
+            let base = context.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+            var template = Array("\(base)/inferscope-verify-XXXXXX".utf8CString)
+            guard let made = mkdtemp(&template) else {
+                throw CommandFailure("--verify: cannot create a temporary directory under \(base): \(String(cString: strerror(errno)))")
+            }
+            directory = String(cString: made)
+        }
         context.stderr.write("verify: re-run traces go to \(directory)\n")
         var o = options
         if o.hardwareSpec == nil, o.hardware == nil, let spec = result.hardware { o.hardwareSpec = spec }

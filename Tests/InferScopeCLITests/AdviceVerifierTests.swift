@@ -95,8 +95,9 @@ import TraceFormat
                               "--concurrency", "16", "--scheduler", "static", "--max-num-seqs", "8",
                               "--threads", "1", "--seed", "5", "--no-probe", "-o", trace])
         #expect(profile.exit == .success, "\(profile.stderr)")
-        let run = runCLI(["analyze", trace, "--verify", "--verify-top", "1"])
+        let run = runCLI(["analyze", trace, "--verify", "--verify-top", "1", "--verify-dir", dir + "/verify"])
         #expect(run.exit == .success, "\(run.stderr)")
+        #expect(run.stderr.contains("verify: re-run traces go to \(dir)/verify\n"))
         #expect(run.stdout.contains("VERIFIED ADVICE"))
         let rows = run.stdout.split(separator: "\n").filter { $0.contains(" R1 ") && $0.contains("scheduler=continuous") }
         #expect(!rows.isEmpty, "no R1 row in:\n\(run.stdout)")
@@ -122,7 +123,7 @@ import TraceFormat
         let profile = runCLI(["profile", "--model", "tiny", "--workload", "rag", "--requests", "16",
                               "--concurrency", "6", "--threads", "1", "--seed", "5", "--no-probe", "-o", trace])
         #expect(profile.exit == .success, "\(profile.stderr)")
-        let run = runCLI(["analyze", trace, "--objective", "itl", "--verify", "--verify-top", "1"])
+        let run = runCLI(["analyze", trace, "--objective", "itl", "--verify", "--verify-top", "1", "--verify-dir", dir])
         #expect(run.exit == .success, "\(run.stderr)")
         let rows = run.stdout.split(separator: "\n").filter { $0.contains(" R5 ") && $0.contains("scheduler=chunked") && $0.contains(" itl ") }
         #expect(rows.count == 1, "no R5 itl row in:\n\(run.stdout)")
@@ -136,5 +137,19 @@ import TraceFormat
         let changed = try Self.rerunOptions(run.stderr, "R5")
         #expect(changed["scheduler"] == "chunked")
         #expect(Int(changed["token_budget"] ?? "") != nil)
+    }
+
+    /// --verify-dir must name a directory: a file there is a usage error and stays as it was.
+    @Test func verifyDirectoryMustNotBeAFile() throws {
+        let dir = temporaryDirectory()
+        let trace = dir + "/static.json"
+        let profile = runCLI(["profile", "--model", "tiny", "--requests", "2", "--threads", "1", "--no-probe", "-o", trace])
+        #expect(profile.exit == .success, "\(profile.stderr)")
+        let file = dir + "/notes.txt"
+        writeText(file, "mine")
+        let run = runCLI(["analyze", trace, "--verify", "--verify-dir", file])
+        #expect(run.exit == .usage)
+        #expect(run.stderr.contains("option '--verify-dir' expects a directory; \(file) is a file"), "\(run.stderr)")
+        #expect(try FileBytes.load(file) == Array("mine".utf8))
     }
 }

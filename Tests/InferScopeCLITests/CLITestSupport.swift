@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import TestSupport
 import TraceFormat
 @testable import InferScopeCLI
 
@@ -62,10 +63,9 @@ func writeBytes(_ path: String, _ bytes: [UInt8]) {
     close(fd)
 }
 
-/// A fresh directory under /tmp.
+/// A fresh empty directory, removed when the test process exits.
 func temporaryDirectory() -> String {
-    var template = Array("/tmp/inferscope-cli-test-XXXXXX".utf8CString)
-    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    TestDirectories.make()
 }
 
 /// The files of `traces/` ending in ".json", sorted.

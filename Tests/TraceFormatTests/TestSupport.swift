@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestSupport
 
-/// A fresh path under the system temporary directory (the file does not exist yet).
+/// A fresh path in a new temporary directory (the file does not exist yet; the directory is
+/// removed when the test process exits).
 func temporaryPath(_ name: String) -> String {
-    var template = Array("/tmp/inferscope-test-XXXXXX".utf8CString)
-    let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-    return dir + "/" + name
+    TestDirectories.make() + "/" + name
 }
