@@ -155,11 +155,13 @@ public final class MatrixMultiplier: @unchecked Sendable {
         if m <= 0 { return }
         let nA = a.weights.rows, nB = b?.weights.rows ?? 0, nC = c?.weights.rows ?? 0
         // (No arrays here: a call must not allocate.)
-        let aQ8 = a.weights.type == .q8_0
-        let anyQ8 = aQ8 || b?.weights.type == .q8_0 || c?.weights.type == .q8_0
-        let mixed = (b.map { ($0.weights.type == .q8_0) != aQ8 } ?? false) || (c.map { ($0.weights.type == .q8_0) != aQ8 } ?? false)
+        let aQ8 = a.weights.type.multipliesQuantizedActivations
+        let anyQ8 = aQ8 || b?.weights.type.multipliesQuantizedActivations == true
+            || c?.weights.type.multipliesQuantizedActivations == true
+        let mixed = (b.map { $0.weights.type.multipliesQuantizedActivations != aQ8 } ?? false)
+            || (c.map { $0.weights.type.multipliesQuantizedActivations != aQ8 } ?? false)
         if m <= smallM {
-            // q8_0 weights take integer dot products with activations quantized here, once.
+            // q8_0/q4_0 weights take integer dot products with activations quantized here, once.
             let quantized = anyQ8 ? quantizeActivations(x, rows: m, k: k) : nil
             // All rows of all targets in 16-row units, claimed dynamically in chunks of about
             // `streamChunkBytes` of weights, so the threads finish within one short chunk of
@@ -173,12 +175,12 @@ public final class MatrixMultiplier: @unchecked Sendable {
                 }
             }
         } else if mixed {
-            // The activations are rounded to q8_0 for q8_0 weights only: one matrix at a time.
+            // The activations are rounded to q8_0 for q8_0/q4_0 weights only: one matrix at a time.
             multiply(x, rows: m, a)
             if let b { multiply(x, rows: m, b) }
             if let c { multiply(x, rows: m, c) }
         } else {
-            // q8_0 weights multiply the q8_0 round trip of x, as the streaming path's integer
+            // q8_0/q4_0 weights multiply the q8_0 round trip of x, as the streaming path's integer
             // kernels do, so that a sequence's logits do not depend on the batch it ran in.
             let packed = packAllActivations(x, rows: m, k: k, roundingToQ8_0: aQ8)
             let panelsA = (nA + 15) / 16, panelsB = (nB + 15) / 16, panelsC = (nC + 15) / 16
@@ -213,18 +215,21 @@ public final class MatrixMultiplier: @unchecked Sendable {
         case .f16: streamRows(F16Decoder.self, x, m: m, w, rows: rows, output: output)
         case .q8_0:
             guard let quantized else { preconditionFailure("MatrixMultiplier: q8_0 rows need quantized activations") }
-            streamRowsQ8_0(quantized, m: m, w, rows: rows, output: output)
-        case .q4_0: streamRows(Q4_0Decoder.self, x, m: m, w, rows: rows, output: output)
+            streamRowsInteger(Q8_0Block.self, quantized, m: m, w, rows: rows, output: output)
+        case .q4_0:
+            guard let quantized else { preconditionFailure("MatrixMultiplier: q4_0 rows need quantized activations") }
+            streamRowsInteger(Q4_0Block.self, quantized, m: m, w, rows: rows, output: output)
         }
     }
 
-    /// The integer path for q8_0 weights: y[t][r] = Σ_blocks d_w·d_x·Σ q_w·q_x (``Q8_0Dot``).
+    /// The integer path for q8_0/q4_0 weights: y[t][r] = Σ_blocks d_w·d_x·Σ q_w·q_x (``Q8_0Dot``).
     /// Tokens go in groups of four sharing each weight block's load.
-    static func streamRowsQ8_0(_ x: QuantizedActivations, m: Int, _ w: WeightMatrix, rows: Range<Int>,
-                               output: UnsafeMutablePointer<Float>) {
+    @inline(__always)
+    static func streamRowsInteger<B: IntegerWeightBlock>(_: B.Type, _ x: QuantizedActivations, m: Int, _ w: WeightMatrix,
+                                                         rows: Range<Int>, output: UnsafeMutablePointer<Float>) {
         let k = w.cols, n = w.rows, chunks = k / 32
         if m == 1 {
-            for r in rows { output[r] = Q8_0Dot.dot(w.row(r), chunks: chunks, x.quants, x.scales) }
+            for r in rows { output[r] = Q8_0Dot.dot(B.self, w.row(r), chunks: chunks, x.quants, x.scales) }
             return
         }
         for r in rows {
@@ -232,7 +237,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
             var t0 = 0
             while t0 < m {
                 let group = min(4, m - t0)
-                let (y0, y1, y2, y3) = Q8_0Dot.dot4(row, chunks: chunks, group: group, x.quants + t0 * k, stride: k,
+                let (y0, y1, y2, y3) = Q8_0Dot.dot4(B.self, row, chunks: chunks, group: group, x.quants + t0 * k, stride: k,
                                                     x.scales + t0 * chunks)
                 output[t0 * n + r] = y0
                 if group > 1 { output[(t0 + 1) * n + r] = y1 }

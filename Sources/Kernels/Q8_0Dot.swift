@@ -2,8 +2,8 @@
 import _Builtin_intrinsics.intel
 #endif
 
-/// Integer dot products of q8_0 weight rows with activations quantized to q8_0, the way
-/// ggml multiplies a q8_0 matrix (its `vec_dot_q8_0_q8_0`).
+/// Integer dot products of q8_0 and q4_0 weight rows with activations quantized to q8_0, the
+/// way ggml multiplies such matrices (its `vec_dot_q8_0_q8_0` and `vec_dot_q4_0_q8_0`).
 ///
 /// The activations of a product are quantized once per call, in 32-value blocks:
 /// `d = max|x| / 127` rounded to f16 (as a stored q8_0 block holds it), `q = round(x / d)` to
@@ -15,8 +15,8 @@ import _Builtin_intrinsics.intel
 /// 4 sign extensions, 4 conversions and 4 FMAs per 32 weights — and is compute-bound at about
 /// half the memory bandwidth on two cores. With AVX2, one `vpmaddubsw` + `vpmaddwd` does the
 /// 32 multiplications and their sums, a third of the instructions (docs/kernels.md has the
-/// figures). Without AVX2 (INFERSCOPE_TARGET_CPU=generic) a portable loop computes the same
-/// integer sums.
+/// figures). q4_0 blocks unpack their nibbles to 32 signed bytes in −8…7 first. Without AVX2
+/// (INFERSCOPE_TARGET_CPU=generic) a portable loop computes the same integer sums.
 ///
 /// Numerics: the product equals the float product with x replaced by its q8_0 round trip
 /// (`MatrixMultiplier` rounds the activations of its blocked path the same way, so small and
@@ -98,44 +98,48 @@ enum Q8_0Dot {
         #endif
     }
 
-    /// Σ over `chunks` blocks of row (q8_0 blocks of 34 bytes) · quantized x.
+    /// Σ over `chunks` blocks of a row of `B` blocks · quantized x.
     /// - Complexity: O(chunks); reads the row once.
     @inline(__always)
-    static func dot(_ row: UnsafeRawPointer, chunks: Int, _ quants: UnsafePointer<Int8>, _ scales: UnsafePointer<Float>) -> Float {
+    static func dot<B: IntegerWeightBlock>(_: B.Type, _ row: UnsafeRawPointer, chunks: Int, _ quants: UnsafePointer<Int8>,
+                                           _ scales: UnsafePointer<Float>) -> Float {
         let xq = UnsafeRawPointer(quants)
         var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         var c = 0
         while c + 2 <= chunks {
-            acc0.addProduct(blockSums(row + c * 34, xq + c * 32), SIMD8(repeating: scale(row + c * 34) * scales[c]))
-            acc1.addProduct(blockSums(row + c * 34 + 34, xq + c * 32 + 32), SIMD8(repeating: scale(row + c * 34 + 34) * scales[c + 1]))
+            let b0 = row + c * B.bytes, b1 = b0 + B.bytes
+            acc0.addProduct(blockSums(B.quants(b0), xq + c * 32), SIMD8(repeating: scale(b0) * scales[c]))
+            acc1.addProduct(blockSums(B.quants(b1), xq + c * 32 + 32), SIMD8(repeating: scale(b1) * scales[c + 1]))
             c += 2
         }
         if c < chunks {
-            acc0.addProduct(blockSums(row + c * 34, xq + c * 32), SIMD8(repeating: scale(row + c * 34) * scales[c]))
+            let b0 = row + c * B.bytes
+            acc0.addProduct(blockSums(B.quants(b0), xq + c * 32), SIMD8(repeating: scale(b0) * scales[c]))
         }
         return VectorOps.horizontalSum(acc0 + acc1)
     }
 
     /// The dot products of one row with up to four quantized activation rows (`group` of them,
     /// `stride` bytes apart; their scales `chunks` floats apart). Each weight block is loaded
-    /// once for the group.
+    /// and unpacked once for the group.
     @inline(__always)
-    static func dot4(_ row: UnsafeRawPointer, chunks: Int, group: Int, _ quants: UnsafePointer<Int8>, stride: Int,
-                     _ scales: UnsafePointer<Float>) -> (Float, Float, Float, Float) {
+    static func dot4<B: IntegerWeightBlock>(_: B.Type, _ row: UnsafeRawPointer, chunks: Int, group: Int, _ quants: UnsafePointer<Int8>,
+                                            stride: Int, _ scales: UnsafePointer<Float>) -> (Float, Float, Float, Float) {
         let xq = UnsafeRawPointer(quants)
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
         for c in 0..<chunks {
-            let block = row + c * 34
+            let block = row + c * B.bytes
             let dw = scale(block)
             let x = xq + c * 32
+            let w = B.quants(block)
             #if INFERSCOPE_REQUIRES_AVX2 && arch(x86_64)
-            let qw = block.loadUnaligned(fromByteOffset: 2, as: __m256i.self)
+            let qw = unsafeBitCast(w, to: __m256i.self)
             let aw = _mm256_sign_epi8(qw, qw)
             @inline(__always) func sums(_ xt: UnsafeRawPointer) -> SIMD8<Float> {
                 signedSums(aw, qw, xt.loadUnaligned(as: __m256i.self))
             }
             #else
-            @inline(__always) func sums(_ xt: UnsafeRawPointer) -> SIMD8<Float> { blockSums(block, xt) }
+            @inline(__always) func sums(_ xt: UnsafeRawPointer) -> SIMD8<Float> { blockSums(w, xt) }
             #endif
             a0.addProduct(sums(x), SIMD8(repeating: dw * scales[c]))
             if group > 1 { a1.addProduct(sums(x + stride), SIMD8(repeating: dw * scales[chunks + c])) }
@@ -145,26 +149,23 @@ enum Q8_0Dot {
         return (VectorOps.horizontalSum(a0), VectorOps.horizontalSum(a1), VectorOps.horizontalSum(a2), VectorOps.horizontalSum(a3))
     }
 
-    /// The f16 scale of the q8_0 block at `block`.
+    /// The f16 scale at the start of a q8_0 or q4_0 block.
     @inline(__always)
     static func scale(_ block: UnsafeRawPointer) -> Float {
         Float(block.loadUnaligned(as: Float16.self))
     }
 
-    /// Eight partial integer sums (as exact floats) of the 32 products of the weight block at
-    /// `block` (its quants at byte 2) with the 32 activation quants at `x`; they add up to Σ q_w·q_x.
+    /// Eight partial integer sums (as exact floats) of the 32 products of the weight quants `w`
+    /// with the 32 activation quants at `x`; they add up to Σ q_w·q_x.
     @inline(__always)
-    static func blockSums(_ block: UnsafeRawPointer, _ x: UnsafeRawPointer) -> SIMD8<Float> {
+    static func blockSums(_ w: SIMD32<Int8>, _ x: UnsafeRawPointer) -> SIMD8<Float> {
         #if INFERSCOPE_REQUIRES_AVX2 && arch(x86_64)
-        let qw = block.loadUnaligned(fromByteOffset: 2, as: __m256i.self)
+        let qw = unsafeBitCast(w, to: __m256i.self)
         return signedSums(_mm256_sign_epi8(qw, qw), qw, x.loadUnaligned(as: __m256i.self))
         #else
         var sum = SIMD8<Int32>()
-        for offset in stride(from: 0, to: 32, by: 8) {
-            let w = SIMD8<Int32>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: 2 + offset, as: SIMD8<Int8>.self))
-            let v = SIMD8<Int32>(truncatingIfNeeded: x.loadUnaligned(fromByteOffset: offset, as: SIMD8<Int8>.self))
-            sum &+= w &* v
-        }
+        let v = x.loadUnaligned(as: SIMD32<Int8>.self)
+        for j in 0..<32 { sum[j % 8] &+= Int32(w[j]) &* Int32(v[j]) }
         return SIMD8<Float>(sum)
         #endif
     }
@@ -189,4 +190,48 @@ enum Q8_0Dot {
 struct QuantizedActivations {
     var quants: UnsafeMutablePointer<Int8>
     var scales: UnsafeMutablePointer<Float>
+}
+
+/// A quantized weight block whose values are small integers times an f16 scale stored first.
+@usableFromInline
+protocol IntegerWeightBlock {
+    /// Bytes of one 32-weight block.
+    static var bytes: Int { get }
+    /// The block's 32 integer weights, in order.
+    static func quants(_ block: UnsafeRawPointer) -> SIMD32<Int8>
+}
+
+/// q8_0: `[f16 d][32 × Int8]`.
+@usableFromInline
+enum Q8_0Block: IntegerWeightBlock {
+    @usableFromInline static var bytes: Int { 34 }
+    @inline(__always) @usableFromInline
+    static func quants(_ block: UnsafeRawPointer) -> SIMD32<Int8> {
+        block.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self)
+    }
+}
+
+/// q4_0: `[f16 d][16 bytes]`, byte j holding weight j in its low nibble and weight j + 16 in its
+/// high nibble, each stored + 8.
+@usableFromInline
+enum Q4_0Block: IntegerWeightBlock {
+    @usableFromInline static var bytes: Int { 18 }
+    @inline(__always) @usableFromInline
+    static func quants(_ block: UnsafeRawPointer) -> SIMD32<Int8> {
+        #if INFERSCOPE_REQUIRES_AVX2 && arch(x86_64)
+        let packed = block.loadUnaligned(fromByteOffset: 2, as: __m128i.self)
+        let mask = _mm_set1_epi8(0x0F)
+        let low = _mm_and_si128(packed, mask), high = _mm_and_si128(_mm_srli_epi16(packed, 4), mask)
+        let both = _mm256_set_m128i(high, low)
+        return unsafeBitCast(_mm256_sub_epi8(both, _mm256_set1_epi8(8)), to: SIMD32<Int8>.self)
+        #else
+        let packed = block.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self)
+        var out = SIMD32<Int8>()
+        for j in 0..<16 {
+            out[j] = Int8(packed[j] & 0x0F) - 8
+            out[j + 16] = Int8(packed[j] >> 4) - 8
+        }
+        return out
+        #endif
+    }
 }

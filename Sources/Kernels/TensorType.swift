@@ -33,6 +33,10 @@ public enum TensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible 
     /// Bytes of one row of `cols` weights. `cols` must be a multiple of `blockSize`.
     public func rowBytes(cols: Int) -> Int { cols / blockSize * bytesPerBlock }
 
+    /// Whether products with weights of this type quantize their activations to q8_0 and use
+    /// integer dot products (as ggml does for q8_0 and q4_0; ``MatrixMultiplier``).
+    public var multipliesQuantizedActivations: Bool { self == .q8_0 || self == .q4_0 }
+
     /// Lowercase name as used on the command line and in traces: "f32", "f16", "q4_0", "q8_0".
     public var description: String {
         switch self {

@@ -2,7 +2,7 @@ import Testing
 import Kernels
 
 /// The matrix products against a naive triple loop over reference-dequantized weights (and,
-/// for q8_0, activations rounded through q8_0).
+/// for q8_0 and q4_0, activations rounded through q8_0).
 /// Tolerance: relative error ≤ 1e-5 (f32 sums in a different order; the weights are the
 /// same decoded values, so the type does not widen it).
 @Suite struct MatrixMultiplierTests {
@@ -19,8 +19,8 @@ import Kernels
                 multiplier.multiply(xp.baseAddress!, rows: m, MatmulTarget(w.matrix, yp.baseAddress!))
             }
         }
-        // q8_0 weights multiply activations rounded to q8_0 (as ggml does).
-        let xUsed = type == .q8_0 ? (0..<m).flatMap { t in ReferenceQuant.roundThroughQ8_0Activations(Array(x[t * k ..< (t + 1) * k])) } : x
+        // q8_0 and q4_0 weights multiply activations rounded to q8_0 (as ggml does).
+        let xUsed = type.multipliesQuantizedActivations ? (0..<m).flatMap { t in ReferenceQuant.roundThroughQ8_0Activations(Array(x[t * k ..< (t + 1) * k])) } : x
         var expected = [Float](repeating: 0, count: m * n)
         for r in 0..<n {
             let row = w.referenceRow(r)

@@ -47,14 +47,14 @@ import Testing
             for j in 0..<32 { sum += Int(Int8(bitPattern: block[c * 34 + 2 + j])) * Int(quants[c * 32 + j]) }
             expected += dw * Double(scales[c]) * Double(sum)
         }
-        let single = block.withUnsafeBytes { b in Q8_0Dot.dot(b.baseAddress!, chunks: 2, quants, scales) }
+        let single = block.withUnsafeBytes { b in Q8_0Dot.dot(Q8_0Block.self, b.baseAddress!, chunks: 2, quants, scales) }
         #expect(Double(single) == expected)
         // The same row against a group of three token rows (the second and third negated).
         let rows = quants + quants.map { -$0 } + quants
         let rowScales = scales + scales + scales
         let (y0, y1, y2, _) = block.withUnsafeBytes { b in
             rows.withUnsafeBufferPointer { q in
-                Q8_0Dot.dot4(b.baseAddress!, chunks: 2, group: 3, q.baseAddress!, stride: 64, rowScales)
+                Q8_0Dot.dot4(Q8_0Block.self, b.baseAddress!, chunks: 2, group: 3, q.baseAddress!, stride: 64, rowScales)
             }
         }
         #expect(Double(y0) == expected && Double(y1) == -expected && Double(y2) == expected)
@@ -107,5 +107,21 @@ import Testing
             }
             #expect(fa == sa && fb == sb, "m=\(m)")
         }
+    }
+
+    @Test func q4_0BlocksUnpackToTheirSignedNibbles() {
+        // Byte j: weight j in the low nibble, weight j + 16 in the high one, each stored + 8.
+        var block = [UInt8](repeating: 0, count: 18)
+        block.withUnsafeMutableBytes { $0.storeBytes(of: Float16(0.25).bitPattern, as: UInt16.self) }
+        for j in 0..<16 { block[2 + j] = UInt8(j) | UInt8(15 - j) << 4 }
+        let quants = block.withUnsafeBytes { Q4_0Block.quants($0.baseAddress!) }
+        for j in 0..<16 {
+            #expect(quants[j] == Int8(j) - 8 && quants[j + 16] == Int8(15 - j) - 8, "weight \(j)")
+        }
+        // Dot with x = 1…32 quantized at scale 0.5: 0.25 · 0.5 · Σ w_j · x_j exactly.
+        let x = (0..<32).map { Int8($0 + 1) }
+        let expected = 0.125 * Double((0..<32).reduce(0) { $0 + Int(quants[$1]) * Int(x[$1]) })
+        let y = block.withUnsafeBytes { Q8_0Dot.dot(Q4_0Block.self, $0.baseAddress!, chunks: 1, x, [0.5]) }
+        #expect(Double(y) == expected)
     }
 }
