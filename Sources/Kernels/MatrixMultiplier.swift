@@ -288,7 +288,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
                 var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
                 let base = xr + t0 * stride
                 for c in 0..<chunks {
-                    let (w0, w1, w2, w3, d) = D.decode(row, chunk: c)
+                    let (w0, w1, w2, w3, _) = D.decode(row, chunk: c)
                     let xc = base + c * 128
                     @inline(__always) func dot(_ xt: UnsafeRawPointer) -> SIMD8<Float> {
                         var s0 = w0 * xt.loadUnaligned(as: SIMD8<Float>.self)
@@ -296,18 +296,10 @@ public final class MatrixMultiplier: @unchecked Sendable {
                         s0.addProduct(w2, xt.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
                         return (s0 + s1).addingProduct(w3, xt.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
                     }
-                    if D.isScaled {
-                        let scale = SIMD8<Float>(repeating: d)
-                        a0.addProduct(dot(xc), scale)
-                        if group > 1 { a1.addProduct(dot(xc + stride), scale) }
-                        if group > 2 { a2.addProduct(dot(xc + 2 * stride), scale) }
-                        if group > 3 { a3.addProduct(dot(xc + 3 * stride), scale) }
-                    } else {
-                        a0 += dot(xc)
-                        if group > 1 { a1 += dot(xc + stride) }
-                        if group > 2 { a2 += dot(xc + 2 * stride) }
-                        if group > 3 { a3 += dot(xc + 3 * stride) }
-                    }
+                    a0 += dot(xc)
+                    if group > 1 { a1 += dot(xc + stride) }
+                    if group > 2 { a2 += dot(xc + 2 * stride) }
+                    if group > 3 { a3 += dot(xc + 3 * stride) }
                 }
                 let xt = x + t0 * k
                 output[t0 * n + r] = VectorOps.horizontalSum(a0) + tailDot(w, row: r, from: tail, xt)
@@ -349,19 +341,11 @@ public final class MatrixMultiplier: @unchecked Sendable {
             let x2 = xr.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self)
             let x3 = xr.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self)
             @inline(__always) func accumulate(_ r: UnsafeRawPointer, _ a: inout SIMD8<Float>, _ b: inout SIMD8<Float>) {
-                let (w0, w1, w2, w3, d) = D.decode(r, chunk: c)
-                if D.isScaled {
-                    var s = w0 * x0
-                    s.addProduct(w1, x1)
-                    s.addProduct(w2, x2)
-                    s.addProduct(w3, x3)
-                    if c & 1 == 0 { a.addProduct(s, SIMD8<Float>(repeating: d)) } else { b.addProduct(s, SIMD8<Float>(repeating: d)) }
-                } else {
-                    a.addProduct(w0, x0)
-                    b.addProduct(w1, x1)
-                    a.addProduct(w2, x2)
-                    b.addProduct(w3, x3)
-                }
+                let (w0, w1, w2, w3, _) = D.decode(r, chunk: c)
+                a.addProduct(w0, x0)
+                b.addProduct(w1, x1)
+                a.addProduct(w2, x2)
+                b.addProduct(w3, x3)
             }
             accumulate(r0, &a0, &b0)
             accumulate(r1, &a1, &b1)
@@ -376,54 +360,16 @@ public final class MatrixMultiplier: @unchecked Sendable {
     @inline(__always)
     static func rowDot<D: WeightChunkDecoder>(_: D.Type, _ row: UnsafeRawPointer, chunks: Int, _ x: UnsafePointer<Float>) -> Float {
         let xr = UnsafeRawPointer(x)
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-        var c = 0
-        if D.isScaled {
-            while c + 2 <= chunks {
-                do {
-                    let (w0, w1, w2, w3, d) = D.decode(row, chunk: c)
-                    let base = c * 128
-                    var s = w0 * xr.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self)
-                    s.addProduct(w1, xr.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self))
-                    s.addProduct(w2, xr.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self))
-                    s.addProduct(w3, xr.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self))
-                    acc0.addProduct(s, SIMD8<Float>(repeating: d))
-                }
-                do {
-                    let (w0, w1, w2, w3, d) = D.decode(row, chunk: c + 1)
-                    let base = c * 128 + 128
-                    var s = w0 * xr.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self)
-                    s.addProduct(w1, xr.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self))
-                    s.addProduct(w2, xr.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self))
-                    s.addProduct(w3, xr.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self))
-                    acc1.addProduct(s, SIMD8<Float>(repeating: d))
-                }
-                c += 2
-            }
-            if c < chunks {
-                let (w0, w1, w2, w3, d) = D.decode(row, chunk: c)
-                let base = c * 128
-                var s = w0 * xr.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self)
-                s.addProduct(w1, xr.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self))
-                s.addProduct(w2, xr.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self))
-                s.addProduct(w3, xr.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self))
-                acc0.addProduct(s, SIMD8<Float>(repeating: d))
-            }
-        } else {
-            var acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
-            while c < chunks {
-                let (w0, w1, w2, w3, _) = D.decode(row, chunk: c)
-                let base = c * 128
-                acc0.addProduct(w0, xr.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self))
-                acc1.addProduct(w1, xr.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self))
-                acc2.addProduct(w2, xr.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self))
-                acc3.addProduct(w3, xr.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self))
-                c += 1
-            }
-            acc0 += acc2
-            acc1 += acc3
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
+        for c in 0..<chunks {
+            let (w0, w1, w2, w3, _) = D.decode(row, chunk: c)
+            let base = c * 128
+            acc0.addProduct(w0, xr.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self))
+            acc1.addProduct(w1, xr.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self))
+            acc2.addProduct(w2, xr.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self))
+            acc3.addProduct(w3, xr.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self))
         }
-        return VectorOps.horizontalSum(acc0 + acc1)
+        return VectorOps.horizontalSum((acc0 + acc2) + (acc1 + acc3))
     }
 
     // MARK: - Blocked GEMM path (large m)

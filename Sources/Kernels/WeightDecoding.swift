@@ -11,8 +11,6 @@ import _Builtin_intrinsics.intel
 ///   w[j+16] = d·((qs[j] >> 4) − 8) for j < 16.
 @usableFromInline
 protocol WeightChunkDecoder {
-    /// Whether `decode` returns a scale that must be applied (false: the scale is 1).
-    static var isScaled: Bool { get }
     /// Bytes of one 32-weight chunk.
     static var chunkBytes: Int { get }
     /// The 32 weights of chunk `c` of `row` (unscaled) and the chunk's scale.
@@ -70,7 +68,6 @@ enum Widen {
 
 @usableFromInline
 enum F32Decoder: WeightChunkDecoder {
-    @usableFromInline static var isScaled: Bool { false }
     @usableFromInline static var chunkBytes: Int { 128 }
     @inlinable @inline(__always)
     static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
@@ -82,7 +79,6 @@ enum F32Decoder: WeightChunkDecoder {
 
 @usableFromInline
 enum F16Decoder: WeightChunkDecoder {
-    @usableFromInline static var isScaled: Bool { false }
     @usableFromInline static var chunkBytes: Int { 64 }
     @inlinable @inline(__always)
     static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
@@ -93,7 +89,6 @@ enum F16Decoder: WeightChunkDecoder {
 
 @usableFromInline
 enum Q8_0Decoder: WeightChunkDecoder {
-    @usableFromInline static var isScaled: Bool { true }
     @usableFromInline static var chunkBytes: Int { 34 }
     @inlinable @inline(__always)
     static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
@@ -106,7 +101,6 @@ enum Q8_0Decoder: WeightChunkDecoder {
 
 @usableFromInline
 enum Q4_0Decoder: WeightChunkDecoder {
-    @usableFromInline static var isScaled: Bool { true }
     @usableFromInline static var chunkBytes: Int { 18 }
     @inlinable @inline(__always)
     static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
