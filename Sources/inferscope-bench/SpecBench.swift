@@ -112,6 +112,10 @@ enum SpecBench {
                 strategies.append((text, try! DraftStrategy(parsing: text)))
             }
         }
+        // The written draft model is the bench's own temporary file: removed when the run ends.
+        defer {
+            for case (let label, .draftModel(let path)) in strategies where label == "draft:small" { unlink(path) }
+        }
         let c = target.weights.config
         let maxBatch = options.batches.max()!
         let gammaMax = options.gammas.compactMap { try? DraftLength(parsing: $0) }.map(\.maximum).max() ?? 4
