@@ -280,7 +280,26 @@ public final class MatrixMultiplier: @unchecked Sendable {
         let xr = UnsafeRawPointer(x)
         let stride = k * 4
         let tail = chunks * 32
-        for r in rows {
+        // Four rows at a time against two tokens at a time: each x vector serves four rows, so
+        // the m rows of x (m · 4k bytes, beyond L1 for m > 4) are read from L2 a quarter as often.
+        var quadEnd = rows.lowerBound
+        while quadEnd + 4 <= rows.upperBound { quadEnd += 4 }
+        var r4 = rows.lowerBound
+        while r4 < quadEnd {
+            var t0 = 0
+            while t0 < m {
+                let pair = min(2, m - t0)
+                let (y0, y1) = rowDot4x2(D.self, w.row(r4), rowBytes: w.rowBytes, chunks: chunks, xr + t0 * stride,
+                                         xr + (t0 + pair - 1) * stride)
+                for i in 0..<4 {
+                    output[t0 * n + r4 + i] = y0[i] + tailDot(w, row: r4 + i, from: tail, x + t0 * k)
+                    if pair > 1 { output[(t0 + 1) * n + r4 + i] = y1[i] + tailDot(w, row: r4 + i, from: tail, x + (t0 + 1) * k) }
+                }
+                t0 += 2
+            }
+            r4 += 4
+        }
+        for r in quadEnd..<rows.upperBound {
             let row = w.row(r)
             var t0 = 0
             while t0 < m {
@@ -354,6 +373,34 @@ public final class MatrixMultiplier: @unchecked Sendable {
         }
         return (VectorOps.horizontalSum(a0 + b0), VectorOps.horizontalSum(a1 + b1),
                 VectorOps.horizontalSum(a2 + b2), VectorOps.horizontalSum(a3 + b3))
+    }
+
+    /// The dot products of four consecutive rows with two tokens' activations `x0`, `x1` (the
+    /// same pointer twice for a single token): eight accumulators, each 8-wide piece of x loaded
+    /// once for the four rows and each piece of W once for the two tokens.
+    @inline(__always)
+    static func rowDot4x2<D: WeightChunkDecoder>(_: D.Type, _ row: UnsafeRawPointer, rowBytes: Int, chunks: Int,
+                                                 _ x0: UnsafeRawPointer, _ x1: UnsafeRawPointer) -> (SIMD4<Float>, SIMD4<Float>) {
+        var a00 = SIMD8<Float>(), a10 = SIMD8<Float>(), a20 = SIMD8<Float>(), a30 = SIMD8<Float>()
+        var a01 = SIMD8<Float>(), a11 = SIMD8<Float>(), a21 = SIMD8<Float>(), a31 = SIMD8<Float>()
+        let r1 = row + rowBytes, r2 = row + 2 * rowBytes, r3 = row + 3 * rowBytes
+        for c in 0..<chunks {
+            for lane in 0..<4 {
+                let offset = c * 128 + lane * 32
+                let u = x0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                let v = x1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                var w = D.lane(row, chunk: c, lane: lane)
+                a00.addProduct(w, u); a01.addProduct(w, v)
+                w = D.lane(r1, chunk: c, lane: lane)
+                a10.addProduct(w, u); a11.addProduct(w, v)
+                w = D.lane(r2, chunk: c, lane: lane)
+                a20.addProduct(w, u); a21.addProduct(w, v)
+                w = D.lane(r3, chunk: c, lane: lane)
+                a30.addProduct(w, u); a31.addProduct(w, v)
+            }
+        }
+        return (SIMD4(VectorOps.horizontalSum(a00), VectorOps.horizontalSum(a10), VectorOps.horizontalSum(a20), VectorOps.horizontalSum(a30)),
+                SIMD4(VectorOps.horizontalSum(a01), VectorOps.horizontalSum(a11), VectorOps.horizontalSum(a21), VectorOps.horizontalSum(a31)))
     }
 
     /// Σ over the first `chunks`·32 weights of `row` times x.

@@ -15,6 +15,16 @@ protocol WeightChunkDecoder {
     static var chunkBytes: Int { get }
     /// The 32 weights of chunk `c` of `row` (unscaled) and the chunk's scale.
     static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float)
+    /// Weights `8·lane ..< 8·lane + 8` of chunk `c` (unscaled), lane in 0..<4.
+    static func lane(_ row: UnsafeRawPointer, chunk c: Int, lane: Int) -> SIMD8<Float>
+}
+
+extension WeightChunkDecoder {
+    @inlinable @inline(__always)
+    static func lane(_ row: UnsafeRawPointer, chunk c: Int, lane: Int) -> SIMD8<Float> {
+        let (w0, w1, w2, w3, _) = decode(row, chunk: c)
+        return lane == 0 ? w0 : lane == 1 ? w1 : lane == 2 ? w2 : w3
+    }
 }
 
 /// Widening conversions of 8 lanes. With AVX2 they are explicit instructions (`vcvtph2ps`,
@@ -75,6 +85,10 @@ enum F32Decoder: WeightChunkDecoder {
         return (p.loadUnaligned(as: SIMD8<Float>.self), p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self),
                 p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), p.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self), 1)
     }
+    @inlinable @inline(__always)
+    static func lane(_ row: UnsafeRawPointer, chunk c: Int, lane: Int) -> SIMD8<Float> {
+        row.loadUnaligned(fromByteOffset: c * 128 + lane * 32, as: SIMD8<Float>.self)
+    }
 }
 
 @usableFromInline
@@ -84,6 +98,10 @@ enum F16Decoder: WeightChunkDecoder {
     static func decode(_ row: UnsafeRawPointer, chunk c: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
         let p = row + c * 64
         return (Widen.floats(halves: p), Widen.floats(halves: p + 16), Widen.floats(halves: p + 32), Widen.floats(halves: p + 48), 1)
+    }
+    @inlinable @inline(__always)
+    static func lane(_ row: UnsafeRawPointer, chunk c: Int, lane: Int) -> SIMD8<Float> {
+        Widen.floats(halves: row + c * 64 + lane * 16)
     }
 }
 
