@@ -15,7 +15,7 @@ extension MatrixMultiplier {
             var k0 = 0
             while k0 < k {
                 let kBlock = min(kc, k - k0)
-                let xBlock = packedX + m0 / mc * ((mc + 5) / 6) * 6 * k + k0 * ((mBlock + 5) / 6 * 6)
+                let xBlock = packedX + MatrixMultiplier.packedBlockOffset(m0: m0, mBlock: mBlock, k0: k0, k: k)
                 for panel in panels {
                     let target: MatmulTarget, local: Int
                     if panel < panelsA { target = a; local = panel }

@@ -1,8 +1,8 @@
 /// The streaming path of ``MatrixMultiplier`` (m ≤ `smallM`, decode): each thread streams its
 /// share of W's rows once and dots each row with the m activation rows while it is in L1.
 extension MatrixMultiplier {
-    /// y[t][r] = x_t · W_r for r in `rows`, t in 0..<m. q8_0 weights multiply `quantized` (x
-    /// quantized to q8_0), which must be given for them.
+    /// y[t][r] = x_t · W_r for r in `rows`, t in 0..<m. q8_0 and q4_0 weights multiply
+    /// `quantized` (x quantized to q8_0), which must be given for them.
     static func streamRows(_ x: UnsafePointer<Float>, _ quantized: QuantizedActivations?, m: Int, _ w: WeightMatrix,
                            rows: Range<Int>, output: UnsafeMutablePointer<Float>) {
         switch w.type {
@@ -68,17 +68,14 @@ extension MatrixMultiplier {
             }
             return
         }
-        // Several tokens, in groups of four whose accumulators stay in registers (a stack array
-        // of m accumulators cost a load and a store per token per chunk). Each 32-weight chunk is
-        // decoded once per group; the row (≤ a few KiB) stays in L1 between groups, so the
+        // Several tokens. Four rows at a time against two tokens at a time: each x vector serves
+        // four rows, so the m rows of x (m · 4k bytes, beyond L1 for m > 4) are read from L2 a
+        // quarter as often; the four rows (a few KiB) stay in L1 between token pairs, so the
         // matrix is still read from memory once.
         let xr = UnsafeRawPointer(x)
         let stride = k * 4
         let tail = chunks * 32
-        // Four rows at a time against two tokens at a time: each x vector serves four rows, so
-        // the m rows of x (m · 4k bytes, beyond L1 for m > 4) are read from L2 a quarter as often.
-        var quadEnd = rows.lowerBound
-        while quadEnd + 4 <= rows.upperBound { quadEnd += 4 }
+        let quadEnd = rows.lowerBound + rows.count / 4 * 4
         var r4 = rows.lowerBound
         while r4 < quadEnd {
             var t0 = 0
@@ -94,6 +91,8 @@ extension MatrixMultiplier {
             }
             r4 += 4
         }
+        // The last rows (fewer than four): one row against groups of four tokens whose
+        // accumulators stay in registers, each 32-weight chunk decoded once per group.
         for r in quadEnd..<rows.upperBound {
             let row = w.row(r)
             var t0 = 0

@@ -39,10 +39,10 @@ public final class MatrixMultiplier: @unchecked Sendable {
     @usableFromInline static let mr = 6
     @usableFromInline static let kc = 256
     @usableFromInline static let mc = 512
-    /// Row width (inputs) from which single-token products take four rows at a time: x of
-    /// 16 KiB and more is pushed out of L1 by the weight stream (docs/kernels.md).
     /// Weight bytes per work item of the streaming path.
     @usableFromInline static let streamChunkBytes = 1 << 20
+    /// Row width (inputs) from which f32/f16 single-token products take four rows at a time: x
+    /// of 16 KiB and more is pushed out of L1 by the weight stream (docs/kernels.md).
     @usableFromInline static let fourRowWidth = 4096
 
     /// Per worker: a packed weight panel `kc × nr` floats and a decode buffer `nr × kc` floats
@@ -51,7 +51,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
     private let scratchPerWorker: Int
     /// `kc` zeros: the source of the padding rows of packed panels.
     let zeroRow: UnsafeMutablePointer<Float>
-    /// The activations of a streaming product with q8_0 weights, quantized once per call:
+    /// The activations of a streaming product with q8_0/q4_0 weights, quantized once per call:
     /// `activationCapacity` quants and one scale per 32 of them.
     private var activationQuants: UnsafeMutablePointer<Int8>
     private var activationScales: UnsafeMutablePointer<Float>
@@ -88,7 +88,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
         packedX.deallocate()
     }
 
-    /// Quantizes m rows of x (k inputs each, k a multiple of 32) for the integer q8_0 kernels.
+    /// Quantizes m rows of x (k inputs each, k a multiple of 32) for the integer kernels.
     private func quantizeActivations(_ x: UnsafePointer<Float>, rows m: Int, k: Int) -> QuantizedActivations {
         if m * k > activationCapacity {
             activationQuants.deallocate()
@@ -110,9 +110,16 @@ public final class MatrixMultiplier: @unchecked Sendable {
         return (fullBlocks * ((mc + 5) / 6) + (last + 5) / 6) * 6 * k
     }
 
+    /// Offset (floats) of packed block (m0, k0) — `mBlock` rows from m0 (a multiple of `mc`),
+    /// inputs from k0 — in the packed activations: the padded rows of the blocks before it times
+    /// k, then k0 times its own padded rows.
+    @inline(__always)
+    static func packedBlockOffset(m0: Int, mBlock: Int, k0: Int, k: Int) -> Int {
+        m0 / mc * ((mc + 5) / 6 * 6) * k + k0 * ((mBlock + 5) / 6 * 6)
+    }
+
     /// Packs all of x for the blocked path, once per call, the 6-row panels split across the
-    /// pool. Block (m0, k0) — `mBlock` rows from m0, `kBlock` inputs from k0 — starts at
-    /// `m0Padded · k + k0 · mBlockPadded` (padded = rounded up to whole panels) and holds
+    /// pool. Block (m0, k0) starts at ``packedBlockOffset(m0:mBlock:k0:k:)`` and holds
     /// ``packActivations(_:stride:rows:kBlock:roundingToQ8_0:temporary:zero:into:)``'s layout.
     private func packAllActivations(_ x: UnsafePointer<Float>, rows m: Int, k: Int, roundingToQ8_0: Bool) -> UnsafePointer<Float> {
         let needed = MatrixMultiplier.packedActivationFloats(rows: m, k: k)
@@ -129,14 +136,14 @@ public final class MatrixMultiplier: @unchecked Sendable {
             let temporary = self.scratch + worker * self.scratchPerWorker, zero = self.zeroRow
             for panel in range {
                 let m0 = (panel / panelsPerBlock) * mc, local = panel % panelsPerBlock
-                let mBlock = min(mc, m - m0), padded = (mBlock + 5) / 6 * 6
-                let blockBase = packed + (m0 / mc) * panelsPerBlock * 6 * k
+                let mBlock = min(mc, m - m0)
                 var k0 = 0
                 while k0 < k {
                     let kBlock = min(kc, k - k0)
+                    let block = packed + MatrixMultiplier.packedBlockOffset(m0: m0, mBlock: mBlock, k0: k0, k: k)
                     MatrixMultiplier.packActivations(x + (m0 + local * 6) * k + k0, stride: k, rows: min(6, mBlock - local * 6),
                                                      kBlock: kBlock, roundingToQ8_0: roundingToQ8_0, temporary: temporary,
-                                                     zero: zero, into: blockBase + k0 * padded + local * 6 * kBlock)
+                                                     zero: zero, into: block + local * 6 * kBlock)
                     k0 += kBlock
                 }
             }
@@ -155,14 +162,13 @@ public final class MatrixMultiplier: @unchecked Sendable {
         if m <= 0 { return }
         let nA = a.weights.rows, nB = b?.weights.rows ?? 0, nC = c?.weights.rows ?? 0
         // (No arrays here: a call must not allocate.)
-        let aQ8 = a.weights.type.multipliesQuantizedActivations
-        let anyQ8 = aQ8 || b?.weights.type.multipliesQuantizedActivations == true
-            || c?.weights.type.multipliesQuantizedActivations == true
-        let mixed = (b.map { $0.weights.type.multipliesQuantizedActivations != aQ8 } ?? false)
-            || (c.map { $0.weights.type.multipliesQuantizedActivations != aQ8 } ?? false)
+        let aQuantized = a.weights.type.multipliesQuantizedActivations
+        let bQuantized = b?.weights.type.multipliesQuantizedActivations, cQuantized = c?.weights.type.multipliesQuantizedActivations
+        let anyQuantized = aQuantized || bQuantized == true || cQuantized == true
+        let mixed = (bQuantized.map { $0 != aQuantized } ?? false) || (cQuantized.map { $0 != aQuantized } ?? false)
         if m <= smallM {
             // q8_0/q4_0 weights take integer dot products with activations quantized here, once.
-            let quantized = anyQ8 ? quantizeActivations(x, rows: m, k: k) : nil
+            let quantized = anyQuantized ? quantizeActivations(x, rows: m, k: k) : nil
             // All rows of all targets in 16-row units, claimed dynamically in chunks of about
             // `streamChunkBytes` of weights, so the threads finish within one short chunk of
             // each other (while one thread finishes alone, the bandwidth is only one core's).
@@ -182,7 +188,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
         } else {
             // q8_0/q4_0 weights multiply the q8_0 round trip of x, as the streaming path's integer
             // kernels do, so that a sequence's logits do not depend on the batch it ran in.
-            let packed = packAllActivations(x, rows: m, k: k, roundingToQ8_0: aQ8)
+            let packed = packAllActivations(x, rows: m, k: k, roundingToQ8_0: aQuantized)
             let panelsA = (nA + 15) / 16, panelsB = (nB + 15) / 16, panelsC = (nC + 15) / 16
             let panels = panelsA + panelsB + panelsC
             // Units of a few panels, claimed dynamically (about four per thread).

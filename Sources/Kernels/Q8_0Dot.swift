@@ -32,7 +32,7 @@ enum Q8_0Dot {
         let out = UnsafeMutableRawPointer(quants)
         for b in 0..<count / 32 {
             let (v0, v1, v2, v3) = load(x + b * 32)
-            let (d, id) = scale(v0, v1, v2, v3)
+            let (d, id) = activationScale(v0, v1, v2, v3)
             scales[b] = d
             let s = SIMD8<Float>(repeating: id)
             store(v0 * s, v1 * s, v2 * s, v3 * s, to: out + b * 32)
@@ -44,7 +44,7 @@ enum Q8_0Dot {
     @inline(__always)
     static func roundTrip(_ x: UnsafePointer<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
         let (v0, v1, v2, v3) = load(x)
-        let (d, id) = scale(v0, v1, v2, v3)
+        let (d, id) = activationScale(v0, v1, v2, v3)
         let s = SIMD8<Float>(repeating: id), stored = SIMD8<Float>(repeating: d)
         // Adding 1.5·2²³ rounds to nearest even, as the conversion in `store` does (|v| ≤ 127).
         let magic = SIMD8<Float>(repeating: 12_582_912)
@@ -62,7 +62,7 @@ enum Q8_0Dot {
     /// A block's stored scale `d` (max|x| / 127 rounded to f16) and the factor `1 / d` (computed
     /// before the rounding, as ggml does; 0 for an all-zero block).
     @inline(__always)
-    static func scale(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>) -> (Float, Float) {
+    static func activationScale(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>) -> (Float, Float) {
         let m = VectorOps.maximum(VectorOps.maximum(magnitude(v0), magnitude(v1)), VectorOps.maximum(magnitude(v2), magnitude(v3)))
         let d = VectorOps.horizontalMax(m) / 127
         return (Float(Float16(d)), d != 0 ? 1 / d : 0)
