@@ -99,7 +99,9 @@ public enum SubmitError: Error, Sendable, Equatable, CustomStringConvertible {
 /// ``cancel(_:reason:)``, ``stopEarly(_:)`` and ``gauges`` are safe from any thread; handlers run
 /// on an engine thread and must return quickly (hand the event to the client's thread).
 public final class OnlineEngine: @unchecked Sendable {
-    public typealias Handler = @Sendable (OnlineEvent) -> Void
+    /// Receives a request's events of one engine step, in order (so a last token and its
+    /// `finished` arrive together).
+    public typealias Handler = @Sendable ([OnlineEvent]) -> Void
 
     public let engine: ServingEngine
     /// Most requests waiting (submitted, not yet running) before ``submit(_:handler:)`` refuses.
@@ -163,7 +165,7 @@ public final class OnlineEngine: @unchecked Sendable {
             inbox.remove(at: i)
             let h = handlers.removeValue(forKey: id)
             condition.unlock()
-            h?(.aborted(reason: reason, time: engine.tracer.now()))
+            h?([.aborted(reason: reason, time: engine.tracer.now())])
             return
         }
         ending[id] = (stop, reason)
@@ -347,17 +349,18 @@ public final class OnlineEngine: @unchecked Sendable {
     func deliver(_ events: [(UInt64, OnlineEvent)], gauges: EngineGauges, index: Int) {
         condition.lock()
         workerGauges[index] = gauges
-        var calls: [(Handler, OnlineEvent)] = []
-        calls.reserveCapacity(events.count)
+        var order: [UInt64] = []
+        var grouped: [UInt64: (Handler, [OnlineEvent])] = [:]
         for (id, e) in events {
             guard let h = handlers[id] else { continue }
-            calls.append((h, e))
+            if grouped[id] == nil { order.append(id); grouped[id] = (h, []) }
+            grouped[id]!.1.append(e)
             if e.isFinal {
                 handlers[id] = nil
                 ending[id] = nil
             }
         }
         condition.unlock()
-        for (h, e) in calls { h(e) }
+        for id in order { let (h, es) = grouped[id]!; h(es) }
     }
 }
