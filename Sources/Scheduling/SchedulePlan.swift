@@ -10,7 +10,7 @@ public struct ServingRequest: Sendable, Equatable {
     /// reserves up front, since a server cannot know when generation will stop.
     public var maxOutputTokens: Int
     /// Per-request stop tokens (an online client's EOS unless it asked `ignore_eos`): sampling one
-    /// of them after `minTokens` generated tokens finishes the sequence with `.eos`. Empty offline.
+    /// of them as generated token `minTokens + 1` or later finishes the sequence with `.eos`. Empty offline.
     public var stopTokens: [Int32]
     /// Generated tokens before a stop token (or the configured EOS) may end the sequence.
     public var minTokens: Int

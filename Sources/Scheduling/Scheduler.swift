@@ -522,7 +522,7 @@ public final class Scheduler {
                 s.tokens.append(t)
                 appended.append(t)
                 if s.generated >= s.outputTokens { reason = .length }
-                else if s.generated >= s.minTokens, t == config.eosToken || s.stopTokens.contains(t) { reason = .eos }
+                else if s.generated > s.minTokens, t == config.eosToken || s.stopTokens.contains(t) { reason = .eos }
             }
             if reason == nil && config.stopAfterPrefill { reason = .handoff }
             sequences[entry.id] = s

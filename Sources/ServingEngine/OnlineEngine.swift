@@ -123,6 +123,7 @@ public final class OnlineEngine: @unchecked Sendable {
     var workerGauges: [Int: EngineGauges] = [:]
     var failure: String?
     var threadsLeft = 0
+    var workers: [EngineWorker] = []
     let stats = RunStatistics()
 
     public init(engine: ServingEngine, maxWaiting: Int) {
@@ -213,11 +214,13 @@ public final class OnlineEngine: @unchecked Sendable {
             let decode = try engine.makeWorker(pool: "kv.decode", lane: 2, threads: max(1, engine.options.threads - prefillThreads),
                                                prefillWorker: false, stats: stats)
             let queue = HandoffQueue()
+            workers = [prefill, decode]
             threadsLeft = 2
             launch { $0.loop(prefill, index: 0, intake: true, handoffs: nil, output: queue) }
             launch { $0.loop(decode, index: 1, intake: false, handoffs: queue, output: nil) }
         } else {
             let worker = try engine.makeWorker(pool: "kv", lane: 1, threads: engine.options.threads, prefillWorker: false, stats: stats)
+            workers = [worker]
             threadsLeft = 1
             launch { $0.loop(worker, index: 0, intake: true, handoffs: nil, output: nil) }
         }
@@ -243,6 +246,22 @@ public final class OnlineEngine: @unchecked Sendable {
         condition.unlock()
         engine.tracer.stepCompleted()
         if let message { throw EngineError(message) }
+    }
+
+    /// After ``stop(drain:)``: checks every worker's KV pool — the paged allocator's structural
+    /// invariants (reference counts, free list, block tables) — and returns the blocks still
+    /// held by sequences (0 once every request has ended, with the prefix cache off).
+    public func checkKVAfterStop() throws -> Int {
+        condition.lock()
+        let done = threadsLeft == 0
+        condition.unlock()
+        precondition(done, "checkKVAfterStop() before stop() returned")
+        var used = 0
+        for w in workers {
+            if let paged = w.kv as? PagedBlockAllocator { try paged.checkInvariants() }
+            used += w.scheduler.liveSequences.count == 0 ? w.kv.occupancy().blocksUsed : Int.max / 4
+        }
+        return used
     }
 
     // MARK: - Step loop (engine threads)
