@@ -255,6 +255,13 @@ public enum HTTPRequestParser {
             i += 1
         }
         if i - start > 32 { return HTTPParseError(status: 400, "malformed request line (method too long)") }
+        var j = start
+        while j < bytes.count {
+            if bytes[j] == 10 && (j == start || bytes[j - 1] != 13) {
+                return HTTPParseError(status: 400, "bare LF in the request head (lines end with CRLF)")
+            }
+            j += 1
+        }
         return nil
     }
 }

@@ -212,7 +212,9 @@ struct CompletionRun {
                 }
                 continue
             }
-            var newText = ""
+            // One streamed event per engine step that produced tokens; the finish reason rides
+            // on the step's event that ends the request.
+            var pieces: [(text: String, finish: String?)] = []
             for e in events where !stopped {
                 switch e {
                 case .scheduled: continue
@@ -221,21 +223,26 @@ struct CompletionRun {
                     decoded += text.append(tokens).unicodeScalars
                     if let cut = stopMatch() {
                         // A stop string appeared: end here, without it.
-                        newText += String(String.UnicodeScalarView(decoded[sent..<cut]))
+                        pieces.append((String(String.UnicodeScalarView(decoded[sent..<cut])), "stop"))
                         sent = cut
                         stopped = true
                         finish = "stop"
                         handler.engine.stopEarly(id)
                     } else {
                         let safe = max(sent, decoded.count - max(0, maxStop - 1))
-                        newText += String(String.UnicodeScalarView(decoded[sent..<safe]))
+                        pieces.append((String(String.UnicodeScalarView(decoded[sent..<safe])), nil))
                         sent = safe
                     }
                 case .finished(let reason, _):
                     decoded += text.flush().unicodeScalars
-                    newText += String(String.UnicodeScalarView(decoded[sent...]))
+                    let rest = String(String.UnicodeScalarView(decoded[sent...]))
                     sent = decoded.count
                     finish = reason == .length ? "length" : "stop"
+                    if let last = pieces.last, last.finish == nil {
+                        pieces[pieces.count - 1] = (last.text + rest, finish)
+                    } else {
+                        pieces.append((rest, finish))
+                    }
                 case .aborted(let reason, _):
                     if !streamStarted {
                         let status = reason == "server stopping" ? 503 : 400
@@ -256,12 +263,9 @@ struct CompletionRun {
                         return
                     }
                 }
-                let carriesToken = events.contains { if case .tokens = $0 { return true } else { return false } }
-                if carriesToken || finish != nil {
-                    if !connection.send(SSE.event(chunk(newText, finish: finish))) {
-                        handler.engine.cancel(id, reason: "client disconnected")
-                        return
-                    }
+                for p in pieces where !connection.send(SSE.event(chunk(p.text, finish: p.finish))) {
+                    handler.engine.cancel(id, reason: "client disconnected")
+                    return
                 }
             } else if finish == nil, connection.peerClosed() {
                 handler.engine.cancel(id, reason: "client disconnected")

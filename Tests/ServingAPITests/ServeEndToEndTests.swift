@@ -199,8 +199,8 @@ struct ServeEndToEndTests {
         var events: [TraceEvent] = []
         try VLLMMetricsImporter().importTrace(Array(after.utf8), file: "metrics.txt", options: ImportOptions()) { events.append($0) }
         guard case .header(let h)? = events.first else { Issue.record("no header"); return }
-        #expect(h.runtimeOptions["kv_blocks"] == "\(f.session.engine.gauges.kvBlocksTotal)")
-        #expect(h.runtimeOptions["block_size"] == "16")
+        #expect(h.options["kv_blocks"] == "\(f.session.engine.gauges.kvBlocksTotal)")
+        #expect(h.options["block_size"] == "16")
         let kv = events.compactMap { if case .kvCache(let k) = $0 { return k } else { return nil } }
         #expect(kv.count == 1 && kv.first?.running == 0 && kv.first?.waiting == 0)
 

@@ -9,7 +9,7 @@ import Tracing
 
 /// A running `inferscope serve` stack on the tiny preset: 127.0.0.1, a free port, one compute
 /// thread, events in memory. The test stops it.
-final class ServeFixture {
+final class ServeFixture: @unchecked Sendable {
     let sink = InMemorySink()
     let session: ServeSession
     let port: UInt16
