@@ -80,6 +80,8 @@ public final class OpenAIHandler: HTTPHandler, @unchecked Sendable {
     }
 
     func complete(_ request: HTTPRequest, _ c: HTTPConnection, chat: Bool) {
+        // Arrival: the request is here in full; parsing and tokenizing count towards its TTFT.
+        let arrival = engine.engine.tracer.now()
         let p: CompletionParameters
         let prompt: [Int32]
         let maxTokens: Int
@@ -113,11 +115,10 @@ public final class OpenAIHandler: HTTPHandler, @unchecked Sendable {
                                           topK: max(0, p.topK ?? 0), topP: Float(p.topP ?? 1))
         }
         let online = OnlineRequest(prompt: prompt, maxTokens: maxTokens, minTokens: min(p.minTokens, maxTokens),
-                                   stopTokens: stopTokens, sampling: sampling, seed: p.seed)
+                                   stopTokens: stopTokens, sampling: sampling, seed: p.seed, arrival: arrival)
         if isStopping() { fail(c, APIError(503, "the server is shutting down")); return }
         let channel = EventChannel()
         let metrics = self.metrics
-        let arrival = engine.engine.tracer.now()
         let id: UInt64
         do {
             id = try engine.submit(online) { events in channel.push(events) }

@@ -19,15 +19,19 @@ public struct OnlineRequest: Sendable, Equatable {
     public var sampling: SamplingParameters?
     /// Seed of this request's sampler; nil: derived from the engine seed and the request id.
     public var seed: UInt64?
+    /// When the request reached the server, on the engine's trace clock (a server passes the
+    /// instant its last byte was read, before parsing and tokenizing); nil: when submitted.
+    public var arrival: TraceTime?
 
     public init(prompt: [Int32], maxTokens: Int, minTokens: Int = 0, stopTokens: [Int32] = [],
-                sampling: SamplingParameters? = nil, seed: UInt64? = nil) {
+                sampling: SamplingParameters? = nil, seed: UInt64? = nil, arrival: TraceTime? = nil) {
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.minTokens = minTokens
         self.stopTokens = stopTokens
         self.sampling = sampling
         self.seed = seed
+        self.arrival = arrival
     }
 }
 
@@ -146,7 +150,7 @@ public final class OnlineEngine: @unchecked Sendable {
         let r = ServingRequest(id: id, prompt: request.prompt, outputTokens: request.maxTokens,
                                stopTokens: request.stopTokens, minTokens: request.minTokens)
         let own = request.sampling.map { ($0, request.seed ?? SplitMix64.mix(engine.options.seed, id)) }
-        inbox.append(Intake(request: r, sampling: own, time: engine.tracer.now()))
+        inbox.append(Intake(request: r, sampling: own, time: request.arrival ?? engine.tracer.now()))
         handlers[id] = handler
         condition.broadcast()
         return id

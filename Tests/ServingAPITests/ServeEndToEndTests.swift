@@ -236,6 +236,33 @@ struct ServeEndToEndTests {
     }
 }
 
+extension ServeEndToEndTests {
+    @Test(arguments: ["disaggregated", "static", "spec"])
+    func otherEngineModesServeStreamsAndCancel(mode: String) throws {
+        let f = try ServeFixture { o in
+            switch mode {
+            case "disaggregated": o.disaggregated = true; o.threads = 2
+            case "static": o.policy = .static
+            default: o.speculation = SpeculationConfig(strategy: .ngram(maxMatch: 2), draftLength: .fixed(2))
+            }
+        }
+        let c = try f.client()
+        c.post("/v1/completions", #"{"prompt":"mode test","max_tokens":9,"ignore_eos":true,"stream":true,"stream_options":{"include_usage":true}}"#)
+        let events = ssePayloads(try c.readResponse().text)
+        #expect(events.last == "[DONE]")
+        #expect((events.dropLast().compactMap(jsonObject).last?["usage"] as? [String: Any])?["completion_tokens"] as? Int == 9)
+        // A disconnect mid-stream frees the request's blocks in every worker.
+        let d = try f.client()
+        d.post("/v1/completions", #"{"prompt":"leave early","max_tokens":200,"ignore_eos":true,"stream":true}"#)
+        _ = try d.readHead()
+        _ = try d.readChunk()
+        d.close()
+        #expect(f.eventually { f.session.engine.liveRequests == 0 })
+        try f.stop()
+        #expect(try f.session.engine.checkKVAfterStop() == 0)
+    }
+}
+
 final class ResultBox: @unchecked Sendable {
     private let lock = NSLock()
     private var v: [Int]
