@@ -52,7 +52,10 @@ let package = Package(
         .target(name: "Tracing", dependencies: ["TraceFormat"]),
 
         // Runtime.
-        .target(name: "Kernels", swiftSettings: numericSettings),
+        // CKernels: the AVX-512 / VNNI kernels, each compiled for its ISA with target attributes and
+        // chosen at start-up by Kernels' `KernelPath` (docs/kernels.md, "Kernel paths").
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Kernels", dependencies: ["CKernels"], swiftSettings: numericSettings),
         .target(name: "KVCache", dependencies: ["Kernels"], swiftSettings: numericSettings),
         .target(name: "LlamaModel", dependencies: ["Kernels", "KVCache", "TraceFormat"], swiftSettings: numericSettings),
         .target(name: "Scheduling", dependencies: ["KVCache"]),
