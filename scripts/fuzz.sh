@@ -10,10 +10,14 @@
 #   -rss_limit_mb=$FUZZ_MEMORY_MB and -malloc_limit_mb=$FUZZ_MEMORY_MB (default 2048): resident
 #                             memory over the bound, or one allocation over it, is a finding
 #                             (the per-allocation bound is enforced only with AddressSanitizer,
-#                             which is on by default: FUZZ_SANITIZERS="fuzzer address")
+#                             which is on by default: FUZZ_SANITIZERS=fuzzer,address)
 # Environment:
 #   FUZZ_CONFIG       release (default) or debug: the SwiftPM configuration of the fuzz build
-#   FUZZ_SANITIZERS   "fuzzer address" (default) or "fuzzer" (faster, no memory-error checks)
+#   FUZZ_SANITIZERS   fuzzer,address (default) or fuzzer (faster, no memory-error checks). Passed
+#                     as one -sanitize= list through -Xswiftc, after SwiftPM's --sanitize=fuzzer
+#                     (which makes libFuzzer supply main): with Swift 6.3 the last -sanitize=
+#                     option wins, so `--sanitize=fuzzer --sanitize=address` gave objects with
+#                     ASan but no coverage counters.
 #   FUZZ_MEMORY_MB    the memory bound above (default 2048)
 #   FUZZ_WORK         where the growing corpus, logs and crash inputs go (default .build/fuzz/work)
 # The seed corpora (Fuzz/corpus/TARGET) are read, never written. Exit status: 0 when every
@@ -30,12 +34,10 @@ declare -A max_len=([fuzz-trace]=16384 [fuzz-importers]=16384 [fuzz-model]=16384
 config=${FUZZ_CONFIG:-release}
 memory_mb=${FUZZ_MEMORY_MB:-2048}
 work=${FUZZ_WORK:-.build/fuzz/work}
-read -r -a sanitizers <<< "${FUZZ_SANITIZERS:-fuzzer address}"
-sanitize_flags=()
-for s in "${sanitizers[@]}"; do sanitize_flags+=(--sanitize="$s"); done
+sanitizers=${FUZZ_SANITIZERS:-fuzzer,address}
 
 build() {  # build TARGET: one product of the opt-in fuzz targets, in its own scratch directory
-    INFERSCOPE_FUZZ=1 swift build -c "$config" "${sanitize_flags[@]}" --scratch-path .build/fuzz --product "$1"
+    INFERSCOPE_FUZZ=1 swift build -c "$config" --sanitize=fuzzer -Xswiftc -sanitize="$sanitizers" --scratch-path .build/fuzz --product "$1"
 }
 
 if [[ "${1:-}" == "--write-model-seeds" ]]; then
@@ -60,7 +62,7 @@ done
 failed=0
 summary=()
 for t in "${targets[@]}"; do
-    echo "== $t: building ($config, sanitizers: ${sanitizers[*]})"
+    echo "== $t: building ($config, sanitizers: $sanitizers)"
     if ! build "$t"; then
         summary+=("$t: BUILD FAILED")
         failed=1
@@ -71,8 +73,10 @@ for t in "${targets[@]}"; do
     echo "== $t: fuzzing for ${seconds}s (log: $log)"
     # The Swift runtime's backtracer would take the crash signal from libFuzzer, which then could
     # not save the crashing input: off. ASan: leaks are not findings here (the harness keeps caches).
+    corpora=("$work/$t/corpus" "Fuzz/corpus/$t")  # the first one receives the new inputs
+    [[ -d "Fuzz/regressions/$t" ]] && corpora+=("Fuzz/regressions/$t")  # past findings, replayed first
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 \
-        ".build/fuzz/$config/$t" "$work/$t/corpus" "Fuzz/corpus/$t" \
+        ".build/fuzz/$config/$t" "${corpora[@]}" \
         -max_total_time="$seconds" -timeout=1 -rss_limit_mb="$memory_mb" -malloc_limit_mb="$memory_mb" \
         -max_len="${max_len[$t]}" -artifact_prefix="$work/$t/" -print_final_stats=1 > "$log" 2>&1
     status=$?
