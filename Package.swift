@@ -106,3 +106,19 @@ let package = Package(
                     exclude: ["Fixtures", "Goldens"]),
     ]
 )
+
+// Fuzz targets (docs/fuzzing.md): libFuzzer harnesses under Fuzz/, added only when
+// INFERSCOPE_FUZZ=1 so the normal build and `swift test` never see them. scripts/fuzz.sh builds
+// them with `--sanitize=fuzzer` in their own scratch directory (.build/fuzz).
+if ProcessInfo.processInfo.environment["INFERSCOPE_FUZZ"] == "1" {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("fuzz-trace", ["TraceFormat", "Analysis"]),
+        ("fuzz-importers", ["Importers", "Analysis", "TraceFormat"]),
+        ("fuzz-model", ["LlamaModel", "Kernels"]),
+        ("fuzz-workload", ["ServingEngine"]),
+        ("fuzz-gate", ["Analysis"]),
+    ]
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(name: name, dependencies: dependencies, path: "Fuzz/\(name)"))
+    }
+}

@@ -88,16 +88,16 @@ public struct VLLMMetricsImporter: TraceImporter {
                     h.parameters["reported.\(key)"] = parameterText((s1 - s0) / (c1 - c0))
                 }
             }
-            if let d = last.time.map({ $0 - origin }) { h.parameters["reported.window_s"] = parameterText(Double(d) * 1e-9) }
+            if let d = last.time.map({ clampedDifference($0, origin) }) { h.parameters["reported.window_s"] = parameterText(Double(d) * 1e-9) }
         }
         h.parameters["snapshots"] = String(snapshots.count)
         if let t = first.time { h.parameters["origin_epoch_ns"] = String(t) }
         emit(.header(try h.build(options, file: file)))
         for s in snapshots {
             guard let usage = s.mean("vllm:kv_cache_usage_perc") ?? s.mean("vllm:gpu_cache_usage_perc") else { continue }
-            let used = Int32(clamping: Int((max(0, min(1, usage)) * Double(blocksTotal)).rounded()))
+            let used = Int32(clamping: clampedCount((max(0, min(1, usage)) * Double(blocksTotal)).rounded()))
             emit(.kvCache(KVCacheCounters(
-                time: (s.time ?? origin) - origin, pool: "kv", blocksTotal: Int32(clamping: blocksTotal),
+                time: clampedDifference(s.time ?? origin, origin), pool: "kv", blocksTotal: Int32(clamping: blocksTotal),
                 blocksUsed: used, blockSize: Int32(clamping: blockSize), tokensStored: 0,
                 bytesUsed: 0, swappedBlocks: Int32(clamping: Int(s.sum("vllm:num_requests_swapped") ?? 0)),
                 running: Int32(clamping: Int(s.sum("vllm:num_requests_running") ?? 0)),
