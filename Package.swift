@@ -62,17 +62,21 @@ let package = Package(
 
         // Analyzer.
         .target(name: "Analysis", dependencies: ["TraceFormat"]),
-        .target(name: "Importers", dependencies: ["TraceFormat", "Analysis"]),
+        .target(name: "Importers", dependencies: ["TraceFormat", "Analysis", "PrometheusText"]),
+        // Prometheus text exposition lines: shared by the vLLM-metrics importer and the live scraper.
+        .target(name: "PrometheusText"),
+        // The HTTP load generator of `profile --endpoint` (SSE client, arrivals, /metrics scraper).
+        .target(name: "LoadGenerator", dependencies: ["TraceFormat", "Tracing", "PrometheusText"]),
         .target(name: "Reporting", dependencies: ["Analysis", "TraceFormat"]),
 
         // Command line.
         .target(name: "InferScopeCLI",
                 dependencies: ["TraceFormat", "Tracing", "Analysis", "Importers", "Reporting",
-                               "LlamaModel", "ServingEngine", "Scheduling", "KVCache", "Kernels"]),
+                               "LlamaModel", "ServingEngine", "Scheduling", "KVCache", "Kernels", "LoadGenerator"]),
         .executableTarget(name: "inferscope", dependencies: ["InferScopeCLI"]),
         .executableTarget(name: "inferscope-bench",
                           dependencies: ["InferScopeCLI", "TraceFormat", "Tracing", "Kernels", "KVCache",
-                                         "LlamaModel", "Scheduling", "ServingEngine", "Analysis"],
+                                         "LlamaModel", "Scheduling", "ServingEngine", "Analysis", "LoadGenerator"],
                           swiftSettings: numericSettings),
 
         // Test data (goldens, fixtures, reference scripts) is read by path from the source tree,
@@ -89,6 +93,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Importers", "Reporting", "TraceFormat"],
                     exclude: ["Fixtures", "Goldens"]),
         .testTarget(name: "ImportersTests", dependencies: ["Importers", "Analysis", "TraceFormat"]),
+        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "PrometheusText", "TraceFormat", "Tracing"]),
         .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat", "TestSupport"],
                     exclude: ["Fixtures", "Goldens"]),
     ]
