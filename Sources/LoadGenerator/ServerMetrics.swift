@@ -122,3 +122,10 @@ public enum ServerMetrics {
         return ServerSnapshot(time: time, server: server, values: values)
     }
 }
+
+extension ServerMetrics {
+    /// The engine of a raw `/metrics` answer (lenient parse). O(body size).
+    public static func server(ofScrape body: [UInt8]) -> ServerKind? {
+        server(of: (try? PrometheusText.parse(String(decoding: body, as: UTF8.self), lenient: true)) ?? [])
+    }
+}
