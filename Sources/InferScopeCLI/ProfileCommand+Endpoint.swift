@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import Kernels
 import Analysis
 import LlamaModel
 import LoadGenerator
@@ -46,6 +47,7 @@ extension ProfileCommand {
         var seed: UInt64
         var warmup: Int
         var server: String?
+        var hardware: HardwareDescriptor
     }
 
     static func endpointSetup(_ a: ParsedArguments, _ context: CommandContext) throws -> EndpointSetup {
@@ -114,8 +116,23 @@ extension ProfileCommand {
                 server = ServerMetrics.server(ofScrape: r.body)?.rawValue
             }
         }
+        // A server on this machine (loopback) runs on this host's roofs: measure them (≈ 1 s) so
+        // the analyzer's request-level verdict has a hardware spec. A remote server's are unknown
+        // (give `analyze --hardware NAME`).
+        var hardware = HardwareDescriptor(name: "unknown (remote server)", source: "unknown", threads: 1)
+        let host = URLHost.of(configuration.root)
+        if ["127.0.0.1", "localhost", "[::1]", "::1"].contains(host) {
+            let threads = try a.int("--threads") ?? ThreadPool.onlineCores
+            if a.flag("--no-probe") {
+                hardware = HardwareDescriptor(name: hostCPUName(), source: "unknown", threads: threads)
+            } else {
+                let peaks = HostPeaks.measure(threads: threads)
+                hardware = HardwareDescriptor(name: hostCPUName(), source: "measured", threads: threads,
+                                              memoryBandwidth: peaks.readBandwidth, peakFLOPS: peaks.fmaPeak)
+            }
+        }
         return EndpointSetup(configuration: configuration, metricsURL: metricsURL, model: descriptor, maxContext: maxContext,
-                             vocabSize: vocab, seed: seed, warmup: warmup, server: server)
+                             vocabSize: vocab, seed: seed, warmup: warmup, server: server, hardware: hardware)
     }
 
     /// `profile --endpoint`: build the workload, probe the prompt format, run, write the trace.
@@ -221,7 +238,7 @@ extension ProfileCommand {
         if result.stopped { descriptor.parameters["stopped"] = "interrupted (Ctrl-C): in-flight requests cancelled" }
         for (k, v) in EndpointTrace.counterSummary(snapshots) { descriptor.parameters[k] = v }
         var header = RunHeader(producer: ToolVersion.producer + " profile --endpoint", model: setup.model,
-                               hardware: HardwareDescriptor(name: "unknown (remote server)", source: "unknown", threads: 1),
+                               hardware: setup.hardware,
                                options: options, workload: descriptor, clock: clock.name + " (client)", startedAt: startedAt)
         var (events, summary) = EndpointTrace.events(result, snapshots: snapshots, header: header)
         // Identity and token-count provenance known only after decoding the streams.
@@ -269,5 +286,16 @@ extension ProfileCommand {
         gmtime_r(&t, &tmv)
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return "\(tmv.tm_year + 1900)-\(two(tmv.tm_mon + 1))-\(two(tmv.tm_mday))T\(two(tmv.tm_hour)):\(two(tmv.tm_min)):\(two(tmv.tm_sec))Z"
+    }
+}
+
+/// The host part of an http(s) URL ("http://127.0.0.1:8000/v1" → "127.0.0.1").
+enum URLHost {
+    static func of(_ url: String) -> String {
+        var rest = Substring(url)
+        if let r = rest.range(of: "://") { rest = rest[r.upperBound...] }
+        rest = rest.prefix { $0 != "/" }
+        if rest.hasPrefix("[") { return String(rest.prefix { $0 != "]" }) + "]" }
+        return String(rest.prefix { $0 != ":" })
     }
 }

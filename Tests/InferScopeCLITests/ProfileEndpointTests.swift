@@ -22,7 +22,7 @@ import TraceFormat
         let dir = temporaryDirectory()
         let trace = dir + "/endpoint.json"
         let run = runCLI(["profile", "--endpoint", server.baseURL, "--model", "tiny", "--workload", "chat", "--requests", "12",
-                          "--concurrency", "4", "--warmup", "2", "--seed", "3", "-o", trace])
+                          "--concurrency", "4", "--warmup", "2", "--seed", "3", "--no-probe", "-o", trace])
         #expect(run.exit == .success, "\(run.stderr)")
         #expect(run.stdout.contains("12 completed, 0 failed, 0 cancelled"), "\(run.stdout)")
         #expect(run.stdout.contains("counts from usage (all 12 requests)"), "\(run.stdout)")
@@ -51,9 +51,13 @@ import TraceFormat
         // One token event per chunk after the first, and the usage count equals the chunks sent.
         #expect(tokenEvents == Int(finished.values.reduce(0, +)) - 12)
         #expect(kv >= 1)
-        let analysis = runCLI(["analyze", trace])
+        // A loopback server runs on this host (its roofs are probed unless --no-probe, which keeps
+        // this test fast); with a hardware spec the analyzer's request-level verdict applies.
+        #expect(h.hardware.source == "unknown" && h.hardware.name != "unknown (remote server)")
+        let analysis = runCLI(["analyze", trace, "--hardware", "H100-SXM"])
         #expect(analysis.exit == .success, "\(analysis.stderr)")
-        #expect(analysis.stdout.contains("verdict"), "\(analysis.stdout)")
+        #expect(analysis.stdout.contains("VERDICT\n  workload: "), "\(analysis.stdout)")
+        #expect(!analysis.stdout.contains("workload: unknown"), "\(analysis.stdout)")
     }
 
     @Test func errorsAreRecordedPerRequestAndTextPromptsAreTheFallback() throws {
@@ -65,7 +69,7 @@ import TraceFormat
         defer { server.stop() }
         let trace = temporaryDirectory() + "/errors.json"
         let run = runCLI(["profile", "--endpoint", server.baseURL, "--model", "tiny", "--workload", "chat", "--requests", "8",
-                          "--rate", "200", "--burstiness", "0.5", "--metrics-url", "none", "-o", trace])
+                          "--rate", "200", "--burstiness", "0.5", "--metrics-url", "none", "--no-probe", "-o", trace])
         #expect(run.exit == .success, "\(run.stderr)")
         #expect(run.stderr.contains("refused a token-id prompt"))
         // Completions 1 (the token probe, 400), then 2…9: every 4th (4, 8) answers 500.
@@ -96,7 +100,7 @@ import TraceFormat
         defer { server.stop() }
         let dir = temporaryDirectory()
         let run = runCLI(["sweep", "--endpoint", server.baseURL, "--concurrencies", "1,3", "--model", "tiny", "--workload", "chat",
-                          "--requests", "6", "--dir", dir, "--format", "json"])
+                          "--requests", "6", "--dir", dir, "--format", "json", "--no-probe"])
         #expect(run.exit == .success, "\(run.stderr)")
         #expect(runCLI(["validate", dir + "/concurrency-3.json", "--strict"]).exit == .success)
         #expect(run.stdout.contains("\"load_kind\""))
