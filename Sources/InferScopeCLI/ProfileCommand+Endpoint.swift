@@ -256,7 +256,13 @@ extension ProfileCommand {
         let total = s.tokenSources.values.reduce(0, +)
         guard total > 0 else { return "no completed request" }
         if s.tokenSources[.usage] == total {
-            return "usage (all \(total) requests)" + (s.chunkMismatches > 0 ? "; \(s.chunkMismatches) differ from the content chunks received" : "")
+            var note = "usage (all \(total) requests)"
+            if s.chunkMismatches > 0 { note += "; \(s.chunkMismatches) differ from the content chunks received" }
+            if s.timingsChecked > 0 {
+                note += s.timingsMismatches == 0 ? "; timings.predicted_n agrees on all \(s.timingsChecked)"
+                                                 : "; timings.predicted_n disagrees on \(s.timingsMismatches) of \(s.timingsChecked)"
+            }
+            return note
         }
         return s.tokenSources.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue): \($0.value)" }.joined(separator: ", ")
             + (s.tokenSources[.chunks] != nil ? " (chunks: the server sent no usage; counted one token per content chunk)" : "")

@@ -89,7 +89,8 @@ public enum EndpointTrace {
         /// Completed requests whose `usage.completion_tokens` differs from the content chunks
         /// received (servers that bundle several tokens into one chunk, or send empty ones).
         public var chunkMismatches = 0
-        /// Completed requests whose `usage` and llama.cpp `timings` disagree.
+        /// Completed requests with both `usage` and llama.cpp `timings`, and those where they disagree.
+        public var timingsChecked = 0
         public var timingsMismatches = 0
         public var outputTokens = 0
         public var model: String?
@@ -131,7 +132,10 @@ public enum EndpointTrace {
                 summary.outputTokens += o.completionTokens
                 summary.tokenSources[o.tokenSource, default: 0] += 1
                 if o.tokenSource == .usage && o.completionTokens != o.contentTimes.count { summary.chunkMismatches += 1 }
-                if let p = o.timingsPredicted, o.tokenSource == .usage, p != o.completionTokens { summary.timingsMismatches += 1 }
+                if let p = o.timingsPredicted, o.tokenSource == .usage {
+                    summary.timingsChecked += 1
+                    if p != o.completionTokens { summary.timingsMismatches += 1 }
+                }
                 requestEvents.append(RequestEvent(request: o.id, kind: .finished, time: endTime,
                                                   promptTokens: Int32(clamping: o.promptTokens),
                                                   tokens: Int32(clamping: o.completionTokens),
