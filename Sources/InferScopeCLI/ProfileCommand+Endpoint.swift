@@ -56,6 +56,7 @@ extension ProfileCommand {
             throw UsageError("option '--endpoint' expects an http:// or https:// URL such as http://127.0.0.1:8000, found '\(url)'")
         }
         let seed = try unsigned(a, "--seed")
+        if let r = try a.double("--rate") { _ = try openLoopArrival(rate: r, a) }   // usage errors before any network
         guard let api = EndpointAPI(rawValue: a.value("--api")!) else {
             throw UsageError("option '--api' expects completions or chat, found '\(a.value("--api")!)'")
         }
@@ -147,7 +148,7 @@ extension ProfileCommand {
             progress = { p, elapsed in
                 let seconds = Double(elapsed) * 1e-9
                 let rate = seconds > 0 ? Double(p.chunks) / seconds : 0
-                stderr.write("\rprofile: \(p.completed) done, \(p.inFlight) in flight, \(p.failed) errors, \(NumberFormat.significant(rate)) chunks/s   ")
+                stderr.write("\rprofile: \(p.completed) done, \(p.inFlight) in flight, \(p.failed) errors, \(NumberFormat.significant(rate)) tok/s (content chunks)   ")
             }
         }
         let outcome = try Self.recordEndpoint(a, setup: &setup, arrival: nil, tracePath: tracePath, shownAs: shown,

@@ -95,6 +95,11 @@ import TraceFormat
         #expect(access(trace, F_OK) != 0)   // no partial output
     }
 
+    @Test func usageErrors() {
+        expectGolden("profile-endpoint-bad-url", ["profile", "--endpoint", "ftp://127.0.0.1:1"])
+        expectGolden("profile-endpoint-bad-burstiness", ["profile", "--endpoint", "http://127.0.0.1:1", "--rate", "2", "--burstiness", "0"])
+    }
+
     @Test func sweepAgainstAnEndpoint() throws {
         let server = try ScriptedSSEServer()
         defer { server.stop() }
