@@ -9,11 +9,12 @@ import TraceFormat
 public enum TextReport {
     public static func render(_ r: AnalysisResult) -> String {
         var out: [String] = []
+        if let f = r.failures, f.mostFailed { out.append("FAILED: " + f.headline) }
         let hw = r.hardware.map { "\($0.name) [\($0.origin)]" } ?? "unknown hardware"
         out.append("InferScope analysis: \(r.header.model.name) (\(r.header.model.weightType) weights, \(r.header.model.kvType) KV) on \(hw)")
         out.append("trace: \(r.header.producer), workload \(r.header.workload.name)")
         if let file = r.header.options["import.source_file"] {
-            out.append("imported from \(file)\(r.estimate == nil ? "" : "; numbers marked 'estimated' come from the request timings and the catalog model/hardware, not from measured steps")")
+            out.append("imported from \(file)\(r.estimate == nil && r.aggregateEstimate == nil ? "" : "; numbers marked 'estimated' come from the file's request timings or aggregates and the catalog model/hardware, not from measured steps")")
         }
         if let h = r.hardware { out.append("hardware peaks: \(h.source)") }
         out.append("")
@@ -35,9 +36,21 @@ public enum TextReport {
 
     static func verdict(_ r: AnalysisResult, _ out: inout [String]) {
         let v = r.verdict
-        out.append("VERDICT")
-        let estimated = r.estimate == nil ? "" : " (estimated)"
-        out.append("  workload: \(v.workload.rawValue)\(estimated)\(evidenceList(v.workloadEvidence))")
+        out.append("VERDICT" + (v.level.map { " (\($0.rawValue))" } ?? ""))
+        let estimated = v.level.map { $0 == .measured ? "" : " (\($0.rawValue))" } ?? ""
+        if let f = r.failures, !f.mostFailed { out.append("  failures: " + f.headline) }
+        if v.workload != .unknown || v.requestTime == nil {
+            out.append("  workload: \(v.workload.rawValue)\(estimated)\(evidenceList(v.workloadEvidence))")
+        }
+        if let t = v.requestTime {
+            out.append("  request time: \(t.dominant.rawValue) (\(t.level.rawValue))\(evidenceList(t.evidence))")
+        }
+        if let e = r.aggregateEstimate {
+            out.append("  TTFT: \(e.ttftReading) (\(e.inputs.level.rawValue))")
+            if let c = e.concurrency {
+                out.append("  concurrency: \(num(c)) requests in flight (\(e.concurrencySource))" + (e.decodeBatch.map { "; decode batch \(num($0))" } ?? ""))
+            }
+        }
         for p in v.phases {
             out.append("  \(p.phase.rawValue): \(p.bound.rawValue)\(estimated)\(evidenceList(p.evidence))")
             if let n = p.note { out.append("    note: \(n)") }
@@ -45,6 +58,9 @@ public enum TextReport {
         if v.phases.isEmpty { out.append("  phases: unknown (no hardware spec or no forward spans with cost)") }
         let cap = v.capacityBound.map { $0 ? "yes" : "no" } ?? "unknown"
         out.append("  capacity-bound: \(cap)\(evidenceList(v.capacityEvidence))")
+        if let a = v.admissionCap {
+            out.append("  admission-capped: yes, the limit is max_num_seqs / max concurrency, not KV memory\(evidenceList(a))")
+        }
         if let x = v.sloCrossCheck {
             out.append("  SLO: \(x)\(v.missedSLOs.isEmpty ? "" : " (missed at p99: \(v.missedSLOs.joined(separator: ", ")))")")
         }
