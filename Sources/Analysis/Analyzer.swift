@@ -240,7 +240,8 @@ public struct Analyzer: Sendable {
         if options.hardware?.lowercased() == "host" { return try HardwareSpec.fromHeader(header.hardware) }
         if let spec = try? HardwareSpec.fromHeader(header.hardware) { return spec }
         if let row = try? HardwareCatalog.lookup(header.hardware.name) { return row.spec }
-        notes.append("roofline, MFU/MBU and phase bounds: the trace header has no peaks for '\(header.hardware.name)' and it is not a catalog name; give --hardware NAME|host|FILE.json")
+        let near = header.hardware.name == "unknown" ? [] : HardwareCatalog.closest(to: header.hardware.name, among: HardwareCatalog.all.map { $0.aliases.first ?? $0.name })
+        notes.append("roofline, MFU/MBU and phase bounds: the trace header has no peaks for '\(header.hardware.name)' and it is not a catalog name\(near.isEmpty ? "" : " (closest catalog entries: \(near.joined(separator: ", ")); not assumed)"); give --hardware NAME|host|FILE.json ('--hardware list' prints the catalog)")
         return nil
     }
 }
