@@ -62,7 +62,13 @@ public struct AggregateLevelEstimate: Sendable, Equatable {
     /// The decode phase at the estimated operating point (nil without TPOT or B).
     public var decode: PhaseRoofline?
 
-    public init?(_ i: Inputs, model: ModelDescriptor, hardware: HardwareSpec, thresholds t: Thresholds) {
+    /// Decode workers the run's decode batch is spread over (disaggregated: D; otherwise 1).
+    public var decodeWorkers: Int
+
+    /// `decodeWorkers`: engines sharing the decode load (the per-engine batch is X·decode/D).
+    public init?(_ i: Inputs, model: ModelDescriptor, hardware: HardwareSpec, thresholds t: Thresholds, decodeWorkers: Int = 1) {
+        self.decodeWorkers = max(1, decodeWorkers)
+        let workers = Double(max(1, decodeWorkers))
         guard i.ttft > 0, i.inputTokens > 0, model.layers > 0 else { return nil }
         inputs = i
         let peak = hardware.peak(for: model).flops, bw = hardware.memoryBandwidth
@@ -80,11 +86,11 @@ public struct AggregateLevelEstimate: Sendable, Equatable {
         if let x = i.requestThroughput, x > 0, let e = i.e2e ?? decodeTime.map({ $0 + i.ttft }) {
             concurrency = x * e
             concurrencySource = "Little's law: \(i.throughputSource) \(NumberFormat.significant(x)) req/s × mean E2E \(NumberFormat.duration(e))"
-            decodeBatch = decodeTime.map { x * $0 }
+            decodeBatch = decodeTime.map { x * $0 / workers }
         } else if let cap = i.concurrencyCap, cap.isFinite, cap > 0 {
             concurrency = cap
             concurrencySource = "the client's max concurrency \(NumberFormat.significant(cap)), assumed always full (no usable throughput or duration)"
-            if let d = decodeTime, let e = i.e2e ?? Optional(d + i.ttft), e > 0 { decodeBatch = cap * d / e }
+            if let d = decodeTime, let e = i.e2e ?? Optional(d + i.ttft), e > 0 { decodeBatch = cap * d / e / workers }
         } else {
             concurrency = nil
             concurrencySource = "unknown: no throughput, duration or concurrency in the data"
@@ -120,7 +126,7 @@ public struct AggregateLevelEstimate: Sendable, Equatable {
     public var ttftReading: String {
         ttftIsQueueing
             ? "TTFT is \(NumberFormat.significant(ttftOverFloor))× its compute floor: the first token waits (queueing, or batched behind other prompts), prefill itself is not slow"
-            : "TTFT is \(NumberFormat.significant(ttftOverFloor))× its compute floor: most of it is prefill compute"
+            : "TTFT is \(NumberFormat.significant(ttftOverFloor))× its compute floor: within reach of prefill compute and per-request overhead, no sign of queueing"
     }
 
     /// The decode phase verdict at the estimated operating point, labelled with the level.

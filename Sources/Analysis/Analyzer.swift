@@ -153,7 +153,9 @@ public struct Analyzer: Sendable {
             let inputs = m.requests.completed > 0
                 ? AggregateLevelEstimate.Inputs(metrics: m, aggregates: aggregates, synthesizedArrivals: synthesized)
                 : AggregateLevelEstimate.Inputs(aggregates: aggregates)
-            aggregateEstimate = inputs.flatMap { AggregateLevelEstimate($0, model: header.model, hardware: hw, thresholds: options.thresholds) }
+            let decodeWorkers = options.decodeWorkers ?? aggregates.decodeWorkers ?? header.options["decode_workers"].flatMap { Int($0) } ?? 1
+            aggregateEstimate = inputs.flatMap { AggregateLevelEstimate($0, model: header.model, hardware: hw, thresholds: options.thresholds,
+                                                                        decodeWorkers: decodeWorkers) }
             if let a = aggregateEstimate, estimate == nil, var r = roofline {
                 if let d = a.decode, let b = a.decodeBatch {
                     r.phases = [d]
@@ -164,6 +166,13 @@ public struct Analyzer: Sendable {
         }
         if m.requests.completed == 0, !nothingCompleted, level == .aggregates, aggregateEstimate == nil, modelKnown, hardware != nil {
             cannot.append("aggregate-level estimate: needs the file's mean TTFT and mean input length")
+        }
+        if level == .aggregates {
+            cannot = cannot.map { line in
+                if line.hasPrefix("request events:") { return "request events: no per-request distribution, goodput or SLO attainment; latencies are the file's own aggregates" }
+                if line.hasPrefix("step spans:") { return "step spans: no measured phase shares or per-step times; the verdict is estimated from the file's aggregates\(aggregateEstimate == nil ? "" : " and the catalog model/hardware")" }
+                return line
+            }
         }
         var verdict = Verdict(metrics: m, roofline: roofline, slo: options.slo, thresholds: options.thresholds)
         verdict.level = level

@@ -28,7 +28,7 @@ struct AnalyzeCommand: Command {
             an OTel collector is imported on the fly (auto-detected; --format to force; see \
             'inferscope import').
             """,
-        arguments: [ArgumentSpec("TRACE", help: "The trace file, or a vLLM/SGLang/AIPerf/LLMPerf/llama-bench/OTel file.")],
+        arguments: [ArgumentSpec("TRACE", help: "The trace file, or a vLLM/SGLang/AIPerf/LLMPerf/llama-bench/OTel file (not needed with --hardware list or --model list).", optional: true)],
         options: [
             .value("--hardware", "NAME|host|FILE.json",
                    help: "Catalog name or alias (H100-SXM, A100-80GB…), 'host' (the trace's measured peaks), or a JSON spec file."),

@@ -188,7 +188,7 @@ public enum HTMLReport {
         let o = r.ranking.objective
         var s = "<section><h2>Recommendations for \(o.rawValue)</h2>"
         guard !r.ranking.entries.isEmpty else {
-            return s + "<p>None of R1–R11 predicts a gain on \(o.rawValue) for this run.</p></section>\n"
+            return s + "<p>None of R1–R13 predicts a gain on \(o.rawValue) for this run.</p></section>\n"
         }
         let byID = Dictionary(uniqueKeysWithValues: r.recommendations.map { ($0.id, $0) })
         s += "<table class=\"recs\"><thead><tr><th>#</th><th>rule</th><th>recommendation</th><th>predicted gain</th><th>confidence</th><th>change to make</th></tr></thead><tbody>"

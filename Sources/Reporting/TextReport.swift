@@ -98,6 +98,7 @@ public enum TextReport {
         out.append("EVIDENCE")
         if m.requests.arrived == 0 {
             out.append("  requests: none in the trace (no latency percentiles or throughput)")
+            if let line = aggregatesLine(r.aggregates) { out.append(line) }
         } else {
             out.append("  requests: \(m.requests.arrived) arrived, \(m.requests.completed) completed, \(m.requests.aborted) aborted over \(NumberFormat.duration(m.duration))")
             out.append("  latency (ms; percentiles by linear interpolation as numpy)")
@@ -193,6 +194,29 @@ public enum TextReport {
         out.append("")
     }
 
+    /// The file's own aggregates the verdict used (`aggregate.*`), in one line; nil when none.
+    static func aggregatesLine(_ a: AggregateSummary) -> String? {
+        guard !a.isEmpty else { return nil }
+        var parts: [String] = []
+        func stat(_ name: String, _ s: AggregateSummary.Stat) {
+            guard let c = s.central else { return }
+            parts.append("\(name) \(s.mean != nil ? "mean" : "median") \(NumberFormat.duration(c))" + (s.p99.map { ", p99 \(NumberFormat.duration($0))" } ?? ""))
+        }
+        stat("TTFT", a.ttft); stat("TPOT", a.tpot); stat("ITL", a.itl); stat("E2E", a.e2e)
+        if let x = a.inputTokensMean { parts.append("input \(num(x)) tokens") }
+        if let x = a.outputTokensMean { parts.append("output \(num(x)) tokens") }
+        if let n = a.completed { parts.append("\(n) completed") }
+        if let n = a.failed, n > 0 { parts.append("\(n) failed") }
+        if let d = a.durationSeconds { parts.append("duration \(NumberFormat.duration(d))") }
+        if let x = a.requestThroughput { parts.append("\(num(x)) req/s") }
+        if let x = a.outputThroughput { parts.append("\(num(x)) output tok/s") }
+        if let x = a.requestRate { parts.append("request rate \(x.isInfinite ? "inf (all sent at t = 0)" : num(x))") }
+        if let x = a.maxConcurrency { parts.append("max concurrency \(num(x))") }
+        if let p = a.prefillWorkers, let d = a.decodeWorkers { parts.append("P:D \(p):\(d)") }
+        guard !parts.isEmpty else { return nil }
+        return "  aggregates (the file's own, used by the verdict): " + parts.joined(separator: "; ")
+    }
+
     /// The imported file's own aggregates (header workload parameters `reported.<key>`), as the
     /// tool wrote them: shown, not recomputed, so a file with aggregates only still says something.
     static func reported(_ r: AnalysisResult, _ out: inout [String]) {
@@ -213,7 +237,7 @@ public enum TextReport {
     static func recommendations(_ r: AnalysisResult, _ out: inout [String]) {
         let o = r.ranking.objective
         out.append("RECOMMENDATIONS for \(o.rawValue) (score = gain × confidence; greedy re-ranking, 3 rounds)")
-        if r.ranking.entries.isEmpty { out.append("  none of R1–R11 predicts a gain on \(o.rawValue)") }
+        if r.ranking.entries.isEmpty { out.append("  none of R1–R13 predicts a gain on \(o.rawValue)") }
         let byID = Dictionary(uniqueKeysWithValues: r.recommendations.map { ($0.id, $0) })
         for e in r.ranking.entries {
             let rec = byID[e.id]!

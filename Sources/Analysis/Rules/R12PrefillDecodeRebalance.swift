@@ -36,7 +36,7 @@ public struct R12PrefillDecodeRebalance: Rule {
         let prefillStarved = split.ttftShare >= t.ttftShare && e.ttftIsQueueing && tpotRatio <= t.healthyTPOTRatio
         let decodeStarved = tpotRatio > t.healthyTPOTRatio && !e.ttftIsQueueing
         r.evidence = ["P:D = \(p):\(d)", "mean TTFT \(NumberFormat.duration(e.inputs.ttft)) = \(fmt(e.ttftOverFloor))× its roofline prefill \(NumberFormat.duration(wP))",
-                      "mean TPOT \(NumberFormat.duration(tpot)) = \(fmt(tpotRatio))× the roofline decode step \(NumberFormat.duration(stepRoof)) at batch \(fmt(b))",
+                      "mean TPOT \(NumberFormat.duration(tpot)) = \(fmt(tpotRatio))× the roofline decode step \(NumberFormat.duration(stepRoof)) at batch \(fmt(b)) per decode worker",
                       "roofline work per request: prefill W_P \(NumberFormat.duration(wP)), decode W_D \(NumberFormat.duration(wD))"]
         if decodeStarved {
             r.title = "Add decode capacity (P:D): TPOT is far above its roofline while TTFT is not queueing"
