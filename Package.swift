@@ -104,7 +104,8 @@ let package = Package(
                                    "Tracing", "TraceFormat", "Importers", "TestSupport"]),
         .testTarget(name: "ImportersTests", dependencies: ["Importers", "Analysis", "TraceFormat"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "PrometheusText", "TraceFormat", "Tracing"]),
-        .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat", "TestSupport", "LoadGenerator"],
+        .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat", "TestSupport", "LoadGenerator",
+                                                               "ServingAPI", "ServingEngine", "LlamaModel", "Tracing"],
                     exclude: ["Fixtures", "Goldens"]),
     ]
 )
