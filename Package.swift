@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(name: "inferscope", dependencies: ["InferScopeCLI"]),
         .executableTarget(name: "inferscope-bench",
                           dependencies: ["InferScopeCLI", "TraceFormat", "Tracing", "Kernels", "KVCache",
-                                         "LlamaModel", "Scheduling", "ServingEngine", "Analysis", "LoadGenerator"],
+                                         "LlamaModel", "Scheduling", "ServingEngine", "Analysis", "LoadGenerator", "ServingAPI"],
                           swiftSettings: numericSettings),
 
         // Test data (goldens, fixtures, reference scripts) is read by path from the source tree,
