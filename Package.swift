@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(name: "inferscope", dependencies: ["InferScopeCLI"]),
         .executableTarget(name: "inferscope-bench",
                           dependencies: ["InferScopeCLI", "TraceFormat", "Tracing", "Kernels", "KVCache",
-                                         "LlamaModel", "Scheduling", "ServingEngine", "Analysis", "LoadGenerator"],
+                                         "LlamaModel", "Scheduling", "ServingEngine", "Analysis", "LoadGenerator", "ServingAPI"],
                           swiftSettings: numericSettings),
 
         // Test data (goldens, fixtures, reference scripts) is read by path from the source tree,
@@ -107,7 +107,8 @@ let package = Package(
                                    "Tracing", "TraceFormat", "Importers", "TestSupport"]),
         .testTarget(name: "ImportersTests", dependencies: ["Importers", "Analysis", "TraceFormat"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "PrometheusText", "TraceFormat", "Tracing"]),
-        .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat", "TestSupport", "LoadGenerator"],
+        .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat", "TestSupport", "LoadGenerator",
+                                                               "ServingAPI", "ServingEngine", "LlamaModel", "Tracing"],
                     exclude: ["Fixtures", "Goldens"]),
     ]
 )

@@ -56,7 +56,8 @@ extension ProfileCommand {
             throw UsageError("option '--endpoint' expects an http:// or https:// URL such as http://127.0.0.1:8000, found '\(url)'")
         }
         let seed = try unsigned(a, "--seed")
-        if let r = try a.double("--rate") { _ = try openLoopArrival(rate: r, a) }   // usage errors before any network
+        // Usage errors before any network (sweep has no --rate: its loads are checked there).
+        if a.spec.options.contains(where: { $0.name == "--rate" }), let r = try a.double("--rate") { _ = try openLoopArrival(rate: r, a) }
         guard let api = EndpointAPI(rawValue: a.value("--api")!) else {
             throw UsageError("option '--api' expects completions or chat, found '\(a.value("--api")!)'")
         }
@@ -172,7 +173,9 @@ extension ProfileCommand {
                                tracePath: String, shownAs shown: String, context: CommandContext,
                                progress: ((LoadProgress, Int64) -> Void)?) throws -> EndpointOutcome {
         var arrival = given
-        if arrival == nil, let rate = try a.double("--rate"), rate > 0 { arrival = try openLoopArrival(rate: rate, a) }
+        if arrival == nil, a.spec.options.contains(where: { $0.name == "--rate" }), let rate = try a.double("--rate"), rate > 0 {
+            arrival = try openLoopArrival(rate: rate, a)
+        }
         var workload = try workload(a, maxContext: setup.maxContext, seed: setup.seed, context: context, arrival: arrival)
         let fitted = workload.fit(maxContext: setup.maxContext)
         if fitted.clipped + fitted.dropped > 0 {

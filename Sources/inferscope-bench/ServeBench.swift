@@ -2,7 +2,10 @@
 import Glibc
 #endif
 import Foundation
+import LlamaModel
 import LoadGenerator
+import ServingAPI
+import ServingEngine
 import TraceFormat
 import Tracing
 
@@ -17,10 +20,24 @@ enum ServeBench {
         var tokens = 2_000
         var concurrency = 4
         var cores = 1
+        var compare = true
+        var compareModel = "stories15m"
+        var compareRequests = 16
+        var compareConcurrency = 4
+        var threads = 2
     }
 
     static let help = """
         USAGE: inferscope-bench serve [--json] [--requests N] [--tokens N] [--concurrency N] [--cores N]
+                                      [--no-compare] [--compare-model PRESET] [--compare-requests N]
+                                      [--compare-concurrency N] [--threads N]
+
+        HTTP vs in-process (first, unpinned): the built-in 'chat' workload (--compare-requests,
+        default 16, closed loop at --compare-concurrency, default 4) on --compare-model (default
+        stories15m) with --threads compute threads (default 2), served once in-process (the engine
+        of 'profile', tracing off) and once through 'inferscope serve' in this process driven by
+        the 'profile --endpoint' client (token-id prompts, ignore_eos). Reported: output tokens/s
+        of each and their ratio (goal ≥ 0.95).
 
         Client throughput: --requests streams (default 64) of --tokens one-token SSE chunks each
         (default 2000) from a scripted server on 127.0.0.1 in this process, --concurrency in flight
@@ -44,6 +61,11 @@ enum ServeBench {
                 case "--tokens": s.tokens = try args.positive(a)
                 case "--concurrency": s.concurrency = try args.positive(a)
                 case "--cores": s.cores = try args.positive(a)
+                case "--no-compare": s.compare = false
+                case "--compare-model": s.compareModel = try args.value(a)
+                case "--compare-requests": s.compareRequests = try args.positive(a)
+                case "--compare-concurrency": s.compareConcurrency = try args.positive(a)
+                case "--threads": s.threads = try args.positive(a)
                 case "--help", "-h": print(help, terminator: ""); return 0
                 default: throw BenchUsageError(message: "unknown option '\(a)'")
                 }
@@ -51,6 +73,10 @@ enum ServeBench {
         } catch {
             writeStandardError("error: \(error)\n" + help)
             return 2
+        }
+        var comparison: (inProcess: Double, http: Double)?
+        if s.compare {
+            do { comparison = try compare(s) } catch { writeStandardError("error: HTTP vs in-process: \(error)\n"); return 1 }
         }
         var set = cpu_set_t()
         withUnsafeMutableBytes(of: &set) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
@@ -113,7 +139,13 @@ enum ServeBench {
         let decodeNs = Double(MonotonicClock.absoluteNow() - t2) / Double(decodeCount)
         if sink == 42 || messages != framed || content != decodeCount { writeStandardError("(checksum)\n") }
 
-        let rows: [(String, String, String)] = [
+        var rows: [(String, String, String)] = []
+        if let c = comparison {
+            rows += [("in-process tok/s", fmt(c.inProcess), "\(s.compareModel), chat × \(s.compareRequests), closed loop \(s.compareConcurrency), \(s.threads) threads"),
+                     ("through HTTP tok/s", fmt(c.http), "same load via serve + profile --endpoint client"),
+                     ("HTTP / in-process", String(format: "%.3f", c.http / c.inProcess), "goal ≥ 0.95")]
+        }
+        rows += [
             ("streams completed", "\(ok) of \(s.requests)", ""),
             ("chunks received", "\(chunks)", "\(s.tokens) per stream + usage + [DONE]"),
             ("chunks/s (wall)", fmt(Double(chunks) / wall), "goal ≥ 20000 on one core" + (pinned ? "" : " (NOT pinned)")),
@@ -128,6 +160,7 @@ enum ServeBench {
                 "concurrency": s.concurrency, "completed": ok, "chunks": chunks, "wall_seconds": wall, "cpu_seconds": cpu,
                 "chunks_per_second": Double(chunks) / wall, "chunks_per_cpu_second": Double(chunks) / max(cpu, 1e-9),
                 "timestamp_ns": clockNs, "framing_ns_per_chunk": framingNs, "decode_ns_per_chunk": decodeNs,
+                "in_process_tps": comparison?.inProcess ?? NSNull(), "http_tps": comparison?.http ?? NSNull(),
             ]
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
             print(String(decoding: data, as: UTF8.self))
@@ -141,6 +174,40 @@ enum ServeBench {
             print("The host is shared (other builds may run): figures are upper bounds on the client's cost.")
         }
         return ok == s.requests ? 0 : 1
+    }
+
+    /// Output tokens/s of the same closed-loop workload in-process and through HTTP.
+    static func compare(_ s: Settings) throws -> (inProcess: Double, http: Double) {
+        var options = EngineOptions()
+        options.threads = s.threads
+        let model = try ModelLoader.load(s.compareModel, seed: 0)
+        var workload = try Workload.builtIn("chat", count: s.compareRequests, arrival: .closedLoop(concurrency: s.compareConcurrency),
+                                            seed: 0, maxContext: model.weights.config.maxSeqLen)
+        _ = workload.fit(maxContext: model.weights.config.maxSeqLen)
+        // In-process, as `profile` serves it (tracing off).
+        let engine = try ServingEngine(model: model, options: options, tracer: .disabled)
+        let run = try engine.run(workload)
+        let inTokens = run.requests.reduce(0) { $0 + $1.output.count }
+        let inProcess = Double(inTokens) / (Double(run.end - run.start) * 1e-9)
+        // Through HTTP: a fresh engine behind `serve`, the endpoint client at the same load.
+        let served = try ServingEngine(model: model, options: options, tracer: .disabled)
+        let session = ServeSession(engine: served, modelName: s.compareModel, host: "127.0.0.1", port: 0, limits: .init(), maxWaiting: 1024)
+        let port = try session.start()
+        defer { try? session.stop(drain: false) }
+        let materialized = try workload.materialize(vocabSize: model.weights.config.vocabSize, seed: 0)
+        let requests = materialized.map {
+            LoadRequest(id: $0.id, arrival: 0, promptTokens: $0.prompt, promptText: "", maxTokens: $0.outputTokens)
+        }
+        var config = EndpointConfiguration(baseURL: "http://127.0.0.1:\(port)", model: s.compareModel)
+        config.maxConnections = s.compareConcurrency + 2
+        let result = LoadRunner(configuration: config, clock: MonotonicClock())
+            .run(requests, arrival: .closedLoop(concurrency: s.compareConcurrency))
+        let outcomes = result.records.map(RequestOutcome.init)
+        if let bad = outcomes.first(where: { $0.failure != nil }) { throw BenchUsageError(message: "request \(bad.id): \(bad.failure!)") }
+        let httpTokens = outcomes.reduce(0) { $0 + $1.completionTokens }
+        let http = Double(httpTokens) / (Double(result.end - result.start) * 1e-9)
+        if httpTokens != inTokens { writeStandardError("note: \(httpTokens) tokens through HTTP vs \(inTokens) in-process\n") }
+        return (inProcess, http)
     }
 
     static func fmt(_ x: Double) -> String {
