@@ -123,6 +123,7 @@ if ProcessInfo.processInfo.environment["INFERSCOPE_FUZZ"] == "1" {
         ("fuzz-model", ["LlamaModel", "Kernels"]),
         ("fuzz-workload", ["ServingEngine"]),
         ("fuzz-gate", ["Analysis"]),
+        ("fuzz-http", ["HTTPServer", "ServingAPI"]),
     ]
     for (name, dependencies) in fuzzTargets {
         package.targets.append(.executableTarget(name: name, dependencies: dependencies, path: "Fuzz/\(name)"))

@@ -27,9 +27,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(fuzz-trace fuzz-importers fuzz-model fuzz-workload fuzz-gate)
+all_targets=(fuzz-trace fuzz-importers fuzz-model fuzz-workload fuzz-gate fuzz-http)
 # Largest input per target (bytes): the seeds' size, with room to grow.
-declare -A max_len=([fuzz-trace]=16384 [fuzz-importers]=16384 [fuzz-model]=16384 [fuzz-workload]=4096 [fuzz-gate]=256)
+declare -A max_len=([fuzz-trace]=16384 [fuzz-importers]=16384 [fuzz-model]=16384 [fuzz-workload]=4096 [fuzz-gate]=256 [fuzz-http]=4096)
 
 config=${FUZZ_CONFIG:-release}
 memory_mb=${FUZZ_MEMORY_MB:-2048}

@@ -87,10 +87,13 @@ public struct LlamaBenchImporter: TraceImporter {
             var samples: [Double] = []
             if let list = value["samples_ns"]?.array {
                 for (i, s) in list.enumerated() {
-                    guard let x = s.double, x > 0 else { throw fail("samples_ns[\(i)]", "expected a positive duration in ns, found \(s.kind)") }
+                    // At most 1e15 ns (11.6 days) each: TraceDuration(x) of a larger value trapped.
+                    guard let x = s.double, x > 0, x <= 1e15 else {
+                        throw fail("samples_ns[\(i)]", "expected a positive duration in ns up to 1e15, found \(s.double.map { "\($0)" } ?? s.kind)")
+                    }
                     samples.append(x)
                 }
-            } else if let avg = value["avg_ns"]?.double, avg > 0 {
+            } else if let avg = value["avg_ns"]?.double, avg > 0, avg <= 1e15 {
                 samples = [avg]
             } else {
                 throw fail("samples_ns", "expected the per-repetition times in ns (or avg_ns), found nothing")
@@ -98,6 +101,10 @@ public struct LlamaBenchImporter: TraceImporter {
             if nPrompt > 0 && nGen > 0 || nPrompt == 0 && nGen == 0 { skipped += 1; continue }
             for ns in samples {
                 defer { sequence += 1 }
+                // The synthesized clock stays below 4e18 ns so that adding a sample cannot overflow.
+                guard clock <= 4_000_000_000_000_000_000 else {
+                    throw fail("samples_ns", "the samples add up to more than 4e18 ns; expected per-repetition times in ns")
+                }
                 if nPrompt > 0 {
                     let d = TraceDuration(ns.rounded())
                     events.append(.step(StepEvent(step: step, phase: .prefill, start: clock, duration: d,

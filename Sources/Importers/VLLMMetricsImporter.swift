@@ -100,9 +100,9 @@ public struct VLLMMetricsImporter: TraceImporter {
             emit(.kvCache(KVCacheCounters(
                 time: clampedDifference(s.time ?? origin, origin), pool: "kv", blocksTotal: Int32(clamping: blocksTotal),
                 blocksUsed: used, blockSize: Int32(clamping: blockSize), tokensStored: 0,
-                bytesUsed: 0, swappedBlocks: Int32(clamping: Int(s.sum("vllm:num_requests_swapped") ?? 0)),
-                running: Int32(clamping: Int(s.sum("vllm:num_requests_running") ?? 0)),
-                waiting: Int32(clamping: Int(s.sum("vllm:num_requests_waiting") ?? 0)))))
+                bytesUsed: 0, swappedBlocks: Int32(clamping: clampedCount(s.sum("vllm:num_requests_swapped") ?? 0)),
+                running: Int32(clamping: clampedCount(s.sum("vllm:num_requests_running") ?? 0)),
+                waiting: Int32(clamping: clampedCount(s.sum("vllm:num_requests_waiting") ?? 0)))))
         }
     }
 
