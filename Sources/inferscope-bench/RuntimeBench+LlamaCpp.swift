@@ -78,6 +78,7 @@ extension RuntimeBench {
                     let local = HostProbe.measure(pool: pool, repetitions: 3)
                     let measured = measure(name: name, weights: weights, options: options, pool: pool, host: local, probeBuffer: probeBuffer)
                     printRows(measured)
+                    fflush(nil)
                     return PeerRates(prefill: measured[0].tokensPerSecond, decode: measured[1].tokensPerSecond)
                 }
                 do {
@@ -92,6 +93,8 @@ extension RuntimeBench {
                     rows.append(RatioRow(model: name, type: type, test: "tg\(options.generatedTokens)",
                                          roundA: (oursA.decode, peerA.decode), roundB: (oursB.decode, peerB.decode)))
                     printRatioTable(rows.suffix(2))
+                    // A side-by-side takes many minutes: a log redirected to a file shows every finished row.
+                    fflush(nil)
                 } catch {
                     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                     return 1
@@ -131,6 +134,7 @@ extension RuntimeBench {
             throw PeerError(message: "llama-bench JSON on \(file) lacks a pp or tg entry (fields n_prompt, n_gen, avg_ts)")
         }
         print(String(format: "  llama.cpp: pp %.1f t/s, tg %.1f t/s", prefill, decode))
+        fflush(nil)
         return PeerRates(prefill: prefill, decode: decode)
     }
 
