@@ -54,6 +54,8 @@ public struct Thresholds: Sendable, Equatable {
     public var admissionWaitingShare = 0.2
     public var admissionLowKVUsage = 0.5
     public var admissionCeilingShare = 0.5
+    /// R13: scrape samples needed before a held ceiling is a pattern, not a snapshot (3).
+    public var admissionMinSamples = 3.0
 
     public init() {}
 }

@@ -148,6 +148,8 @@ public struct KVPoolStats: Sendable, Equatable {
 /// What a pool's running/waiting counters say about admission (R13): the highest running count,
 /// how often running sat at it, and KV usage while requests waited. Sample-weighted. O(samples).
 public struct AdmissionStats: Sendable, Equatable {
+    /// Scrape samples the figures cover.
+    public var samples: Int
     /// Highest running count seen (the effective admission ceiling when it is held).
     public var ceiling: Int
     /// Share of samples with running within 1 of the ceiling.
@@ -166,6 +168,7 @@ public struct AdmissionStats: Sendable, Equatable {
     /// nil when no sample reports a running sequence.
     init?(running: [Int], waiting: [Int], usageWhileWaiting: [Double]) {
         guard let top = running.max(), top > 0, running.count == waiting.count else { return nil }
+        samples = running.count
         ceiling = top
         shareAtCeiling = Double(running.filter { $0 >= top - 1 }.count) / Double(running.count)
         let waitingIdx = waiting.indices.filter { waiting[$0] > 0 }

@@ -63,9 +63,11 @@ struct ImportHeader {
             return d
         }
         if let given = options.model {
-            let suggestions = ModelCatalog.all.map(\.name).joined(separator: ", ")
+            var near: [String] = []
+            do { _ = try ModelCatalog.lookup(given) } catch { if case let .unknownModel(_, suggestions) = error { near = suggestions } }
+            let hint = near.isEmpty ? "" : " Did you mean: \(near.joined(separator: ", "))?"
             throw ImportError(file: file, field: "--model",
-                              message: "unknown model '\(given)': expected a catalog model (\(suggestions)) or an engine id containing one, e.g. meta-llama/Llama-3.1-8B-Instruct")
+                              message: "unknown model '\(given)': expected a catalog model or an engine id containing one, e.g. meta-llama/Llama-3.1-8B-Instruct, a Hugging Face config.json or a GGUF file.\(hint) ('inferscope analyze --model list' prints the catalog)")
         }
         return ModelDescriptor(name: name ?? "unknown model", source: "unknown", dim: 0, layers: 0, heads: 0, kvHeads: 0,
                                headDim: 0, ffnDim: 0, vocabSize: 0, maxContext: 0,

@@ -17,7 +17,7 @@ import TraceFormat
                 let r = try Analyzer.analyze(events, options: options)
                 #expect(!TextReport.render(r).isEmpty)
                 #expect(AnalysisJSON.render(r).hasPrefix("{"))
-                #expect(r.recommendations.count == 11)
+                #expect(r.recommendations.count == RuleSet.all.count)
             }
         }
     }

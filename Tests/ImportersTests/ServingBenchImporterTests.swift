@@ -153,7 +153,9 @@ import TraceFormat
                 == "bad.json: no result object in the file (expected a JSON object with the benchmark's results)")
         #expect(importFailure("[1, 2]", .vllm) == "bad.json:1: field '[0]': expected an object, found a number")
         #expect(importFailure("{\"ttfts\": [0.1], \"model_id\": \"x\"}", .vllm, options: ImportOptions(model: "GPT-9"))?
-                    .hasPrefix("bad.json: field '--model': unknown model 'GPT-9': expected a catalog model (Llama 3.1 8B,") == true)
+                    .hasPrefix("bad.json: field '--model': unknown model 'GPT-9': expected a catalog model or an engine id") == true)
+        #expect(importFailure("{\"ttfts\": [0.1], \"model_id\": \"x\"}", .vllm, options: ImportOptions(model: "Qwen2.5 3"))?
+                    .contains("Did you mean: ") == true)
         #expect(importFailure("{\"ttfts\": [0.1]}", .vllm, options: ImportOptions(hardware: "H1000"))?
                     .hasPrefix("bad.json: field '--hardware': unknown hardware 'H1000'") == true)
     }

@@ -1,5 +1,5 @@
 /// R13 — admission cap (a server's max_num_seqs / max concurrency), not KV memory.
-/// Trigger, on the main KV pool's scrape samples: requests wait in ≥ 20% of samples, KV usage
+/// Trigger, on the main KV pool's scrape samples (at least 3): requests wait in ≥ 20% of samples, KV usage
 /// while they wait is < 50% on average, and running sits within 1 of its ceiling in ≥ 50% of
 /// samples. Advice: raise the cap to N_new = min(N·u_high/u_peak, N + peak waiting), where u_peak
 /// is the peak KV usage while requests waited (KV grows about linearly with running sequences).
@@ -18,7 +18,8 @@ public struct R13AdmissionCap: Rule {
     }
 
     static func conditions(_ a: AdmissionStats, _ t: Thresholds) -> [Evidence] {
-        [Evidence("share of scrape samples with requests waiting (mean \(fmt(a.meanWaiting)), peak \(a.peakWaiting))",
+        [Evidence("scrape samples (a time series, not one snapshot)", Double(a.samples), "≥", t.admissionMinSamples, unit: .count),
+         Evidence("share of scrape samples with requests waiting (mean \(fmt(a.meanWaiting)), peak \(a.peakWaiting))",
                   a.waitingShare, "≥", t.admissionWaitingShare, unit: .share),
          Evidence("mean KV usage while requests wait (peak \(NumberFormat.percent(a.peakUsageWhileWaiting)))",
                   a.meanUsageWhileWaiting, "<", t.admissionLowKVUsage, unit: .share),
