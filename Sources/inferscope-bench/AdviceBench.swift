@@ -31,8 +31,8 @@ enum AdviceBench {
     static func secondsPerRequest(_ model: String) -> Double {
         switch model {
         case "tiny": return 0.02
-        case "stories15m", "stories15m-peaked": return 0.12
-        case "stories110m": return 1.0
+        case "stories15m", "stories15m-peaked": return 0.3
+        case "stories110m": return 2.5
         default: return 3.0
         }
     }
@@ -103,7 +103,10 @@ enum AdviceBench {
             writeStandardError("advice: [\(i + 1)/\(setups.count)] \(s.name) on \(s.model) (\(s.leavesOff))\n")
             let t0 = Date()
             do {
-                scenarios += try runner.run(s) { writeStandardError($0 + "\n") }
+                let done = try runner.run(s) { writeStandardError($0 + "\n") }
+                scenarios += done
+                // Each setup's table as soon as it is measured, so an interrupted matrix keeps its results.
+                writeStandardError(AdviceMatrixReport.render(done, context: [], format: .markdown))
             } catch {
                 writeStandardError("advice: \(s.name) on \(s.model) failed: \(error)\n")
                 return 1

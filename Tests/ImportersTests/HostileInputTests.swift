@@ -13,16 +13,19 @@ import TraceFormat
     @discardableResult
     static func importAndAnalyze(_ bytes: [UInt8], _ format: ImportFormat?, options: ImportOptions = .init()) -> String? {
         var analyzer = try? Analyzer(options: AnalysisOptions(hardware: options.hardware))
-        do throws(ImportError) {
+        do {
             let f = try format ?? ImportDetection.detect(firstBytes: bytes, file: "hostile")
             try f.importer.importTrace(bytes, file: "hostile", options: options) { event in
                 do { try analyzer?.consume(event) } catch { analyzer = nil }
             }
             _ = try? analyzer?.finish()
             return nil
-        } catch {
+        } catch let error as ImportError {
             #expect(!error.description.isEmpty)
             return error.description
+        } catch {
+            Issue.record("not an ImportError: \(error)")
+            return "\(error)"
         }
     }
 
