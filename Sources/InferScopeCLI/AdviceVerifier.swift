@@ -101,6 +101,12 @@ struct AdviceVerifier {
 
     /// Runs `inferscope profile` in-process and analyzes its trace with the same options.
     private func run(_ arguments: [String], name: String) throws -> AnalysisResult {
+        try analyzeRecorded(record(arguments, name: name))
+    }
+
+    /// Runs `inferscope profile ARGUMENTS --no-probe -o DIRECTORY/verify-NAME.json` in-process and
+    /// returns the trace's path. Shared with the advice matrix (`inferscope-bench advice`).
+    func record(_ arguments: [String], name: String) throws -> String {
         let trace = directory + "/verify-\(name).json"
         let out = CapturedOutput(), err = CapturedOutput()
         let sub = CommandContext(stdout: out, stderr: err, environment: context.environment,
@@ -111,6 +117,11 @@ struct AdviceVerifier {
             throw Failure(description: "profile \(arguments.joined(separator: " ")) failed: "
                           + err.text.split(separator: "\n").prefix(3).joined(separator: "; "))
         }
+        return trace
+    }
+
+    /// Analyzes a re-run trace with the verifier's analysis options.
+    func analyzeRecorded(_ trace: String) throws -> AnalysisResult {
         let reader = try TraceReader(path: trace)
         var analyzer = try Analyzer(options: analysisOptions)
         while let event = reader.next() { try analyzer.consume(event) }

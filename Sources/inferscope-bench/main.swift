@@ -10,6 +10,7 @@ let subcommands: [(name: String, abstract: String, run: ([String]) -> Int32)] = 
     ("serving", "Serving techniques vs their baselines: batching, paged KV, KV dtypes, chunked prefill, disaggregation, tracing cost.", ServingBench.run),
     ("trace", "Recorder ns/event and allocations/event, reader MB/s vs a Python json.loads loop.", TraceBench.run),
     ("runtime", "pp512/tg128 tokens/s of the presets in f32/q8_0 vs the host's roofline and llama.cpp.", RuntimeBench.run),
+    ("advice", "Does the analyzer's top recommendation win? Every rule's change measured per scenario (issue #14).", AdviceBench.run),
     ("spec", "Speculative decoding per draft strategy: measured α, c, τ, speedup vs predicted.", SpecBench.run),
     ("serve", "The endpoint client's cost: streamed chunks/s it times on one core, per-chunk timestamp/framing cost.", ServeBench.run),
 ]

@@ -1,7 +1,7 @@
 import TraceFormat
 
 /// R4 — speculative decoding (methodology §3, §7.4).
-/// Trigger: decode-bound; decode memory-bound; B·(γ+1) ≤ B_crit(c); α > c; S(B) ≥ 1.2.
+/// Trigger: decode-bound; decode memory-bound; B·(γ+1) ≤ B_crit(c); α measured in the trace; α > c; S(B) ≥ 1.2.
 /// Gain: S(B) = τ·T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,γ+1)) with roofline step times (§3.3).
 public struct R4SpeculativeDecoding: Rule {
     public let id = "R4"
@@ -29,6 +29,12 @@ public struct R4SpeculativeDecoding: Rule {
         r.conditions.append(Evidence("decode memory-bound (1 = yes)", f.decodeBound == .memoryBound ? 1 : 0, "≥", 1, unit: .flag))
         let bcrit = f.criticalBatch ?? .infinity
         r.conditions.append(Evidence("B·(γ+1) vs B_crit(c) (∞ = none)", b * Double(gamma + 1), "≤", bcrit))
+        // An assumed α never ranks: the matrix (issue #14, agent-no-spec) measured ×0.10–×0.42 where
+        // α = 0.7 was assumed and the self-draft's real α was 0.02. The gain below is still
+        // computed (a what-if at the assumed α), but R4 fires only on an acceptance the trace
+        // measured (speculation counters: InferScope's runtime, vLLM/SGLang accepted/drafted, mean
+        // accepted length).
+        r.conditions.append(Evidence("α measured in the trace (1 = yes; else assumed \(fmt(alpha)))", f.alpha != nil ? 1 : 0, "≥", 1, unit: .flag))
         r.conditions.append(Evidence("α vs c", alpha, ">", c))
         let t1 = f.decodeStepRoofline(batch: b, context: ctx)!
         let tv = f.decodeStepRoofline(batch: b, context: ctx, tokensPerSequence: gamma + 1)!
@@ -46,6 +52,9 @@ public struct R4SpeculativeDecoding: Rule {
         r.confidence = measured ? 1.0 : 0.6
         r.caveats = ["per-chunk ITL does not improve (each chunk carries ≈τ tokens, the gap grows by ≈γ·c)", "prefill stalls remain"]
         if !measured { r.caveats.append("α and c are assumptions (draft model 0.6-0.8; n-gram drafts lower): measure them") }
+        if f.alpha == nil {
+            r.caveats.append("not advised until α is measured: profile a short run with --spec \(f.ownRuntime ? (f.options["spec"] ?? "quant") : "draft:MODEL") (or import a file with accepted/drafted counters) and analyze that")
+        }
         if f.speculationActive {
             r.caveats.append("speculation is already enabled in this run; the gain is relative to no speculation")
         }
