@@ -61,12 +61,15 @@ struct AnalyzeCommand: Command {
         let importing = ImportRequest(format: (arguments.value("--format") ?? "auto").lowercased(),
                                       options: try ImportCommand.importOptions(arguments, hardware: nil),
                                       metrics: arguments.value("--metrics"))
-        let result = try Self.analyze(path, options: options, context: context, importing: importing)
+        let analyzed = try Self.analyzeTrace(path, options: options, context: context, importing: importing)
+        let result = analyzed.result
+        let json = arguments.flag("--json")
+        let first = analyzed.completeness.isComplete || json ? "" : analyzed.completeness.headline(path) + "\n"
         if arguments.flag("--verify"), result.header.options["import.source_file"] != nil {
             throw UsageError("--verify re-runs InferScope traces only; an imported file has no runtime workload to re-run")
         }
         guard arguments.flag("--verify") else {
-            context.stdout.write(arguments.flag("--json") ? AnalysisJSON.render(result) : TextReport.render(result))
+            context.stdout.write(json ? Self.json(analyzed) : first + TextReport.render(result))
             return .success
         }
         if arguments.flag("--json") { throw UsageError("--verify prints a text table; drop --json") }
@@ -75,8 +78,17 @@ struct AnalyzeCommand: Command {
         }
         let verification = try Self.verify(result, top: top, options: options, context: context,
                                            directory: arguments.value("--verify-dir").map(context.resolve))
-        context.stdout.write(TextReport.render(result) + verification)
+        context.stdout.write(first + TextReport.render(result) + verification)
         return .success
+    }
+
+    /// The `--json` document: schema "inferscope.analysis" (docs/analysis-json.md) with the run's
+    /// completeness: `"complete"` and `"incomplete"` (the problems, empty when complete).
+    static func json(_ analyzed: AnalyzedTrace) -> String {
+        guard case .object(var fields) = AnalysisJSON.document(analyzed.result) else { return AnalysisJSON.render(analyzed.result) }
+        fields["complete"] = .bool(analyzed.completeness.isComplete)
+        fields["incomplete"] = .array(analyzed.completeness.problems.map { .string($0) })
+        return JSONValue.object(fields).serialized()
     }
 
     /// One streaming pass over the trace at `path` (resolved against the working directory):
@@ -89,6 +101,14 @@ struct AnalyzeCommand: Command {
     static func analyze(_ path: String, options: AnalysisOptions, context: CommandContext,
                         importing: ImportRequest = ImportRequest(),
                         observe: ((TraceEvent) -> Void)? = nil) throws -> AnalysisResult {
+        try analyzeTrace(path, options: options, context: context, importing: importing, observe: observe).result
+    }
+
+    /// ``analyze(_:options:context:importing:observe:)`` with the trace's ``RunCompleteness``
+    /// (an imported file counts as complete: it is a finished tool's output, checked by its importer).
+    static func analyzeTrace(_ path: String, options: AnalysisOptions, context: CommandContext,
+                             importing: ImportRequest = ImportRequest(),
+                             observe: ((TraceEvent) -> Void)? = nil) throws -> AnalyzedTrace {
         var analyzer: Analyzer
         do { analyzer = try Analyzer(options: options) } catch { throw CommandFailure(error.description) }
         // Auto-detection needs only the head of the file: an InferScope trace (any size) is then
@@ -97,8 +117,9 @@ struct AnalyzeCommand: Command {
         if importing.format != "trace" && !(head.map(ImportCommand.isInferScopeTrace) ?? false) {
             let bytes = try ImportCommand.readFile(path, context)  // also the error for a missing file
             let metrics = try importing.metrics.map { (file: $0, bytes: try ImportCommand.readFile($0, context)) }
-            return try Self.analyzeForeign(bytes, path: path, importing: importing, metrics: metrics, analyzer: analyzer,
-                                           observe: observe)
+            let result = try Self.analyzeForeign(bytes, path: path, importing: importing, metrics: metrics, analyzer: analyzer,
+                                                 observe: observe)
+            return AnalyzedTrace(result: result, completeness: .complete)
         }
         if importing.metrics != nil {
             throw UsageError("--metrics adds server samples to an imported file; \(path) is already an InferScope trace")
@@ -132,7 +153,10 @@ struct AnalyzeCommand: Command {
             throw CommandFailure((lines + ["\(path): invalid trace (\(reader.errorCount) errors); run 'inferscope validate \(path)'"])
                 .joined(separator: "\n"))
         }
-        do { return try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
+        let result: AnalysisResult
+        do { result = try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
+        return AnalyzedTrace(result: result,
+                             completeness: RunCompleteness(readerWarnings: reader.diagnostics, requests: result.metrics.requests))
     }
 
     /// How to read a file that may not be an InferScope trace.

@@ -1,5 +1,6 @@
 import Analysis
 import Reporting
+import TraceFormat
 
 /// `inferscope gate TRACE [--baseline TRACE] [--require EXPR]… [--budget METRIC=PCT]…
 /// [--max-regression PCT] [--fail-on-verdict-change] [--slo SPEC] [--hardware NAME]
@@ -31,6 +32,10 @@ struct GateCommand: Command {
             .value("--slo", "SPEC", help: "SLO targets for goodput metrics, e.g. ttft=200ms,tpot=50ms."),
             .value("--hardware", "NAME|FILE.json", help: "Hardware for the roofline metrics (mbu.*, mfu.*) when the trace has no peaks."),
             .value("--format", "FORMAT", help: "text, markdown (for a CI step summary or PR comment) or json.", default: "text"),
+            .flag("--json", help: "Print the JSON document (same as --format json)."),
+            .value("--junit", "FILE.xml", help: "Also write the checks as JUnit XML, one test case per check."),
+            .value("--summary", "FILE.md", help: "Also write the Markdown report there (it is appended to $GITHUB_STEP_SUMMARY when that is set)."),
+            .flag("--allow-incomplete", help: "Do not fail on a trace of an incomplete run (cut off, requests still open); it is still reported."),
             .flag("--list-metrics", help: "List the metric names and exit."),
         ])
 
@@ -42,7 +47,7 @@ struct GateCommand: Command {
         guard let path = arguments.arguments("TRACE").first else {
             throw UsageError("missing argument 'TRACE' (or give --list-metrics)")
         }
-        let format = arguments.value("--format") ?? "text"
+        let format = arguments.flag("--json") ? "json" : arguments.value("--format") ?? "text"
         guard ["text", "markdown", "json"].contains(format) else {
             throw UsageError("option '--format' expects text, markdown or json, found '\(format)'")
         }
@@ -53,17 +58,44 @@ struct GateCommand: Command {
         }
 
         let options = try AnalyzeCommand.commonOptions(arguments, context)
-        let current = try AnalyzeCommand.analyze(path, options: options, context: context)
-        let baseline = try baselinePath.map { try AnalyzeCommand.analyze($0, options: options, context: context) }
+        let current = try AnalyzeCommand.analyzeTrace(path, options: options, context: context)
+        let baseline = try baselinePath.map { try AnalyzeCommand.analyzeTrace($0, options: options, context: context) }
 
-        let report = Gate(rules: rules, failOnVerdictChange: arguments.flag("--fail-on-verdict-change"))
-            .evaluate(current: current, baseline: baseline)
+        var report = Gate(rules: rules, failOnVerdictChange: arguments.flag("--fail-on-verdict-change"))
+            .evaluate(current: current.result, baseline: baseline?.result)
+        var incomplete: [String] = []
+        for (file, run) in [(path, current)] + (baseline.map { [(baselinePath!, $0)] } ?? []) where !run.completeness.isComplete {
+            incomplete.append(file + ": " + run.completeness.problems.joined(separator: "; "))
+        }
+        report.markIncomplete(incomplete, fails: !arguments.flag("--allow-incomplete"))
+        let markdown = GateRender.markdown(report, current: path, baseline: baselinePath)
+        try Self.writeReports(report, markdown: markdown, current: path, baseline: baselinePath, arguments, context)
         switch format {
-        case "markdown": context.stdout.write(GateRender.markdown(report, current: path, baseline: baselinePath))
+        case "markdown": context.stdout.write(markdown)
         case "json": context.stdout.write(GateRender.json(report, current: path, baseline: baselinePath))
         default: context.stdout.write(GateRender.text(report, current: path, baseline: baselinePath))
         }
         return report.passed ? .success : .failure
+    }
+
+    /// `--junit`, `--summary` and `$GITHUB_STEP_SUMMARY` (appended to, as GitHub expects: each
+    /// step adds its own section). Written before the report is printed, atomically; a file
+    /// InferScope did not write is never replaced (the step summary is the runner's own file).
+    static func writeReports(_ report: GateReport, markdown: String, current: String, baseline: String?,
+                             _ arguments: ParsedArguments, _ context: CommandContext) throws {
+        if let junit = arguments.value("--junit") {
+            let target = context.resolve(junit)
+            try OutputFile.checkReplaceable(target, as: .junit, shownAs: junit)
+            try OutputFile.writeAtomically(GateJUnit.render(report, current: current, baseline: baseline), to: target, shownAs: junit)
+        }
+        if let summary = arguments.value("--summary") {
+            let target = context.resolve(summary)
+            try OutputFile.checkReplaceable(target, as: .gateSummary, shownAs: summary)
+            try OutputFile.writeAtomically(markdown, to: target, shownAs: summary)
+        }
+        if let step = context.environment["GITHUB_STEP_SUMMARY"], !step.isEmpty {
+            try OutputFile.append(markdown + "\n", to: context.resolve(step), shownAs: "$GITHUB_STEP_SUMMARY (\(step))")
+        }
     }
 
     /// The rules in the order the report lists them: requirements as given, then budgets (the

@@ -40,10 +40,12 @@ struct ImportCommand: Command {
         }
         let options = try Self.importOptions(arguments, hardware: arguments.value("--hardware"))
         let bytes = try Self.readFile(path, context)
+        if Self.isInferScopeTrace(bytes) {
+            throw CommandFailure("\(path) is already an InferScope trace: nothing to import; give it to 'inferscope analyze' or 'report' as it is")
+        }
         let format = try Self.format(arguments.value("--format") ?? "auto", bytes: bytes, path: path)
-        let target = context.resolve(output)
-        try OutputFile.checkReplaceable(target, as: .trace, shownAs: output)
-        let partial = target + ".partial"
+        let staged = try StagedOutputFile(target: context.resolve(output), shownAs: output)
+        let partial = staged.partial
         let writer: TraceWriter
         do { writer = try TraceWriter(path: partial) } catch { throw CommandFailure(error.description) }
         var writeError: TraceWriteError?
@@ -71,10 +73,9 @@ struct ImportCommand: Command {
             unlink(partial)
             throw CommandFailure(writeError.description)
         }
-        guard rename(partial, target) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(partial)
-            throw CommandFailure("cannot write '\(output)': \(reason)")
+        do { try staged.commit() } catch {
+            staged.discard()
+            throw error
         }
         context.stdout.write("imported \(path) (\(format.rawValue)): \(requests) requests, \(steps) step spans -> \(output)\n")
         return .success
@@ -109,6 +110,13 @@ struct ImportCommand: Command {
                 throw UsageError("option '--format' expects auto or one of \(ImportFormat.namesList), found '\(requested)'")
             }
             return f
+        }
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            throw CommandFailure("\(path): empty file\(bytes.isEmpty ? "" : " (only whitespace)"): nothing to read; was it written completely?")
+        }
+        if let offset = bytes.prefix(ImportDetection.prefixLength).firstIndex(where: { $0 == 0 || ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) }) {
+            throw CommandFailure("\(path): binary data (byte 0x\(String(bytes[offset], radix: 16)) at offset \(offset)): "
+                + "InferScope traces and the files it imports are text (JSON, JSONL, CSV, Prometheus text)")
         }
         do { return try ImportDetection.detect(firstBytes: Array(bytes.prefix(ImportDetection.prefixLength)), file: path) } catch {
             throw CommandFailure(error.description)

@@ -67,16 +67,15 @@ struct ProfileCommand: Command {
         }
         guard !workload.requests.isEmpty else { throw CommandFailure("no request of \(workload.name) fits the model's context") }
 
-        let tracePath = context.resolve(arguments.value("--output")!)
-        try OutputFile.checkReplaceable(tracePath, as: .trace, shownAs: arguments.value("--output")!)
+        let output = try StagedOutputFile(target: context.resolve(arguments.value("--output")!), shownAs: arguments.value("--output")!)
         var progress: ((Int, Int) -> Void)?
-        if let fd = context.stderr as? FileDescriptorOutput, isatty(fd.fd) == 1 {
+        if let fd = context.stderrDescriptor, isatty(fd.fd) == 1 {
             let stderr = context.stderr
             progress = { done, total in stderr.write("\rprofile: \(done)/\(total) requests done") }
         }
         // The roofs of this machine, for MFU/MBU in `analyze` (≈ 1 s).
         let peaks = arguments.flag("--no-probe") ? nil : HostPeaks.measure(threads: options.threads)
-        let (engine, result) = try Self.record(model: model, options: options, workload: workload, tracePath: tracePath,
+        let (engine, result) = try Self.record(model: model, options: options, workload: workload, output: output,
                                                hostPeaks: peaks, context: context, progress: progress)
         if progress != nil { context.stderr.write("\n") }
         let shown = arguments.value("--output")!
@@ -96,17 +95,20 @@ struct ProfileCommand: Command {
         }
     }
 
-    /// Serves `workload` once with a file recorder on `tracePath`; the engine (for the summary)
-    /// and the run's result. Engine set-up problems are usage errors, run failures command failures.
-    static func record(model: LoadedModel, options: EngineOptions, workload: Workload, tracePath: String,
+    /// Serves `workload` once with a file recorder on `output`'s partial file, renamed into place
+    /// when the run completes (``StagedOutputFile``); the engine (for the summary) and the run's
+    /// result. Engine set-up problems are usage errors, run failures command failures (the partial
+    /// trace is then kept and named).
+    static func record(model: LoadedModel, options: EngineOptions, workload: Workload, output: StagedOutputFile,
                        hostPeaks: HostMeasurement?, context: CommandContext,
                        progress: ((Int, Int) -> Void)? = nil) throws -> (ServingEngine, RunResult) {
         let recorder: FileTraceRecorder
-        do { recorder = try FileTraceRecorder(path: tracePath) } catch { throw CommandFailure("\(error)") }
+        do { recorder = try FileTraceRecorder(path: output.partial) } catch { throw CommandFailure("\(error)") }
         let tracer = Tracer(sink: recorder, clock: MonotonicClock())
         let engine: ServingEngine
         do { engine = try ServingEngine(model: model, options: options, tracer: tracer) } catch {
             try? recorder.close()
+            output.discard()
             throw UsageError(error.message)
         }
         engine.hostPeaks = hostPeaks
@@ -115,9 +117,10 @@ struct ProfileCommand: Command {
             result = try engine.run(workload, progress: progress)
         } catch {
             try? recorder.close()
-            throw CommandFailure(error.message)
+            throw CommandFailure("\(error.message) (the partial trace is kept in \(output.shownPartial); \(output.shown) is untouched)")
         }
         do { try recorder.close() } catch { throw CommandFailure("\(error)") }
+        try output.commit()
         if recorder.droppedEvents > 0 {
             context.stderr.write("warning: the trace recorder dropped \(recorder.droppedEvents) events (ring full)\n")
         }

@@ -38,9 +38,12 @@ struct ReportCommand: Command {
         try OutputFile.checkReplaceable(target, as: .htmlReport, shownAs: output)
 
         var timeline = TimelineCollector()
-        let result = try AnalyzeCommand.analyze(path, options: options, context: context) { timeline.consume($0) }
-        let page = HTMLReport.render(result, timeline: timeline.finish(buckets: buckets), source: path)
+        let analyzed = try AnalyzeCommand.analyzeTrace(path, options: options, context: context) { timeline.consume($0) }
+        let result = analyzed.result
+        let warning = analyzed.completeness.isComplete ? nil : analyzed.completeness.headline(path)
+        let page = HTMLReport.render(result, timeline: timeline.finish(buckets: buckets), source: path, warning: warning)
         try OutputFile.writeAtomically(page, to: target, shownAs: output)
+        if let warning { context.stdout.write(warning + "\n") }
         context.stdout.write("wrote \(output) (\(result.verdict.workload.rawValue); \(result.ranking.entries.count) ranked recommendations)\n")
         return .success
     }

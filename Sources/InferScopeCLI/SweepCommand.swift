@@ -88,10 +88,9 @@ struct SweepCommand: Command {
             _ = workload.fit(maxContext: model.weights.config.maxSeqLen)
             guard !workload.requests.isEmpty else { throw CommandFailure("no request of \(workload.name) fits the model's context") }
             let name = (arguments.value("--dir")! as String) + "/" + (closedLoop ? "concurrency-" : "rate-") + NumberFormat.significant(load, digits: 4) + ".json"
-            let path = context.resolve(name)
-            try OutputFile.checkReplaceable(path, as: .trace, shownAs: name)
+            let output = try StagedOutputFile(target: context.resolve(name), shownAs: name)
             context.stderr.write("sweep: \(closedLoop ? "concurrency" : "rate") \(NumberFormat.significant(load, digits: 4)) …\n")
-            _ = try ProfileCommand.record(model: model, options: engineOptions, workload: workload, tracePath: path,
+            _ = try ProfileCommand.record(model: model, options: engineOptions, workload: workload, output: output,
                                           hostPeaks: peaks, context: context)
             let result = try AnalyzeCommand.analyze(name, options: analysis, context: context)
             let passes = analysis.slo.isEmpty ? nil : (result.metrics.goodput.map { $0.attainment >= attainment } ?? false)

@@ -131,4 +131,18 @@ public struct GateReport: Sendable, Equatable {
     /// Setup differences between the baseline and this run.
     public var notes: [String]
     public var passed: Bool
+    /// "file: problem" for each judged trace that records an incomplete run (cut off, requests
+    /// still open). The caller fills it; ``failIfIncomplete()`` makes it fail the gate.
+    public var incomplete: [String] = []
+    /// Whether the incomplete runs fail the gate (not with `--allow-incomplete`).
+    public var incompleteFails = false
+
+    /// Records incomplete runs; with `fails`, the gate no longer passes.
+    public mutating func markIncomplete(_ problems: [String], fails: Bool) {
+        incomplete += problems
+        if fails && !problems.isEmpty {
+            incompleteFails = true
+            passed = false
+        }
+    }
 }
