@@ -25,7 +25,7 @@ struct AnalyzeCommand: Command {
             interpolation as numpy. --hardware defaults to the trace header's peaks or its catalog \
             name; an unknown name is an error listing close catalog entries. JSON schema: \
             docs/analysis-json.md. A file written by vLLM, SGLang, AIPerf, LLMPerf, llama-bench or \
-            an OTel collector is imported on the fly (auto-detected; --format to force; see \
+            an OTel collector is imported on the fly (auto-detected; --from to force; see \
             'inferscope import').
             """,
         arguments: [ArgumentSpec("TRACE", help: "The trace file, or a vLLM/SGLang/AIPerf/LLMPerf/llama-bench/OTel file.")],
@@ -49,7 +49,8 @@ struct AnalyzeCommand: Command {
             .flag("--verify", help: "Re-run the trace's workload on InferScope's runtime with each top recommendation applied; print predicted vs measured gain."),
             .value("--verify-top", "N", help: "How many recommendations --verify re-runs.", default: "5"),
             .value("--verify-dir", "DIR", help: "Where --verify writes its re-run traces (created if missing; default: a new directory under $TMPDIR or /tmp)."),
-            .value("--format", "FORMAT", help: "trace (InferScope), auto, \(ImportFormat.namesList).", default: "auto"),
+            .value("--from", "FORMAT", help: "The input's format: trace (InferScope), auto, \(ImportFormat.namesList).", default: "auto"),
+            .value("--format", "FORMAT", help: "Output: text or json (same as --json).", default: "text"),
             .value("--model", "NAME", help: "For an imported file: the model (catalog name or engine id) when the file does not name it."),
             .value("--run", "N", help: "For an imported file holding several runs: which one (default: the last)."),
             .value("--metrics", "FILE", help: "For an imported file: vLLM /metrics snapshots of the same run (AIPerf server_metrics_export.jsonl), for KV usage and queue evidence."),
@@ -58,12 +59,12 @@ struct AnalyzeCommand: Command {
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
         let path = try arguments.argument("TRACE")
         let options = try Self.options(arguments, context)
-        let importing = ImportRequest(format: (arguments.value("--format") ?? "auto").lowercased(),
+        let importing = ImportRequest(format: (arguments.value("--from") ?? "auto").lowercased(),
                                       options: try ImportCommand.importOptions(arguments, hardware: nil),
                                       metrics: arguments.value("--metrics"))
         let analyzed = try Self.analyzeTrace(path, options: options, context: context, importing: importing)
         let result = analyzed.result
-        let json = arguments.flag("--json")
+        let json = try Self.wantsJSON(arguments)
         let first = analyzed.completeness.isComplete || json ? "" : analyzed.completeness.headline(path) + "\n"
         if arguments.flag("--verify"), result.header.options["import.source_file"] != nil {
             throw UsageError("--verify re-runs InferScope traces only; an imported file has no runtime workload to re-run")
@@ -72,7 +73,7 @@ struct AnalyzeCommand: Command {
             context.stdout.write(json ? Self.json(analyzed) : first + TextReport.render(result))
             return .success
         }
-        if arguments.flag("--json") { throw UsageError("--verify prints a text table; drop --json") }
+        if json { throw UsageError("--verify prints a text table; drop --json") }
         guard let top = try arguments.int("--verify-top"), top >= 1 else {
             throw UsageError("option '--verify-top' expects an integer ≥ 1")
         }
@@ -80,6 +81,19 @@ struct AnalyzeCommand: Command {
                                            directory: arguments.value("--verify-dir").map(context.resolve))
         context.stdout.write(first + TextReport.render(result) + verification)
         return .success
+    }
+
+    /// `--json` or `--format json`; `--format` names the output only (the input's is `--from`).
+    static func wantsJSON(_ a: ParsedArguments) throws -> Bool {
+        let format = (a.value("--format") ?? "text").lowercased()
+        switch format {
+        case "text": return a.flag("--json")
+        case "json": return true
+        default:
+            let isInput = format == "trace" || format == "auto" || ImportFormat(rawValue: format) != nil
+            throw UsageError("option '--format' expects text or json (the output), found '\(format)'",
+                             hint: isInput ? "the input's format is given with --from \(format)" : nil)
+        }
     }
 
     /// The `--json` document: schema "inferscope.analysis" (docs/analysis-json.md) with the run's

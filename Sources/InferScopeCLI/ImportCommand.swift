@@ -4,9 +4,10 @@ import Glibc
 import Darwin
 #endif
 import Importers
+import Reporting
 import TraceFormat
 
-/// `inferscope import FILE [--format auto|vllm|sglang|aiperf|llmperf|llama-bench|otel]
+/// `inferscope import FILE [--from auto|vllm|sglang|aiperf|llmperf|llama-bench|otel]
 /// [--model NAME] [--hardware NAME] [--run N] -o TRACE.json`: converts what a real engine or
 /// benchmark tool wrote into an InferScope trace (`validate` accepts it, Perfetto opens it).
 /// The trace is written to a temporary file next to the output and renamed when complete, so a
@@ -17,7 +18,7 @@ struct ImportCommand: Command {
         abstract: "Convert a vLLM, SGLang, AIPerf, LLMPerf, llama-bench or OTel file into an InferScope trace.",
         discussion: """
             Formats: \(ImportFormat.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")). \
-            --format auto detects the format from the file's keys. The model comes from the file \
+            --from auto detects the format from the file's keys. The model comes from the file \
             (matched to the catalog by name) unless --model is given; hardware is recorded only \
             when the file names it or --hardware is given. What each format maps to and what \
             cannot be concluded from it: docs/importers.md. 'inferscope analyze FILE' accepts \
@@ -25,7 +26,8 @@ struct ImportCommand: Command {
             """,
         arguments: [ArgumentSpec("FILE", help: "The file the engine or benchmark tool wrote.")],
         options: [
-            .value("--format", "FORMAT", help: "auto, \(ImportFormat.namesList).", default: "auto"),
+            .value("--from", "FORMAT", help: "The input's format: auto, \(ImportFormat.namesList).", default: "auto"),
+            .flag("--json", help: "Print what was imported as JSON (schema inferscope.import/1, docs/json-output.md)."),
             .value("--model", "NAME", help: "Model name (catalog name or engine id such as meta-llama/Llama-3.1-8B-Instruct)."),
             .value("--hardware", "NAME", help: "Hardware catalog name or alias the run used (H100-SXM, A100-80GB…)."),
             .value("--run", "N", help: "For files holding several runs (vLLM --append-result, SGLang JSONL): which one (default: the last)."),
@@ -43,7 +45,7 @@ struct ImportCommand: Command {
         if Self.isInferScopeTrace(bytes) {
             throw CommandFailure("\(path) is already an InferScope trace: nothing to import; give it to 'inferscope analyze' or 'report' as it is")
         }
-        let format = try Self.format(arguments.value("--format") ?? "auto", bytes: bytes, path: path)
+        let format = try Self.format(arguments.value("--from") ?? "auto", bytes: bytes, path: path)
         let staged = try StagedOutputFile(target: context.resolve(output), shownAs: output)
         let partial = staged.partial
         let writer: TraceWriter
@@ -77,7 +79,15 @@ struct ImportCommand: Command {
             staged.discard()
             throw error
         }
-        context.stdout.write("imported \(path) (\(format.rawValue)): \(requests) requests, \(steps) step spans -> \(output)\n")
+        if arguments.flag("--json") {
+            context.stdout.write(JSONValue.object([
+                "schema": .string("inferscope.import/1"), "source": .string(path), "format": .string(format.rawValue),
+                "output": .string(output), "requests": .int(requests), "step_spans": .int(steps),
+            ]).serialized())
+        } else {
+            context.stdout.write("imported \(path) (\(format.rawValue)): \(Plural.count(requests, "request")), "
+                                 + "\(Plural.count(steps, "step span")) -> \(output)\n")
+        }
         return .success
     }
 
@@ -102,12 +112,12 @@ struct ImportCommand: Command {
         return ImportOptions(model: arguments.value("--model"), hardware: hardware, run: run)
     }
 
-    /// The format `--format` names, or the detected one.
+    /// The format `--from` names, or the detected one.
     static func format(_ name: String, bytes: [UInt8], path: String) throws -> ImportFormat {
         let requested = name.lowercased()
         if requested != "auto" {
             guard let f = ImportFormat(rawValue: requested) else {
-                throw UsageError("option '--format' expects auto or one of \(ImportFormat.namesList), found '\(requested)'")
+                throw UsageError("option '--from' expects auto or one of \(ImportFormat.namesList), found '\(requested)'")
             }
             return f
         }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Kernels
+import Reporting
 import KVCache
 import LlamaModel
 import Scheduling
@@ -50,6 +51,7 @@ struct ProfileCommand: Command {
             .value("--temperature", "T", help: "Sampling temperature (0 = greedy).", default: "0"),
             .value("--spec", "STRATEGY", help: "Speculative decoding: draft:MODEL, quant, early-exit:K or ngram[:N] (docs/speculative.md)."),
             .value("--gamma", "N|adaptive", help: "Draft tokens per speculation round, or adaptive (with --spec).", default: "4"),
+            .flag("--json", help: "Print the run summary as JSON (schema inferscope.profile/1, docs/json-output.md)."),
             .flag("--no-probe", help: "Skip measuring this machine's read bandwidth and FMA peak (about 1 s) for the trace header."),
             .value("--seed", "S", help: "Seed for the workload, synthetic weights and sampling.", default: "0"),
             .value("--output", short: "-o", "TRACE", help: "Trace file to write.", default: ProfileCommand.defaultTrace),
@@ -79,10 +81,27 @@ struct ProfileCommand: Command {
                                                hostPeaks: peaks, context: context, progress: progress)
         if progress != nil { context.stderr.write("\n") }
         let shown = arguments.value("--output")!
+        if arguments.flag("--json") {
+            context.stdout.write(Self.json(result, workload: workload, trace: shown))
+            return .success
+        }
         context.stdout.write(result.summary(engine: engine, workload: workload, tracePath: shown))
         let quoted = shown.contains(" ") ? "'\(shown)'" : shown
         context.stdout.write("next        inferscope analyze \(quoted)   (or: inferscope report \(quoted), an HTML page)\n")
         return .success
+    }
+
+    /// The `--json` document (schema "inferscope.profile/1"): what was run and its headline
+    /// numbers; `inferscope analyze --json` on the trace gives the full analysis.
+    static func json(_ r: RunResult, workload: Workload, trace: String) -> String {
+        let seconds = Double(r.duration) / 1e9
+        return JSONValue.object([
+            "schema": .string("inferscope.profile/1"), "trace": .string(trace), "workload": .string(workload.name),
+            "requests": .int(r.requests.count), "completed": .int(r.completed.count),
+            "aborted": .int(r.requests.count - r.completed.count), "duration_s": .number(seconds),
+            "output_tokens": .int(r.outputTokens), "output_tokens_per_s": .number(r.outputThroughput),
+            "forward_steps": .int(r.forwardSteps), "prefill_tokens": .int(r.prefillTokens), "decode_tokens": .int(r.decodeTokens),
+        ]).serialized()
     }
 
     /// The `--model` preset or file.

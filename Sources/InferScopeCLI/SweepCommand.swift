@@ -40,6 +40,7 @@ struct SweepCommand: Command {
                 .value("--search", "N", help: "Bisection steps after the grid to refine the highest passing rate (with --rates and --slo).", default: "0"),
                 .value("--dir", "DIR", help: "Where the traces go (one per point).", default: SweepCommand.defaultDirectory),
                 .value("--format", "FORMAT", help: "text, markdown or json.", default: "text"),
+                .flag("--json", help: "Print JSON (same as --format json)."),
             ] + inherited)
     }()
 
@@ -55,7 +56,7 @@ struct SweepCommand: Command {
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
         if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
         let (closedLoop, loads) = try Self.loads(arguments)
-        let format = arguments.value("--format") ?? "text"
+        let format = arguments.flag("--json") ? "json" : arguments.value("--format") ?? "text"
         guard ["text", "markdown", "json"].contains(format) else {
             throw UsageError("option '--format' expects text, markdown or json, found '\(format)'")
         }

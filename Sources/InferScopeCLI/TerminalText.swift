@@ -64,3 +64,4 @@ extension CommandContext {
         (stderr as? EscapingOutput)?.base as? FileDescriptorOutput ?? stderr as? FileDescriptorOutput
     }
 }
+
