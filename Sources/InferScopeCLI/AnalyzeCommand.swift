@@ -196,6 +196,8 @@ struct AnalyzeCommand: Command {
                 do throws(AnalysisError) { try analyzer.consume(event) } catch { failure = error }
             }
         } catch {
+            // A bad command-line value (--model, --run) is a usage error (exit 2), as everywhere.
+            if let field = error.field, field.hasPrefix("--") { throw UsageError("option '\(field)': \(error.message)") }
             throw CommandFailure(error.description)
         }
         if let failure { throw CommandFailure("\(path): \(failure.description)") }

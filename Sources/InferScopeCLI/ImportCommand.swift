@@ -66,6 +66,7 @@ struct ImportCommand: Command {
         } catch {
             try? writer.close()
             unlink(partial)
+            if let field = error.field, field.hasPrefix("--") { throw UsageError("option '\(field)': \(error.message)") }
             throw CommandFailure(error.description)
         }
         if writeError == nil {

@@ -107,6 +107,12 @@ struct ProfileCommand: Command {
     /// The `--model` preset or file.
     static func loadModel(_ a: ParsedArguments, seed: UInt64, context: CommandContext) throws -> LoadedModel {
         let name = a.value("--model")!
+        if ModelPreset.named(name) == nil, access(context.resolve(name), F_OK) != 0 {
+            // Neither a preset nor an existing file: the command line is wrong (exit 2, as every unknown name).
+            throw UsageError("option '--model' expects a preset (\(ModelPreset.all.map(\.name).joined(separator: ", "))) "
+                             + "or a .gguf / llama2.c file, found '\(name)'",
+                             hint: Suggestions.didYouMean(name, among: ModelPreset.all.map(\.name)))
+        }
         do {
             return try ModelLoader.load(ModelPreset.named(name) != nil ? name : context.resolve(name), seed: seed)
         } catch {

@@ -17,12 +17,17 @@ struct RunCompleteness: Sendable, Equatable {
     /// From the reader's truncation warnings (the only warnings ``TraceReader`` gives) and the
     /// request counts of the analysis. O(warnings).
     init(readerWarnings: [TraceDiagnostic], requests: RequestCounts) {
+        self.init(readerWarnings: readerWarnings, arrived: requests.arrived, ended: requests.completed + requests.aborted)
+    }
+
+    /// `arrived` requests of which `ended` finished or were aborted.
+    init(readerWarnings: [TraceDiagnostic], arrived: Int, ended: Int) {
         var problems = readerWarnings.filter { $0.severity == .warning }.map { d in
             (d.line.map { "line \($0): " } ?? "") + d.message
         }
-        let open = requests.arrived - requests.completed - requests.aborted
+        let open = arrived - ended
         if open > 0 {
-            problems.append("\(open) of \(Plural.count(requests.arrived, "request")) still open (no finished or aborted record)")
+            problems.append("\(open) of \(Plural.count(arrived, "request")) still open (no finished or aborted record)")
         }
         self.problems = problems
     }
