@@ -21,9 +21,10 @@ struct GateCommand: Command {
             passes it silently. Exit 0 when every check passes, 1 when one fails. Metric names: \
             --list-metrics; schema and CI recipes: docs/gate.md.
             """,
-        arguments: [ArgumentSpec("TRACE", help: "The trace of the run to judge.", optional: true)],
+        arguments: [ArgumentSpec("TRACE", help: "The trace(s) of the run to judge (several: reruns of one configuration, pooled).",
+                                 optional: true, variadic: true)],
         options: [
-            .value("--baseline", "TRACE", help: "A trace of the reference run to compare against."),
+            .values("--baseline", "TRACE", help: "Trace(s) of the reference run (--baseline A1 A2 A3); several are pooled, see docs/gate.md."),
             .value("--require", "EXPR", help: "An absolute limit, e.g. ttft.p99<=200ms (repeatable).", repeatable: true),
             .value("--budget", "METRIC=PCT", help: "One metric's allowed regression vs the baseline, e.g. ttft.p99=20% (repeatable).",
                    repeatable: true),
@@ -44,36 +45,44 @@ struct GateCommand: Command {
             context.stdout.write(Self.metricList())
             return .success
         }
-        guard let path = arguments.arguments("TRACE").first else {
+        let paths = arguments.arguments("TRACE")
+        guard let path = paths.first else {
             throw UsageError("missing argument 'TRACE' (or give --list-metrics)")
         }
         let format = arguments.flag("--json") ? "json" : arguments.value("--format") ?? "text"
         guard ["text", "markdown", "json"].contains(format) else {
             throw UsageError("option '--format' expects text, markdown or json, found '\(format)'")
         }
-        let baselinePath = arguments.value("--baseline")
+        let baselinePaths = arguments.values("--baseline")
+        let baselinePath = baselinePaths.isEmpty ? nil : baselinePaths.joined(separator: " ")
         let rules = try Self.rules(arguments, hasBaseline: baselinePath != nil)
         guard !rules.isEmpty else {
             throw UsageError("nothing to check: give --baseline TRACE, or one or more --require limits such as ttft.p99<=200ms")
         }
 
         let options = try AnalyzeCommand.commonOptions(arguments, context)
-        let current = try AnalyzeCommand.analyzeTrace(path, options: options, context: context)
-        let baseline = try baselinePath.map { try AnalyzeCommand.analyzeTrace($0, options: options, context: context) }
+        var incomplete: [String] = []
+        func load(_ file: String) throws -> GateRun {
+            var samples = RequestSamples()
+            let analyzed = try AnalyzeCommand.analyzeTrace(file, options: options, context: context) { samples.consume($0) }
+            if !analyzed.completeness.isComplete {
+                incomplete.append(file + ": " + analyzed.completeness.problems.joined(separator: "; "))
+            }
+            return GateRun(result: analyzed.result, samples: samples)
+        }
+        let current = try paths.map(load)
+        let baseline = try baselinePaths.map(load)
 
         var report = Gate(rules: rules, failOnVerdictChange: arguments.flag("--fail-on-verdict-change"))
-            .evaluate(current: current.result, baseline: baseline?.result)
-        var incomplete: [String] = []
-        for (file, run) in [(path, current)] + (baseline.map { [(baselinePath!, $0)] } ?? []) where !run.completeness.isComplete {
-            incomplete.append(file + ": " + run.completeness.problems.joined(separator: "; "))
-        }
+            .evaluate(current: current, baseline: baseline)
         report.markIncomplete(incomplete, fails: !arguments.flag("--allow-incomplete"))
-        let markdown = GateRender.markdown(report, current: path, baseline: baselinePath)
-        try Self.writeReports(report, markdown: markdown, current: path, baseline: baselinePath, arguments, context)
+        let shown = paths.joined(separator: " ")
+        let markdown = GateRender.markdown(report, current: shown, baseline: baselinePath)
+        try Self.writeReports(report, markdown: markdown, current: shown, baseline: baselinePath, arguments, context)
         switch format {
         case "markdown": context.stdout.write(markdown)
-        case "json": context.stdout.write(GateRender.json(report, current: path, baseline: baselinePath))
-        default: context.stdout.write(GateRender.text(report, current: path, baseline: baselinePath))
+        case "json": context.stdout.write(GateRender.json(report, current: shown, baseline: baselinePath))
+        default: context.stdout.write(GateRender.text(report, current: shown, baseline: baselinePath))
         }
         return report.passed ? .success : .failure
     }

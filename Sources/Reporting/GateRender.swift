@@ -65,6 +65,8 @@ public enum GateRender {
                 rule = ["kind": .string("bound"), "relation": .string(atMost ? "<=" : ">="), "limit": .number(limit)]
             case .maxRegression(let f):
                 rule = ["kind": .string("max-regression"), "budget": .number(f)]
+            case .exact:
+                rule = ["kind": .string("exact")]
             }
             return .object([
                 "metric": .string(c.rule.metric), "unit": .string(c.unit.rawValue),
@@ -131,6 +133,7 @@ public enum GateRender {
         switch c.rule.kind {
         case .bound(let atMost, let x): limit = (atMost ? "≤ " : "≥ ") + format(x, c.unit)
         case .maxRegression(let f): limit = "≤ \(NumberFormat.percent(f)) worse"
+        case .exact: limit = "= baseline"
         }
         return [c.rule.metric, c.baseline.map { format($0, c.unit) } ?? "-", c.current.map { format($0, c.unit) } ?? "-",
                 change, limit, c.status == .pass ? "pass" : "FAIL"]

@@ -43,6 +43,8 @@ public struct Gate: Sendable {
                     let side = now == nil ? "this run" : "the baseline"
                     check.reason = "\(side) has no \(metric.name) (\(Gate.why(metric.name)))"
                 }
+            case .exact:
+                check.status = now != nil && now == before ? .pass : .fail
             }
             if let p = metric.percentile, let n = check.samples, p >= 90, Double(n) * (1 - p / 100) < 1 {
                 let note = "p\(Int(p)) of \(n) samples rests on the single largest one; gate a lower percentile or run more requests"
