@@ -18,7 +18,7 @@ struct SweepCommand: Command {
     static let defaultDirectory = "inferscope-sweep"
 
     let spec: CommandSpec = {
-        let excluded: Set<String> = ["--rate", "--concurrency", "--output"]
+        let excluded: Set<String> = ["--rate", "--concurrency", "--output", "--json"]
         let inherited = ProfileCommand().spec.options.filter { !excluded.contains($0.name) }
         return CommandSpec(
             name: "sweep",

@@ -176,3 +176,17 @@ import TraceFormat
         #expect(CLI.errorLine("x") == "error: x\n")
     }
 }
+
+/// Goldens of the outputs this contract added.
+@Suite(.serialized) struct OutputContractGoldenTests {
+    @Test func goldens() {
+        expectGolden("validate-crashed-json", ["validate", "traces/crashed-run.json", "--json"])
+        expectGolden("validate-missing-json", ["validate", "no/such.json", "--json"])
+        expectGolden("gate-crashed", ["gate", "traces/crashed-run.json", "--require", "ttft.p50<=1s"])
+        expectGolden("gate-crashed-allowed-markdown", ["gate", "traces/crashed-run.json", "--require", "ttft.p50<=1s",
+                                                       "--allow-incomplete", "--format", "markdown"])
+        expectGolden("analyze-format-is-output", ["analyze", "traces/colocated-small.json", "--format", "vllm"])
+        expectGolden("import-already-a-trace", ["import", "traces/colocated-small.json", "-o", ".build/x.json"])
+        expectGolden("profile-unknown-model", ["profile", "--model", "stories15", "--no-probe"])
+    }
+}
