@@ -78,7 +78,9 @@ public struct LlamaBenchImporter: TraceImporter {
                     if let d { return d }
                     throw fail(key, "expected a non-negative integer, found nothing")
                 }
-                guard let x = v.double, x >= 0, x.isFinite else { throw fail(key, "expected a non-negative integer, found \(v.kind)") }
+                guard let x = v.double, x >= 0, x.isFinite, x <= maxFileCount else {
+                    throw fail(key, "expected a non-negative integer (at most 2^53), found \(v.double.map { "\($0)" } ?? v.kind)")
+                }
                 return Int(x)
             }
             let nPrompt = try int("n_prompt"), nGen = try int("n_gen"), depth = try int("n_depth", default: 0)
