@@ -1,6 +1,6 @@
 import TraceFormat
 
-/// A foreign file format InferScope can import. The raw value is the `--format` name.
+/// A foreign file format InferScope can import. The raw value is the `--from` name.
 public enum ImportFormat: String, Sendable, CaseIterable, Equatable {
     /// `vllm bench serve --save-result [--save-detailed]` result JSON (also `--append-result` lines).
     case vllm
@@ -108,11 +108,11 @@ public enum ImportDetection {
         let formats = ImportFormat.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ")
         guard let best = scored.first else {
             throw ImportError(file: file, message: "not a recognised format; supported: \(formats). "
-                              + "If this is one of them, force it with --format NAME")
+                              + "If this is one of them, force it with --from NAME")
         }
         if scored.count > 1, scored[1].1 >= best.1 {
             let tied = scored.filter { $0.1 >= best.1 }.map(\.0.rawValue).joined(separator: " or ")
-            throw ImportError(file: file, message: "ambiguous format: looks like \(tied); force one with --format NAME")
+            throw ImportError(file: file, message: "ambiguous format: looks like \(tied); force one with --from NAME")
         }
         return best.0
     }

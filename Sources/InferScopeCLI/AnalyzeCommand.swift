@@ -25,7 +25,7 @@ struct AnalyzeCommand: Command {
             interpolation as numpy. --hardware defaults to the trace header's peaks or its catalog \
             name; an unknown name is an error listing close catalog entries. JSON schema: \
             docs/analysis-json.md. A file written by vLLM, SGLang, AIPerf, LLMPerf, llama-bench or \
-            an OTel collector is imported on the fly (auto-detected; --format to force; see \
+            an OTel collector is imported on the fly (auto-detected; --from to force; see \
             'inferscope import').
             """,
         arguments: [ArgumentSpec("TRACE", help: "The trace file, or a vLLM/SGLang/AIPerf/LLMPerf/llama-bench/OTel file (not needed with --hardware list or --model list).", optional: true)],
@@ -49,7 +49,8 @@ struct AnalyzeCommand: Command {
             .flag("--verify", help: "Re-run the trace's workload on InferScope's runtime with each top recommendation applied; print predicted vs measured gain."),
             .value("--verify-top", "N", help: "How many recommendations --verify re-runs.", default: "5"),
             .value("--verify-dir", "DIR", help: "Where --verify writes its re-run traces (created if missing; default: a new directory under $TMPDIR or /tmp)."),
-            .value("--format", "FORMAT", help: "trace (InferScope), auto, \(ImportFormat.namesList).", default: "auto"),
+            .value("--from", "FORMAT", help: "The input's format: trace (InferScope), auto, \(ImportFormat.namesList).", default: "auto"),
+            .value("--format", "FORMAT", help: "Output: text or json (same as --json).", default: "text"),
             .value("--model", "NAME|FILE", help: "For an imported file: the model (catalog name or engine id, a Hugging Face config.json or a GGUF file) when the file does not name it; 'list' prints the catalog."),
             .value("--prefill-workers", "N", help: "Disaggregated run: prefill workers (R12), when the file does not say."),
             .value("--decode-workers", "N", help: "Disaggregated run: decode workers (R12), when the file does not say."),
@@ -67,25 +68,50 @@ struct AnalyzeCommand: Command {
             guard let n = try arguments.int(flag), n >= 1 else { throw UsageError("option '\(flag)' expects an integer ≥ 1") }
             options[keyPath: keyPath] = n
         }
-        let importing = ImportRequest(format: (arguments.value("--format") ?? "auto").lowercased(),
+        let importing = ImportRequest(format: (arguments.value("--from") ?? "auto").lowercased(),
                                       options: try ImportCommand.importOptions(arguments, hardware: nil, context: context),
                                       metrics: arguments.value("--metrics"))
-        let result = try Self.analyze(path, options: options, context: context, importing: importing)
+        let analyzed = try Self.analyzeTrace(path, options: options, context: context, importing: importing)
+        let result = analyzed.result
+        let json = try Self.wantsJSON(arguments)
+        let first = analyzed.completeness.isComplete || json ? "" : analyzed.completeness.headline(path) + "\n"
         if arguments.flag("--verify"), result.header.options["import.source_file"] != nil {
             throw UsageError("--verify re-runs InferScope traces only; an imported file has no runtime workload to re-run")
         }
         guard arguments.flag("--verify") else {
-            context.stdout.write(arguments.flag("--json") ? AnalysisJSON.render(result) : TextReport.render(result))
+            context.stdout.write(json ? Self.json(analyzed) : first + TextReport.render(result))
             return .success
         }
-        if arguments.flag("--json") { throw UsageError("--verify prints a text table; drop --json") }
+        if json { throw UsageError("--verify prints a text table; drop --json") }
         guard let top = try arguments.int("--verify-top"), top >= 1 else {
             throw UsageError("option '--verify-top' expects an integer ≥ 1")
         }
         let verification = try Self.verify(result, top: top, options: options, context: context,
                                            directory: arguments.value("--verify-dir").map(context.resolve))
-        context.stdout.write(TextReport.render(result) + verification)
+        context.stdout.write(first + TextReport.render(result) + verification)
         return .success
+    }
+
+    /// `--json` or `--format json`; `--format` names the output only (the input's is `--from`).
+    static func wantsJSON(_ a: ParsedArguments) throws -> Bool {
+        let format = (a.value("--format") ?? "text").lowercased()
+        switch format {
+        case "text": return a.flag("--json")
+        case "json": return true
+        default:
+            let isInput = format == "trace" || format == "auto" || ImportFormat(rawValue: format) != nil
+            throw UsageError("option '--format' expects text or json (the output), found '\(format)'",
+                             hint: isInput ? "the input's format is given with --from \(format)" : nil)
+        }
+    }
+
+    /// The `--json` document: schema "inferscope.analysis" (docs/analysis-json.md) with the run's
+    /// completeness: `"complete"` and `"incomplete"` (the problems, empty when complete).
+    static func json(_ analyzed: AnalyzedTrace) -> String {
+        guard case .object(var fields) = AnalysisJSON.document(analyzed.result) else { return AnalysisJSON.render(analyzed.result) }
+        fields["complete"] = .bool(analyzed.completeness.isComplete)
+        fields["incomplete"] = .array(analyzed.completeness.problems.map { .string($0) })
+        return JSONValue.object(fields).serialized()
     }
 
     /// One streaming pass over the trace at `path` (resolved against the working directory):
@@ -98,6 +124,14 @@ struct AnalyzeCommand: Command {
     static func analyze(_ path: String, options: AnalysisOptions, context: CommandContext,
                         importing: ImportRequest = ImportRequest(),
                         observe: ((TraceEvent) -> Void)? = nil) throws -> AnalysisResult {
+        try analyzeTrace(path, options: options, context: context, importing: importing, observe: observe).result
+    }
+
+    /// ``analyze(_:options:context:importing:observe:)`` with the trace's ``RunCompleteness``
+    /// (an imported file counts as complete: it is a finished tool's output, checked by its importer).
+    static func analyzeTrace(_ path: String, options: AnalysisOptions, context: CommandContext,
+                             importing: ImportRequest = ImportRequest(),
+                             observe: ((TraceEvent) -> Void)? = nil) throws -> AnalyzedTrace {
         var analyzer: Analyzer
         do { analyzer = try Analyzer(options: options) } catch { throw CommandFailure(error.description) }
         // Auto-detection needs only the head of the file: an InferScope trace (any size) is then
@@ -106,8 +140,9 @@ struct AnalyzeCommand: Command {
         if importing.format != "trace" && !(head.map(ImportCommand.isInferScopeTrace) ?? false) {
             let bytes = try ImportCommand.readFile(path, context)  // also the error for a missing file
             let metrics = try importing.metrics.map { (file: $0, bytes: try ImportCommand.readFile($0, context)) }
-            return try Self.analyzeForeign(bytes, path: path, importing: importing, metrics: metrics, analyzer: analyzer,
-                                           observe: observe)
+            let result = try Self.analyzeForeign(bytes, path: path, importing: importing, metrics: metrics, analyzer: analyzer,
+                                                 observe: observe)
+            return AnalyzedTrace(result: result, completeness: .complete)
         }
         if importing.metrics != nil {
             throw UsageError("--metrics adds server samples to an imported file; \(path) is already an InferScope trace")
@@ -141,7 +176,10 @@ struct AnalyzeCommand: Command {
             throw CommandFailure((lines + ["\(path): invalid trace (\(reader.errorCount) errors); run 'inferscope validate \(path)'"])
                 .joined(separator: "\n"))
         }
-        do { return try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
+        let result: AnalysisResult
+        do { result = try analyzer.finish() } catch { throw CommandFailure("\(path): \(error.description)") }
+        return AnalyzedTrace(result: result,
+                             completeness: RunCompleteness(readerWarnings: reader.diagnostics, requests: result.metrics.requests))
     }
 
     /// How to read a file that may not be an InferScope trace.
@@ -167,6 +205,8 @@ struct AnalyzeCommand: Command {
                 do throws(AnalysisError) { try analyzer.consume(event) } catch { failure = error }
             }
         } catch {
+            // A bad command-line value (--model, --run) is a usage error (exit 2), as everywhere.
+            if let field = error.field, field.hasPrefix("--") { throw UsageError("option '\(field)': \(error.message)") }
             throw CommandFailure(error.description)
         }
         if let failure { throw CommandFailure("\(path): \(failure.description)") }

@@ -12,6 +12,7 @@ public enum CLI {
     /// Runs `arguments` (without the program name). Never exits the process.
     public static func run(_ arguments: [String], context: CommandContext,
                            commands: [any Command] = CommandRegistry.all) -> ExitCode {
+        let context = context.escapingControlCharacters()
         guard let first = arguments.first else {
             context.stderr.write(HelpFormatter.overview(commands))
             return .usage
@@ -93,16 +94,23 @@ public enum CLI {
         } catch let error as UsageError {
             return usageFailure(error, usage: usage, context)
         } catch let error as CommandFailure {
-            context.stderr.write("error: \(error.message)\n")
-            return .failure
+            context.stderr.write(errorLine(error.message))
+            return error.exitCode
         } catch {
-            context.stderr.write("error: \(error)\n")
+            context.stderr.write(errorLine("\(error)"))
             return .failure
         }
     }
 
+    /// "error: message\n", without doubling a prefix the message already has ("error: error: …").
+    static func errorLine(_ message: String) -> String {
+        var m = Substring(message)
+        while m.lowercased().hasPrefix("error:") { m = m.dropFirst(6).drop { $0 == " " } }
+        return "error: \(m)\n"
+    }
+
     private static func usageFailure(_ error: UsageError, usage: String, _ context: CommandContext) -> ExitCode {
-        var text = "error: \(error.message)\n"
+        var text = errorLine(error.message)
         if let hint = error.hint { text += "hint: \(hint)\n" }
         context.stderr.write(text + usage + "\n")
         return .usage

@@ -99,6 +99,9 @@ public struct OptionSpec: Sendable {
     public var defaultValue: String?
     /// May be given more than once (values collected in order).
     public var repeatable: Bool
+    /// Also takes the words after its value up to the next option (`--baseline A1 A2 A3`);
+    /// implies repeatable.
+    public var greedy: Bool = false
 
     public init(name: String, short: String? = nil, kind: Kind, help: String, defaultValue: String? = nil,
                 repeatable: Bool = false) {
@@ -118,5 +121,12 @@ public struct OptionSpec: Sendable {
                              default defaultValue: String? = nil, repeatable: Bool = false) -> OptionSpec {
         OptionSpec(name: name, short: short, kind: .value(placeholder: placeholder), help: help,
                    defaultValue: defaultValue, repeatable: repeatable)
+    }
+
+    /// An option taking one or more values: `--baseline A1 A2 A3` (and `--baseline A1 --baseline A2`).
+    public static func values(_ name: String, _ placeholder: String, help: String) -> OptionSpec {
+        var o = OptionSpec(name: name, kind: .value(placeholder: placeholder), help: help, repeatable: true)
+        o.greedy = true
+        return o
     }
 }

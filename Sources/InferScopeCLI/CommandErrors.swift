@@ -13,5 +13,10 @@ public struct UsageError: Error, Sendable, Equatable {
 /// The command ran and failed: exit 1 with `error: <message>` on stderr.
 public struct CommandFailure: Error, Sendable, Equatable {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// 1 (a finding: invalid trace, failed gate, unreadable file) unless a command needs another.
+    public var exitCode: ExitCode
+    public init(_ message: String, exitCode: ExitCode = .failure) {
+        self.message = message
+        self.exitCode = exitCode
+    }
 }

@@ -1,5 +1,6 @@
 import Analysis
 import Reporting
+import TraceFormat
 
 /// `inferscope gate TRACE [--baseline TRACE] [--require EXPR]… [--budget METRIC=PCT]…
 /// [--max-regression PCT] [--fail-on-verdict-change] [--slo SPEC] [--hardware NAME]
@@ -20,9 +21,10 @@ struct GateCommand: Command {
             passes it silently. Exit 0 when every check passes, 1 when one fails. Metric names: \
             --list-metrics; schema and CI recipes: docs/gate.md.
             """,
-        arguments: [ArgumentSpec("TRACE", help: "The trace of the run to judge.", optional: true)],
+        arguments: [ArgumentSpec("TRACE", help: "The trace(s) of the run to judge (several: reruns of one configuration, pooled).",
+                                 optional: true, variadic: true)],
         options: [
-            .value("--baseline", "TRACE", help: "A trace of the reference run to compare against."),
+            .values("--baseline", "TRACE", help: "Trace(s) of the reference run (--baseline A1 A2 A3); several are pooled, see docs/gate.md."),
             .value("--require", "EXPR", help: "An absolute limit, e.g. ttft.p99<=200ms (repeatable).", repeatable: true),
             .value("--budget", "METRIC=PCT", help: "One metric's allowed regression vs the baseline, e.g. ttft.p99=20% (repeatable).",
                    repeatable: true),
@@ -31,6 +33,10 @@ struct GateCommand: Command {
             .value("--slo", "SPEC", help: "SLO targets for goodput metrics, e.g. ttft=200ms,tpot=50ms."),
             .value("--hardware", "NAME|FILE.json", help: "Hardware for the roofline metrics (mbu.*, mfu.*) when the trace has no peaks."),
             .value("--format", "FORMAT", help: "text, markdown (for a CI step summary or PR comment) or json.", default: "text"),
+            .flag("--json", help: "Print the JSON document (same as --format json)."),
+            .value("--junit", "FILE.xml", help: "Also write the checks as JUnit XML, one test case per check."),
+            .value("--summary", "FILE.md", help: "Also write the Markdown report there (it is appended to $GITHUB_STEP_SUMMARY when that is set)."),
+            .flag("--allow-incomplete", help: "Do not fail on a trace of an incomplete run (cut off, requests still open); it is still reported."),
             .flag("--list-metrics", help: "List the metric names and exit."),
         ])
 
@@ -39,31 +45,66 @@ struct GateCommand: Command {
             context.stdout.write(Self.metricList())
             return .success
         }
-        guard let path = arguments.arguments("TRACE").first else {
+        let paths = arguments.arguments("TRACE")
+        guard let path = paths.first else {
             throw UsageError("missing argument 'TRACE' (or give --list-metrics)")
         }
-        let format = arguments.value("--format") ?? "text"
+        let format = arguments.flag("--json") ? "json" : arguments.value("--format") ?? "text"
         guard ["text", "markdown", "json"].contains(format) else {
             throw UsageError("option '--format' expects text, markdown or json, found '\(format)'")
         }
-        let baselinePath = arguments.value("--baseline")
+        let baselinePaths = arguments.values("--baseline")
+        let baselinePath = baselinePaths.isEmpty ? nil : baselinePaths.joined(separator: " ")
         let rules = try Self.rules(arguments, hasBaseline: baselinePath != nil)
         guard !rules.isEmpty else {
             throw UsageError("nothing to check: give --baseline TRACE, or one or more --require limits such as ttft.p99<=200ms")
         }
 
         let options = try AnalyzeCommand.commonOptions(arguments, context)
-        let current = try AnalyzeCommand.analyze(path, options: options, context: context)
-        let baseline = try baselinePath.map { try AnalyzeCommand.analyze($0, options: options, context: context) }
+        var incomplete: [String] = []
+        func load(_ file: String) throws -> GateRun {
+            var samples = RequestSamples()
+            let analyzed = try AnalyzeCommand.analyzeTrace(file, options: options, context: context) { samples.consume($0) }
+            if !analyzed.completeness.isComplete {
+                incomplete.append(file + ": " + analyzed.completeness.problems.joined(separator: "; "))
+            }
+            return GateRun(result: analyzed.result, samples: samples)
+        }
+        let current = try paths.map(load)
+        let baseline = try baselinePaths.map(load)
 
-        let report = Gate(rules: rules, failOnVerdictChange: arguments.flag("--fail-on-verdict-change"))
+        var report = Gate(rules: rules, failOnVerdictChange: arguments.flag("--fail-on-verdict-change"))
             .evaluate(current: current, baseline: baseline)
+        report.markIncomplete(incomplete, fails: !arguments.flag("--allow-incomplete"))
+        let shown = paths.joined(separator: " ")
+        let markdown = GateRender.markdown(report, current: shown, baseline: baselinePath)
+        try Self.writeReports(report, markdown: markdown, current: shown, baseline: baselinePath, arguments, context)
         switch format {
-        case "markdown": context.stdout.write(GateRender.markdown(report, current: path, baseline: baselinePath))
-        case "json": context.stdout.write(GateRender.json(report, current: path, baseline: baselinePath))
-        default: context.stdout.write(GateRender.text(report, current: path, baseline: baselinePath))
+        case "markdown": context.stdout.write(markdown)
+        case "json": context.stdout.write(GateRender.json(report, current: shown, baseline: baselinePath))
+        default: context.stdout.write(GateRender.text(report, current: shown, baseline: baselinePath))
         }
         return report.passed ? .success : .failure
+    }
+
+    /// `--junit`, `--summary` and `$GITHUB_STEP_SUMMARY` (appended to, as GitHub expects: each
+    /// step adds its own section). Written before the report is printed, atomically; a file
+    /// InferScope did not write is never replaced (the step summary is the runner's own file).
+    static func writeReports(_ report: GateReport, markdown: String, current: String, baseline: String?,
+                             _ arguments: ParsedArguments, _ context: CommandContext) throws {
+        if let junit = arguments.value("--junit") {
+            let target = context.resolve(junit)
+            try OutputFile.checkReplaceable(target, as: .junit, shownAs: junit)
+            try OutputFile.writeAtomically(GateJUnit.render(report, current: current, baseline: baseline), to: target, shownAs: junit)
+        }
+        if let summary = arguments.value("--summary") {
+            let target = context.resolve(summary)
+            try OutputFile.checkReplaceable(target, as: .gateSummary, shownAs: summary)
+            try OutputFile.writeAtomically(markdown, to: target, shownAs: summary)
+        }
+        if let step = context.environment["GITHUB_STEP_SUMMARY"], !step.isEmpty {
+            try OutputFile.append(markdown + "\n", to: context.resolve(step), shownAs: "$GITHUB_STEP_SUMMARY (\(step))")
+        }
     }
 
     /// The rules in the order the report lists them: requirements as given, then budgets (the

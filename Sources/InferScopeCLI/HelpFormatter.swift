@@ -1,9 +1,30 @@
 import TraceFormat
 
 /// Renders `--help` text: usage line, abstract, discussion, arguments, options; and the
-/// top-level command list. Deterministic; columns aligned; lines not wrapped.
+/// top-level command list. Deterministic; columns aligned; lines wrapped within ``lineWidth``.
 enum HelpFormatter {
     static let tool = "inferscope"
+    /// Longest line of help text, in characters.
+    static let lineWidth = 120
+
+    /// `words` joined by spaces into lines of at most `width` characters (a longer word stays
+    /// whole on its own line); lines after the first start with `indent` spaces. O(n).
+    static func wrap(_ words: [String], width: Int, indent: Int) -> String {
+        var lines: [String] = []
+        var line = ""
+        for word in words {
+            if line.isEmpty {
+                line = (lines.isEmpty ? "" : String(repeating: " ", count: indent)) + word
+            } else if line.count + 1 + word.count <= width {
+                line += " " + word
+            } else {
+                lines.append(line)
+                line = String(repeating: " ", count: indent) + word
+            }
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines.joined(separator: "\n")
+    }
 
     /// `inferscope validate [--strict] TRACE`
     static func usageLine(_ spec: CommandSpec) -> String {
@@ -20,12 +41,17 @@ enum HelpFormatter {
             if argument.optional { text = "[\(text)]" }
             parts.append(text)
         }
-        return parts.joined(separator: " ")
+        // "usage: " / "USAGE: " precede it: 7 characters.
+        return wrap(parts, width: lineWidth - 7, indent: tool.count + spec.name.count + 2)
     }
 
     static func help(_ spec: CommandSpec) -> String {
         var out = "USAGE: \(usageLine(spec))\n\n\(spec.abstract)\n"
-        if !spec.discussion.isEmpty { out += "\n\(spec.discussion)\n" }
+        if !spec.discussion.isEmpty {
+            let paragraphs = spec.discussion.split(separator: "\n", omittingEmptySubsequences: false)
+            out += "\n" + paragraphs.map { wrap($0.split(separator: " ").map(String.init), width: lineWidth, indent: 0) }
+                .joined(separator: "\n") + "\n"
+        }
         let argumentRows = spec.arguments.map { ($0.name + ($0.variadic ? "..." : ""), $0.help) }
         var rows: [(String, String)] = spec.options.map { option in
             var left = option.short.map { "\($0), " } ?? ""
@@ -71,8 +97,10 @@ enum HelpFormatter {
 
     private static func table(_ rows: [(String, String)], width: Int) -> String {
         rows.map { left, right in
-            if left.count > width { return "  \(left)\n  \(String(repeating: " ", count: width))  \(right)\n" }
-            return "  \(left)\(String(repeating: " ", count: width - left.count))  \(right)\n"
+            let wrapped = wrap(right.split(separator: " ").map(String.init), width: lineWidth - width - 4, indent: 0)
+                .split(separator: "\n").joined(separator: "\n" + String(repeating: " ", count: width + 4))
+            if left.count > width { return "  \(left)\n  \(String(repeating: " ", count: width))  \(wrapped)\n" }
+            return "  \(left)\(String(repeating: " ", count: width - left.count))  \(wrapped)\n"
         }.joined()
     }
 }

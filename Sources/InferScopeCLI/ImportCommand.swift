@@ -4,9 +4,10 @@ import Glibc
 import Darwin
 #endif
 import Importers
+import Reporting
 import TraceFormat
 
-/// `inferscope import FILE [--format auto|vllm|sglang|aiperf|llmperf|llama-bench|otel]
+/// `inferscope import FILE [--from auto|vllm|sglang|aiperf|llmperf|llama-bench|otel]
 /// [--model NAME] [--hardware NAME] [--run N] -o TRACE.json`: converts what a real engine or
 /// benchmark tool wrote into an InferScope trace (`validate` accepts it, Perfetto opens it).
 /// The trace is written to a temporary file next to the output and renamed when complete, so a
@@ -17,7 +18,7 @@ struct ImportCommand: Command {
         abstract: "Convert a vLLM, SGLang, AIPerf, LLMPerf, llama-bench or OTel file into an InferScope trace.",
         discussion: """
             Formats: \(ImportFormat.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")). \
-            --format auto detects the format from the file's keys. The model comes from the file \
+            --from auto detects the format from the file's keys. The model comes from the file \
             (matched to the catalog by name) unless --model is given; hardware is recorded only \
             when the file names it or --hardware is given. What each format maps to and what \
             cannot be concluded from it: docs/importers.md. 'inferscope analyze FILE' accepts \
@@ -25,7 +26,8 @@ struct ImportCommand: Command {
             """,
         arguments: [ArgumentSpec("FILE", help: "The file the engine or benchmark tool wrote.")],
         options: [
-            .value("--format", "FORMAT", help: "auto, \(ImportFormat.namesList).", default: "auto"),
+            .value("--from", "FORMAT", help: "The input's format: auto, \(ImportFormat.namesList).", default: "auto"),
+            .flag("--json", help: "Print what was imported as JSON (schema inferscope.import/1, docs/json-output.md)."),
             .value("--model", "NAME|FILE", help: "Model name (catalog name or engine id such as meta-llama/Llama-3.1-8B-Instruct), a Hugging Face config.json or a GGUF file."),
             .value("--hardware", "NAME", help: "Hardware catalog name or alias the run used (H100-SXM, A100-80GB…)."),
             .value("--run", "N", help: "For files holding several runs (vLLM --append-result, SGLang JSONL): which one (default: the last)."),
@@ -40,10 +42,12 @@ struct ImportCommand: Command {
         }
         let options = try Self.importOptions(arguments, hardware: arguments.value("--hardware"), context: context)
         let bytes = try Self.readFile(path, context)
-        let format = try Self.format(arguments.value("--format") ?? "auto", bytes: bytes, path: path)
-        let target = context.resolve(output)
-        try OutputFile.checkReplaceable(target, as: .trace, shownAs: output)
-        let partial = target + ".partial"
+        if Self.isInferScopeTrace(bytes) {
+            throw CommandFailure("\(path) is already an InferScope trace: nothing to import; give it to 'inferscope analyze' or 'report' as it is")
+        }
+        let format = try Self.format(arguments.value("--from") ?? "auto", bytes: bytes, path: path)
+        let staged = try StagedOutputFile(target: context.resolve(output), shownAs: output)
+        let partial = staged.partial
         let writer: TraceWriter
         do { writer = try TraceWriter(path: partial) } catch { throw CommandFailure(error.description) }
         var writeError: TraceWriteError?
@@ -62,6 +66,7 @@ struct ImportCommand: Command {
         } catch {
             try? writer.close()
             unlink(partial)
+            if let field = error.field, field.hasPrefix("--") { throw UsageError("option '\(field)': \(error.message)") }
             throw CommandFailure(error.description)
         }
         if writeError == nil {
@@ -71,12 +76,19 @@ struct ImportCommand: Command {
             unlink(partial)
             throw CommandFailure(writeError.description)
         }
-        guard rename(partial, target) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(partial)
-            throw CommandFailure("cannot write '\(output)': \(reason)")
+        do { try staged.commit() } catch {
+            staged.discard()
+            throw error
         }
-        context.stdout.write("imported \(path) (\(format.rawValue)): \(requests) requests, \(steps) step spans -> \(output)\n")
+        if arguments.flag("--json") {
+            context.stdout.write(JSONValue.object([
+                "schema": .string("inferscope.import/1"), "source": .string(path), "format": .string(format.rawValue),
+                "output": .string(output), "requests": .int(requests), "step_spans": .int(steps),
+            ]).serialized())
+        } else {
+            context.stdout.write("imported \(path) (\(format.rawValue)): \(Plural.count(requests, "request")), "
+                                 + "\(Plural.count(steps, "step span")) -> \(output)\n")
+        }
         return .success
     }
 
@@ -103,14 +115,21 @@ struct ImportCommand: Command {
                              modelDescriptor: descriptor)
     }
 
-    /// The format `--format` names, or the detected one.
+    /// The format `--from` names, or the detected one.
     static func format(_ name: String, bytes: [UInt8], path: String) throws -> ImportFormat {
         let requested = name.lowercased()
         if requested != "auto" {
             guard let f = ImportFormat(rawValue: requested) else {
-                throw UsageError("option '--format' expects auto or one of \(ImportFormat.namesList), found '\(requested)'")
+                throw UsageError("option '--from' expects auto or one of \(ImportFormat.namesList), found '\(requested)'")
             }
             return f
+        }
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            throw CommandFailure("\(path): empty file\(bytes.isEmpty ? "" : " (only whitespace)"): nothing to read; was it written completely?")
+        }
+        if let offset = bytes.prefix(ImportDetection.prefixLength).firstIndex(where: { $0 == 0 || ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) }) {
+            throw CommandFailure("\(path): binary data (byte 0x\(String(bytes[offset], radix: 16)) at offset \(offset)): "
+                + "InferScope traces and the files it imports are text (JSON, JSONL, CSV, Prometheus text)")
         }
         do { return try ImportDetection.detect(firstBytes: Array(bytes.prefix(ImportDetection.prefixLength)), file: path) } catch {
             throw CommandFailure(error.description)

@@ -59,6 +59,12 @@ public struct ParsedArguments: Sendable {
                     throw UsageError("option '\(option.name)' given twice")
                 }
                 optionValues[option.name, default: []].append(value)
+                if option.greedy && inlineValue == nil {
+                    while index < tokens.count, !Self.looksLikeOption(tokens[index]) {
+                        optionValues[option.name, default: []].append(tokens[index])
+                        index += 1
+                    }
+                }
             }
         }
         if helpRequested { return }

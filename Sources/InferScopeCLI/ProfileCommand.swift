@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Kernels
+import Reporting
 import KVCache
 import LlamaModel
 import Scheduling
@@ -50,6 +51,7 @@ struct ProfileCommand: Command {
             .value("--temperature", "T", help: "Sampling temperature (0 = greedy).", default: "0"),
             .value("--spec", "STRATEGY", help: "Speculative decoding: draft:MODEL, quant, early-exit:K or ngram[:N] (docs/speculative.md)."),
             .value("--gamma", "N|adaptive", help: "Draft tokens per speculation round, or adaptive (with --spec).", default: "4"),
+            .flag("--json", help: "Print the run summary as JSON (schema inferscope.profile/1, docs/json-output.md)."),
             .flag("--no-probe", help: "Skip measuring this machine's read bandwidth and FMA peak (about 1 s) for the trace header."),
             .value("--seed", "S", help: "Seed for the workload, synthetic weights and sampling.", default: "0"),
             .value("--output", short: "-o", "TRACE", help: "Trace file to write.", default: ProfileCommand.defaultTrace),
@@ -68,28 +70,50 @@ struct ProfileCommand: Command {
         }
         guard !workload.requests.isEmpty else { throw CommandFailure("no request of \(workload.name) fits the model's context") }
 
-        let tracePath = context.resolve(arguments.value("--output")!)
-        try OutputFile.checkReplaceable(tracePath, as: .trace, shownAs: arguments.value("--output")!)
+        let output = try StagedOutputFile(target: context.resolve(arguments.value("--output")!), shownAs: arguments.value("--output")!)
         var progress: ((Int, Int) -> Void)?
-        if let fd = context.stderr as? FileDescriptorOutput, isatty(fd.fd) == 1 {
+        if let fd = context.stderrDescriptor, isatty(fd.fd) == 1 {
             let stderr = context.stderr
             progress = { done, total in stderr.write("\rprofile: \(done)/\(total) requests done") }
         }
         // The roofs of this machine, for MFU/MBU in `analyze` (≈ 1 s).
         let peaks = arguments.flag("--no-probe") ? nil : HostPeaks.measure(threads: options.threads)
-        let (engine, result) = try Self.record(model: model, options: options, workload: workload, tracePath: tracePath,
+        let (engine, result) = try Self.record(model: model, options: options, workload: workload, output: output,
                                                hostPeaks: peaks, context: context, progress: progress)
         if progress != nil { context.stderr.write("\n") }
         let shown = arguments.value("--output")!
+        if arguments.flag("--json") {
+            context.stdout.write(Self.json(result, workload: workload, trace: shown))
+            return .success
+        }
         context.stdout.write(result.summary(engine: engine, workload: workload, tracePath: shown))
         let quoted = shown.contains(" ") ? "'\(shown)'" : shown
         context.stdout.write("next        inferscope analyze \(quoted)   (or: inferscope report \(quoted), an HTML page)\n")
         return .success
     }
 
+    /// The `--json` document (schema "inferscope.profile/1"): what was run and its headline
+    /// numbers; `inferscope analyze --json` on the trace gives the full analysis.
+    static func json(_ r: RunResult, workload: Workload, trace: String) -> String {
+        let seconds = Double(r.duration) / 1e9
+        return JSONValue.object([
+            "schema": .string("inferscope.profile/1"), "trace": .string(trace), "workload": .string(workload.name),
+            "requests": .int(r.requests.count), "completed": .int(r.completed.count),
+            "aborted": .int(r.requests.count - r.completed.count), "duration_s": .number(seconds),
+            "output_tokens": .int(r.outputTokens), "output_tokens_per_s": .number(r.outputThroughput),
+            "forward_steps": .int(r.forwardSteps), "prefill_tokens": .int(r.prefillTokens), "decode_tokens": .int(r.decodeTokens),
+        ]).serialized()
+    }
+
     /// The `--model` preset or file.
     static func loadModel(_ a: ParsedArguments, seed: UInt64, context: CommandContext) throws -> LoadedModel {
         let name = a.value("--model")!
+        if ModelPreset.named(name) == nil, access(context.resolve(name), F_OK) != 0 {
+            // Neither a preset nor an existing file: the command line is wrong (exit 2, as every unknown name).
+            throw UsageError("option '--model' expects a preset (\(ModelPreset.all.map(\.name).joined(separator: ", "))) "
+                             + "or a .gguf / llama2.c file, found '\(name)'",
+                             hint: Suggestions.didYouMean(name, among: ModelPreset.all.map(\.name)))
+        }
         do {
             return try ModelLoader.load(ModelPreset.named(name) != nil ? name : context.resolve(name), seed: seed)
         } catch {
@@ -97,17 +121,20 @@ struct ProfileCommand: Command {
         }
     }
 
-    /// Serves `workload` once with a file recorder on `tracePath`; the engine (for the summary)
-    /// and the run's result. Engine set-up problems are usage errors, run failures command failures.
-    static func record(model: LoadedModel, options: EngineOptions, workload: Workload, tracePath: String,
+    /// Serves `workload` once with a file recorder on `output`'s partial file, renamed into place
+    /// when the run completes (``StagedOutputFile``); the engine (for the summary) and the run's
+    /// result. Engine set-up problems are usage errors, run failures command failures (the partial
+    /// trace is then kept and named).
+    static func record(model: LoadedModel, options: EngineOptions, workload: Workload, output: StagedOutputFile,
                        hostPeaks: HostMeasurement?, context: CommandContext,
                        progress: ((Int, Int) -> Void)? = nil) throws -> (ServingEngine, RunResult) {
         let recorder: FileTraceRecorder
-        do { recorder = try FileTraceRecorder(path: tracePath) } catch { throw CommandFailure("\(error)") }
+        do { recorder = try FileTraceRecorder(path: output.partial) } catch { throw CommandFailure("\(error)") }
         let tracer = Tracer(sink: recorder, clock: MonotonicClock())
         let engine: ServingEngine
         do { engine = try ServingEngine(model: model, options: options, tracer: tracer) } catch {
             try? recorder.close()
+            output.discard()
             throw UsageError(error.message)
         }
         engine.hostPeaks = hostPeaks
@@ -116,9 +143,10 @@ struct ProfileCommand: Command {
             result = try engine.run(workload, progress: progress)
         } catch {
             try? recorder.close()
-            throw CommandFailure(error.message)
+            throw CommandFailure("\(error.message) (the partial trace is kept in \(output.shownPartial); \(output.shown) is untouched)")
         }
         do { try recorder.close() } catch { throw CommandFailure("\(error)") }
+        try output.commit()
         if recorder.droppedEvents > 0 {
             context.stderr.write("warning: the trace recorder dropped \(recorder.droppedEvents) events (ring full)\n")
         }

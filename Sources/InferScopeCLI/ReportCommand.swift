@@ -25,6 +25,7 @@ struct ReportCommand: Command {
             .value("--objective", "OBJECTIVE", help: "Rank for throughput, ttft, tpot, itl or cost.", default: "throughput"),
             .value("--slo", "SPEC", help: "Targets, e.g. ttft=200ms,tpot=50ms (bare numbers are ms)."),
             .value("--buckets", "N", help: "Time intervals in the charts.", default: "300"),
+            .flag("--json", help: "Print the summary of what was written as JSON (schema inferscope.report/1, docs/json-output.md)."),
         ])
 
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
@@ -38,9 +39,21 @@ struct ReportCommand: Command {
         try OutputFile.checkReplaceable(target, as: .htmlReport, shownAs: output)
 
         var timeline = TimelineCollector()
-        let result = try AnalyzeCommand.analyze(path, options: options, context: context) { timeline.consume($0) }
-        let page = HTMLReport.render(result, timeline: timeline.finish(buckets: buckets), source: path)
+        let analyzed = try AnalyzeCommand.analyzeTrace(path, options: options, context: context) { timeline.consume($0) }
+        let result = analyzed.result
+        let warning = analyzed.completeness.isComplete ? nil : analyzed.completeness.headline(path)
+        let page = HTMLReport.render(result, timeline: timeline.finish(buckets: buckets), source: path, warning: warning)
         try OutputFile.writeAtomically(page, to: target, shownAs: output)
+        if arguments.flag("--json") {
+            context.stdout.write(JSONValue.object([
+                "schema": .string("inferscope.report/1"), "trace": .string(path), "output": .string(output),
+                "complete": .bool(analyzed.completeness.isComplete),
+                "incomplete": .array(analyzed.completeness.problems.map { .string($0) }),
+                "verdict": .string(result.verdict.workload.rawValue), "recommendations": .int(result.ranking.entries.count),
+            ]).serialized())
+            return .success
+        }
+        if let warning { context.stdout.write(warning + "\n") }
         context.stdout.write("wrote \(output) (\(result.verdict.workload.rawValue); \(result.ranking.entries.count) ranked recommendations)\n")
         return .success
     }

@@ -18,7 +18,7 @@ struct SweepCommand: Command {
     static let defaultDirectory = "inferscope-sweep"
 
     let spec: CommandSpec = {
-        let excluded: Set<String> = ["--rate", "--concurrency", "--output"]
+        let excluded: Set<String> = ["--rate", "--concurrency", "--output", "--json"]
         let inherited = ProfileCommand().spec.options.filter { !excluded.contains($0.name) }
         return CommandSpec(
             name: "sweep",
@@ -40,6 +40,7 @@ struct SweepCommand: Command {
                 .value("--search", "N", help: "Bisection steps after the grid to refine the highest passing rate (with --rates and --slo).", default: "0"),
                 .value("--dir", "DIR", help: "Where the traces go (one per point).", default: SweepCommand.defaultDirectory),
                 .value("--format", "FORMAT", help: "text, markdown or json.", default: "text"),
+                .flag("--json", help: "Print JSON (same as --format json)."),
             ] + inherited)
     }()
 
@@ -55,7 +56,7 @@ struct SweepCommand: Command {
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
         if let message = CPUFeatures.unsupportedBuildMessage(), arguments.value("--endpoint") == nil { throw CommandFailure(message) }
         let (closedLoop, loads) = try Self.loads(arguments)
-        let format = arguments.value("--format") ?? "text"
+        let format = arguments.flag("--json") ? "json" : arguments.value("--format") ?? "text"
         guard ["text", "markdown", "json"].contains(format) else {
             throw UsageError("option '--format' expects text, markdown or json, found '\(format)'")
         }
@@ -99,10 +100,9 @@ struct SweepCommand: Command {
                                                        context: context, arrival: arrival)
             _ = workload.fit(maxContext: model.weights.config.maxSeqLen)
             guard !workload.requests.isEmpty else { throw CommandFailure("no request of \(workload.name) fits the model's context") }
-            let path = context.resolve(name)
-            try OutputFile.checkReplaceable(path, as: .trace, shownAs: name)
+            let output = try StagedOutputFile(target: context.resolve(name), shownAs: name)
             context.stderr.write("sweep: \(closedLoop ? "concurrency" : "rate") \(NumberFormat.significant(load, digits: 4)) …\n")
-            _ = try ProfileCommand.record(model: model, options: engineOptions, workload: workload, tracePath: path,
+            _ = try ProfileCommand.record(model: model, options: engineOptions, workload: workload, output: output,
                                           hostPeaks: peaks, context: context)
             let result = try AnalyzeCommand.analyze(name, options: analysis, context: context)
             let passes = analysis.slo.isEmpty ? nil : (result.metrics.goodput.map { $0.attainment >= attainment } ?? false)

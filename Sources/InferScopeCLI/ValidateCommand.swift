@@ -1,3 +1,4 @@
+import Reporting
 import TraceFormat
 
 /// `inferscope validate TRACE [--strict]`: reads the whole trace (streaming) and lists every
@@ -11,7 +12,8 @@ struct ValidateCommand: Command {
             warning; --strict makes that an error. Exit status: 0 valid, 1 invalid, 2 usage error.
             """,
         arguments: [ArgumentSpec("TRACE", help: "The trace file (JSON, one event per line).")],
-        options: [.flag("--strict", help: "Treat a truncated trace (missing ']', cut last line) as invalid.")])
+        options: [.flag("--strict", help: "Treat a truncated trace (missing ']', cut last line) as invalid."),
+                  .flag("--json", help: "Print the result as JSON (schema inferscope.validate/1, docs/json-output.md).")])
 
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
         let path = try arguments.argument("TRACE")
@@ -19,11 +21,22 @@ struct ValidateCommand: Command {
         do {
             reader = try TraceReader(path: context.resolve(path), options: .init(strict: arguments.flag("--strict")))
         } catch {
+            if arguments.flag("--json") {
+                context.stdout.write(Self.json(path: path, valid: false, diagnostics: error.diagnostics, errors: error.diagnostics.count,
+                                               warnings: 0, header: nil, summary: nil))
+                return .failure
+            }
             for diagnostic in error.diagnostics { context.stdout.write(Self.format(diagnostic, path) + "\n") }
             return .failure
         }
         var summary = Summary()
         while let event = reader.next() { summary.add(event) }
+        if arguments.flag("--json") {
+            context.stdout.write(Self.json(path: path, valid: !reader.hasErrors, diagnostics: reader.diagnostics,
+                                           errors: reader.errorCount, warnings: reader.warningCount, header: reader.header,
+                                           summary: summary))
+            return reader.hasErrors ? .failure : .success
+        }
 
         for diagnostic in reader.diagnostics { context.stdout.write(Self.format(diagnostic, path) + "\n") }
         let omitted = reader.errorCount + reader.warningCount - reader.diagnostics.count
@@ -40,6 +53,28 @@ struct ValidateCommand: Command {
         text += "\n" + summary.description(skipped: reader.skippedUnknownEvents)
         context.stdout.write(text)
         return .success
+    }
+
+    /// The `--json` document (schema "inferscope.validate/1", docs/json-output.md).
+    static func json(path: String, valid: Bool, diagnostics: [TraceDiagnostic], errors: Int, warnings: Int,
+                     header: RunHeader?, summary: Summary?) -> String {
+        var o: [String: JSONValue] = [
+            "schema": .string("inferscope.validate/1"), "file": .string(path), "valid": .bool(valid),
+            "errors": .int(errors), "warnings": .int(warnings),
+            "diagnostics": .array(diagnostics.map { d in
+                .object(["severity": .string(d.severity.rawValue), "line": d.line.map { .int($0) } ?? .null,
+                         "field": d.field.map { .string($0) } ?? .null, "message": .string(d.message)])
+            }),
+            "format_version": header.map { .string("\($0.version)") } ?? .null,
+            "producer": header.map { .string($0.producer) } ?? .null,
+            "counts": .null,
+        ]
+        if let s = summary {
+            o["counts"] = .object(["steps": .int(s.steps), "request_points": .int(s.requestPoints), "requests": .int(s.requests.count),
+                                   "kv_samples": .int(s.kvSamples), "speculation_samples": .int(s.speculationSamples),
+                                   "transfers": .int(s.transfers)])
+        }
+        return JSONValue.object(o).serialized()
     }
 
     /// `path:12: error: field 'ts': …`

@@ -6,7 +6,7 @@ import Analysis
 public enum GateRender {
     /// Text table. `current`/`baseline` are the file names as the user gave them.
     public static func text(_ r: GateReport, current: String, baseline: String?) -> String {
-        var out = headline(r) + "\n"
+        var out = incompleteLines(r).map { $0 + "\n" }.joined() + headline(r) + "\n"
         out += "current:  \(current)\n"
         if let baseline { out += "baseline: \(baseline)\n" }
         out += "\n"
@@ -29,7 +29,8 @@ public enum GateRender {
 
     /// GitHub-flavoured Markdown, for `$GITHUB_STEP_SUMMARY` or a PR comment.
     public static func markdown(_ r: GateReport, current: String, baseline: String?) -> String {
-        var out = "### InferScope gate: \(r.passed ? "✅ pass" : "❌ fail")\n\n"
+        var out = incompleteLines(r).map { "**\($0)**\n\n" }.joined()
+        out += "### InferScope gate: \(r.passed ? "✅ pass" : "❌ fail")\n\n"
         out += "Current `\(current)`" + (baseline.map { ", baseline `\($0)`" } ?? "") + ".\n\n"
         let keep = columns(r)
         let rows = r.checks.map { c in
@@ -64,6 +65,8 @@ public enum GateRender {
                 rule = ["kind": .string("bound"), "relation": .string(atMost ? "<=" : ">="), "limit": .number(limit)]
             case .maxRegression(let f):
                 rule = ["kind": .string("max-regression"), "budget": .number(f)]
+            case .exact:
+                rule = ["kind": .string("exact")]
             }
             return .object([
                 "metric": .string(c.rule.metric), "unit": .string(c.unit.rawValue),
@@ -83,6 +86,8 @@ public enum GateRender {
                                 "current": .string(r.verdictCurrent),
                                 "change_fails": .bool(r.verdictChangeFails)]),
             "notes": .array(r.notes.map { .string($0) }),
+            "incomplete": .array(r.incomplete.map { .string($0) }),
+            "incomplete_fails": .bool(r.incompleteFails),
         ]).serialized()
     }
 
@@ -96,10 +101,16 @@ public enum GateRender {
     /// The table's columns: baseline and change only when there is a baseline.
     static func columns(_ r: GateReport) -> [Int] { r.verdictBaseline == nil ? [0, 2, 4, 5] : [0, 1, 2, 3, 4, 5] }
 
+    /// "INCOMPLETE RUN: …" lines, first in every rendering.
+    static func incompleteLines(_ r: GateReport) -> [String] {
+        r.incomplete.map { "INCOMPLETE RUN: \($0)" + (r.incompleteFails ? "" : " (allowed by --allow-incomplete)") }
+    }
+
     static func headline(_ r: GateReport) -> String {
         let failed = r.checks.filter { $0.status == .fail }.count
         let verdictFailed = r.verdictChangeFails && r.verdictBaseline != nil && r.verdictBaseline != r.verdictCurrent
-        var parts = ["\(failed) of \(r.checks.count) checks failed"]
+        var parts = ["\(failed) of \(r.checks.count) \(r.checks.count == 1 ? "check" : "checks") failed"]
+        if r.incompleteFails { parts.insert("incomplete run", at: 0) }
         if verdictFailed { parts.append("the verdict changed") }
         return "gate: \(r.passed ? "PASS" : "FAIL") (\(parts.joined(separator: "; ")))"
     }
@@ -122,6 +133,7 @@ public enum GateRender {
         switch c.rule.kind {
         case .bound(let atMost, let x): limit = (atMost ? "≤ " : "≥ ") + format(x, c.unit)
         case .maxRegression(let f): limit = "≤ \(NumberFormat.percent(f)) worse"
+        case .exact: limit = "= baseline"
         }
         return [c.rule.metric, c.baseline.map { format($0, c.unit) } ?? "-", c.current.map { format($0, c.unit) } ?? "-",
                 change, limit, c.status == .pass ? "pass" : "FAIL"]

@@ -8,7 +8,8 @@ import TraceFormat
 /// no external resources (inline CSS and SVG): it opens offline, mails as one file, and prints.
 /// Deterministic: the same analysis and timeline give the same bytes.
 public enum HTMLReport {
-    public static func render(_ r: AnalysisResult, timeline: Timeline, source: String) -> String {
+    /// `warning`, when given, is shown above everything else (an incomplete run).
+    public static func render(_ r: AnalysisResult, timeline: Timeline, source: String, warning: String? = nil) -> String {
         var h = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -17,6 +18,7 @@ public enum HTMLReport {
             <style>\(style)</style></head><body>
 
             """
+        if let warning { h += "<div class=\"warning\"><strong>\(HTML.escape(warning))</strong></div>\n" }
         if let f = r.failures, f.mostFailed {
             h += "<p class=\"failed\" style=\"color:#b00020;font-weight:600\">FAILED: \(HTML.escape(f.headline))</p>\n"
         }
@@ -243,6 +245,7 @@ public enum HTMLReport {
         table.recs thead th,table.lat thead th{border-bottom:2px solid #ccc}table.recs td,table.lat td{border-bottom:1px solid #eee}
         td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
         .cards,.tiles{display:flex;flex-wrap:wrap;gap:12px}
+        .warning{background:#fdecea;border:1px solid #c0392b;color:#7b1d12;padding:10px 14px;border-radius:6px;margin:8px 0}
         .card{border:1px solid #ddd;border-left:6px solid #999;border-radius:6px;padding:10px 14px;min-width:260px;flex:1}
         .card.primary{border-left-color:#1d1d1f}.card.memory-bound{border-left-color:#e15759}.card.compute-bound{border-left-color:#4e79a7}
         .card.overhead-bound{border-left-color:#edc948}.card.ok{border-left-color:#59a14f}

@@ -55,7 +55,7 @@ import TraceFormat
 
     @Test func errorGoldens() {
         expectGolden("import-missing-output", ["import", "traces/import/vllm-bench-serve.json"])
-        expectGolden("import-unknown-format", ["import", "traces/import/vllm-bench-serve.json", "--format", "tgi", "-o", ".build/import-golden-out.json"])
+        expectGolden("import-unknown-format", ["import", "traces/import/vllm-bench-serve.json", "--from", "tgi", "-o", ".build/import-golden-out.json"])
         expectGolden("import-unrecognised", ["import", "Tests/InferScopeCLITests/Fixtures/import-unrecognised.json", "-o", ".build/import-golden-out.json"])
         expectGolden("import-malformed-vllm", ["import", "Tests/InferScopeCLITests/Fixtures/import-malformed-vllm.json", "-o", ".build/import-golden-out.json"])
         expectGolden("analyze-import-ambiguous", ["analyze", "Tests/InferScopeCLITests/Fixtures/import-ambiguous.json"])
@@ -93,7 +93,7 @@ import TraceFormat
     @Test func forcedFormatAndOverrides() throws {
         let dir = temporaryDirectory()
         let out = dir + "/t.json"
-        let run = runCLI(["import", "traces/import/vllm-bench-serve.json", "--format", "sglang", "--model", "Qwen2.5-7B",
+        let run = runCLI(["import", "traces/import/vllm-bench-serve.json", "--from", "sglang", "--model", "Qwen2.5-7B",
                           "--hardware", "A100-80GB", "-o", out])
         #expect(run.exit == .success)
         let trace = try TraceReader.readAll(path: out)

@@ -43,6 +43,8 @@ public struct Gate: Sendable {
                     let side = now == nil ? "this run" : "the baseline"
                     check.reason = "\(side) has no \(metric.name) (\(Gate.why(metric.name)))"
                 }
+            case .exact:
+                check.status = now != nil && now == before ? .pass : .fail
             }
             if let p = metric.percentile, let n = check.samples, p >= 90, Double(n) * (1 - p / 100) < 1 {
                 let note = "p\(Int(p)) of \(n) samples rests on the single largest one; gate a lower percentile or run more requests"
@@ -131,4 +133,18 @@ public struct GateReport: Sendable, Equatable {
     /// Setup differences between the baseline and this run.
     public var notes: [String]
     public var passed: Bool
+    /// "file: problem" for each judged trace that records an incomplete run (cut off, requests
+    /// still open). The caller fills it; ``failIfIncomplete()`` makes it fail the gate.
+    public var incomplete: [String] = []
+    /// Whether the incomplete runs fail the gate (not with `--allow-incomplete`).
+    public var incompleteFails = false
+
+    /// Records incomplete runs; with `fails`, the gate no longer passes.
+    public mutating func markIncomplete(_ problems: [String], fails: Bool) {
+        incomplete += problems
+        if fails && !problems.isEmpty {
+            incompleteFails = true
+            passed = false
+        }
+    }
 }

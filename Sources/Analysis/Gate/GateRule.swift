@@ -7,6 +7,8 @@ public struct GateRule: Sendable, Equatable {
         case bound(atMost: Bool, limit: Double)
         /// The metric may be worse than the baseline's by at most this fraction (0.1 = 10%).
         case maxRegression(Double)
+        /// A deterministic quantity (token counts, KV blocks): must equal the baseline's exactly.
+        case exact
     }
 
     public var metric: String
