@@ -62,7 +62,9 @@ let package = Package(
 
         // Analyzer.
         .target(name: "Analysis", dependencies: ["TraceFormat"]),
-        .target(name: "Importers", dependencies: ["TraceFormat", "Analysis"]),
+        // The system zlib through a module map (gzip'd Kineto traces); see docs/importers.md.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "Importers", dependencies: ["TraceFormat", "Analysis", "CZlib"]),
         .target(name: "Reporting", dependencies: ["Analysis", "TraceFormat"]),
 
         // Command line.
