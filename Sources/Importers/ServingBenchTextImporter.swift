@@ -69,13 +69,16 @@ public struct ServingBenchTextImporter: TraceImporter {
         guard (1...blocks.count).contains(index) else {
             throw ImportError(file: file, field: "--run", message: "the file holds \(blocks.count) result blocks; expected --run between 1 and \(blocks.count)")
         }
-        var runs: [ImportedRun] = []
+        var summaries: [AggregateSummary] = []
         var chosen: (ImportHeader, AggregateSummary)?
         for (i, block) in blocks.enumerated() {
             let (h, summary) = try Self.read(block, file: file)
-            runs.append(ImportedRun(label: "block \(i + 1) (line \(block.line))", summary: summary))
+            summaries.append(summary)
             if i + 1 == index { chosen = (h, summary) }
         }
+        // A load sweep when the rate (else the concurrency cap) differs between blocks.
+        var runs = ServingBenchImporter.runs(summaries)
+        for i in runs.indices { runs[i].label = "line \(blocks[i].line): " + runs[i].label }
         var (h, summary) = chosen!
         if blocks.count > 1 { h.notes["run"] = "\(index) of \(blocks.count) result blocks in the file" }
         ImportedRun.write(runs, into: &h.parameters)
