@@ -165,7 +165,7 @@ public struct ServingBenchImporter: TraceImporter {
         let chars = Array(text.lowercased())
         var i = 0
         while i < chars.count {
-            guard chars[i].isNumber, i == 0 || !chars[i - 1].isNumber else { i += 1; continue }
+            guard chars[i].isNumber, i == 0 || !(chars[i - 1].isNumber || chars[i - 1].isLetter) else { i += 1; continue }
             var j = i
             while j < chars.count, chars[j].isNumber { j += 1 }
             guard j < chars.count, chars[j] == "p" else { i = j; continue }
