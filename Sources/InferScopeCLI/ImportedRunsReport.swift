@@ -46,7 +46,7 @@ enum ImportedRunsReport {
             rows.append(row)
             if sweep { points.append(LoadPoint(load: run.load!, passes: passes, saturated: saturated, completedRPS: s.requestThroughput)) }
         }
-        var out = "RUNS IN THE FILE (\(runs.count); the analysis above is of run \(header.options["import.run"].map { String($0.prefix { $0 != " " }) } ?? "\(runs.count)"); as the file reports them)\n"
+        var out = "\nRUNS IN THE FILE (\(runs.count); the analysis above is of run \(header.options["import.run"].map { String($0.prefix { $0 != " " }) } ?? "\(runs.count)"); as the file reports them)\n"
         out += TextTable.aligned(rows)
         if sweep {
             out += (out.hasSuffix("\n") ? "" : "\n") + "load-latency curve: " + (closedLoop ? "concurrency" : "request rate") + " ascending above\n"
