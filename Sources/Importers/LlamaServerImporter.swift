@@ -41,6 +41,17 @@ public struct LlamaServerImporter: TraceImporter {
                 values.append((line, try reader.readValue(nil)))
             }
         }
+        // Streams with `timings_per_token` put timings on every chunk: keep only final objects —
+        // drop `/completion` partials (`stop: false`) and, per chat-completion id, all but the last.
+        var lastIndexOfID: [String: Int] = [:]
+        for (i, (_, v)) in values.enumerated() {
+            if v["object"]?.string == "chat.completion.chunk", let id = v["id"]?.string { lastIndexOfID[id] = i }
+        }
+        values = values.enumerated().filter { i, entry in
+            if entry.value["stop"] == .bool(false) { return false }
+            if entry.value["object"]?.string == "chat.completion.chunk", let id = entry.value["id"]?.string { return lastIndexOfID[id] == i }
+            return true
+        }.map(\.element)
         var requests: [ImportedRequest] = []
         var clock = 0.0
         var drafted = 0.0, accepted = 0.0

@@ -80,6 +80,7 @@ public struct ServingBenchTextImporter: TraceImporter {
         var runs = ServingBenchImporter.runs(summaries)
         for i in runs.indices { runs[i].label = "line \(blocks[i].line): " + runs[i].label }
         var (h, summary) = chosen!
+        if h.modelID == nil { h.modelID = Self.modelInLog(bytes, before: blocks[index - 1].line) }
         if blocks.count > 1 { h.notes["run"] = "\(index) of \(blocks.count) result blocks in the file" }
         ImportedRun.write(runs, into: &h.parameters)
         summary.requestRate = summary.requestRate ?? h.parameters["reported.request_rate_configured_rps"].flatMap(Double.init)
@@ -146,6 +147,24 @@ public struct ServingBenchTextImporter: TraceImporter {
             throw ImportError(file: file, line: block.line, message: "the '\(title)' block has no rows InferScope knows (expected e.g. 'Successful requests:', 'Mean TTFT (ms):')")
         }
         return (h, s)
+    }
+
+    /// The model a benchmark log names before line `line`: the last `model='…'` (the argparse
+    /// `Namespace(...)` both tools print) or `--model X` on a command line; nil when none.
+    static func modelInLog(_ bytes: [UInt8], before line: Int) -> String? {
+        var found: String?
+        for raw in AggregateImport.lines(bytes).prefix(max(0, line - 1)) {
+            let text = String(raw)
+            if let r = text.ranges(of: "model='").last {
+                let rest = text[r.upperBound...]
+                if let end = rest.firstIndex(of: "'") { found = String(rest[..<end]) }
+            } else if let r = text.ranges(of: "--model ").last {
+                let rest = text[r.upperBound...].drop { $0 == " " }
+                let name = rest.prefix { $0 != " " && $0 != "\\" }
+                if !name.isEmpty { found = String(name) }
+            }
+        }
+        return found.flatMap { $0.isEmpty || $0 == "None" ? nil : $0 }
     }
 
     /// ("ttft", "p99") for "P99 TTFT (ms)", ("e2e", "mean") for "Mean E2E Latency (ms)"; nil otherwise.

@@ -103,7 +103,8 @@ import TraceFormat
     }
 
     @Test func servingBenchmarkResultBlockInALog() throws {
-        let (_, v) = try summary("vllm-serving-result.log", .servingText)
+        let (vh, v) = try summary("vllm-serving-result.log", .servingText)
+        #expect(vh.model.name == "Llama 3.1 8B", "from the Namespace(... model='…') line the benchmark logs")
         #expect(v.completed == 200 && v.failed == 0 && v.maxConcurrency == 64)
         #expect(close(v.durationSeconds, 61.37))
         #expect(close(v.inputTokensMean, 1024) && close(v.outputTokensMean, 128))

@@ -61,6 +61,23 @@ import TraceFormat
         #expect(Array(a.dropFirst()) == Array(chat.dropFirst()) && Array(b.dropFirst()) == Array(chat.dropFirst()))
     }
 
+    /// With `timings_per_token` every streamed chunk carries timings: one request per stream.
+    @Test func llamaServerStreamsCountOnce() throws {
+        func chunk(_ id: String, _ n: Int, final: Bool) -> String {
+            "data: {\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\":{},\"finish_reason\":\(final ? "\"stop\"" : "null")}],"
+                + "\"timings\":{\"prompt_n\":10,\"prompt_ms\":5.0,\"predicted_n\":\(n),\"predicted_ms\":\(Double(n) * 10)}}\n\n"
+        }
+        let text = chunk("a", 1, final: false) + chunk("a", 2, final: false) + chunk("a", 3, final: true)
+            + chunk("b", 1, final: false) + chunk("b", 5, final: true) + "data: [DONE]\n"
+        let events = try LlamaServerImporter().importEvents(Array(text.utf8), file: "s.txt")
+        let byRequest = requestEvents(events)
+        #expect(byRequest.count == 2)
+        #expect(byRequest[0]?.last?.tokens == 3 && byRequest[1]?.last?.tokens == 5)
+        let completion = "{\"content\":\"a\",\"stop\":false,\"timings\":{\"prompt_n\":4,\"prompt_ms\":1,\"predicted_n\":1,\"predicted_ms\":0}}\n"
+            + "{\"content\":\"\",\"stop\":true,\"timings\":{\"prompt_n\":4,\"prompt_ms\":1,\"predicted_n\":9,\"predicted_ms\":80}}\n"
+        #expect(requestEvents(try LlamaServerImporter().importEvents(Array(completion.utf8), file: "c.jsonl")).count == 1)
+    }
+
     /// The fixture's constants (make_fixtures_2.py): per step 4 GEMMs of 120.5 µs, 4 attention
     /// kernels of 60.25 µs, 4 all-reduces of 40 µs overlapping the next kernel, 4 elementwise
     /// kernels of 8.125 µs and one 15 µs memcpy.
