@@ -60,6 +60,11 @@ let package = Package(
                 dependencies: ["LlamaModel", "KVCache", "Scheduling", "Tracing", "TraceFormat"],
                 swiftSettings: numericSettings),
 
+        // HTTP/1.1 server on POSIX sockets (request parser, SSE framing); imports nothing of ours.
+        .target(name: "HTTPServer"),
+        // The OpenAI-compatible API and Prometheus /metrics over the online serving engine.
+        .target(name: "ServingAPI", dependencies: ["HTTPServer", "ServingEngine", "LlamaModel", "Scheduling", "TraceFormat"]),
+
         // Analyzer.
         .target(name: "Analysis", dependencies: ["TraceFormat"]),
         // The system zlib through a module map (gzip'd Kineto traces); see docs/importers.md.
@@ -70,7 +75,8 @@ let package = Package(
         // Command line.
         .target(name: "InferScopeCLI",
                 dependencies: ["TraceFormat", "Tracing", "Analysis", "Importers", "Reporting",
-                               "LlamaModel", "ServingEngine", "Scheduling", "KVCache", "Kernels"]),
+                               "LlamaModel", "ServingEngine", "Scheduling", "KVCache", "Kernels",
+                               "HTTPServer", "ServingAPI"]),
         .executableTarget(name: "inferscope", dependencies: ["InferScopeCLI"]),
         .executableTarget(name: "inferscope-bench",
                           dependencies: ["InferScopeCLI", "TraceFormat", "Tracing", "Kernels", "KVCache",
@@ -90,6 +96,10 @@ let package = Package(
                     exclude: ["Goldens"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Importers", "Reporting", "TraceFormat"],
                     exclude: ["Fixtures", "Goldens"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "ServingAPITests",
+                    dependencies: ["ServingAPI", "HTTPServer", "ServingEngine", "LlamaModel", "Scheduling", "KVCache",
+                                   "Tracing", "TraceFormat", "Importers", "TestSupport"]),
         .testTarget(name: "ImportersTests", dependencies: ["Importers", "Analysis", "TraceFormat"]),
         .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat", "TestSupport"],
                     exclude: ["Fixtures", "Goldens"]),

@@ -10,6 +10,7 @@ public enum CommandRegistry {
         ProfileCommand(),
         RecordTestCommand(),
         ReportCommand(),
+        ServeCommand(),
         SweepCommand(),
         ValidateCommand(),
     ]

@@ -72,4 +72,17 @@ enum OutputFile {
             throw CommandFailure("\(shown): cannot write (\(reason))")
         }
     }
+
+    /// The temporary sibling a streamed output (a server's trace) is written to before
+    /// ``commit(_:to:shownAs:)`` renames it over `path`.
+    static func temporaryPath(for path: String) -> String { path + ".tmp-\(getpid())" }
+
+    /// Renames a finished temporary file over `path` in one step.
+    static func commit(_ temporary: String, to path: String, shownAs shown: String) throws {
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CommandFailure("\(shown): cannot write (\(reason))")
+        }
+    }
 }

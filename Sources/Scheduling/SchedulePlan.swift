@@ -9,12 +9,20 @@ public struct ServingRequest: Sendable, Equatable {
     /// The output limit the client asked for (≥ `outputTokens`): what the contiguous layout
     /// reserves up front, since a server cannot know when generation will stop.
     public var maxOutputTokens: Int
+    /// Per-request stop tokens (an online client's EOS unless it asked `ignore_eos`): sampling one
+    /// of them as generated token `minTokens + 1` or later finishes the sequence with `.eos`. Empty offline.
+    public var stopTokens: [Int32]
+    /// Generated tokens before a stop token (or the configured EOS) may end the sequence.
+    public var minTokens: Int
 
-    public init(id: SequenceID, prompt: [Int32], outputTokens: Int, maxOutputTokens: Int? = nil) {
+    public init(id: SequenceID, prompt: [Int32], outputTokens: Int, maxOutputTokens: Int? = nil,
+                stopTokens: [Int32] = [], minTokens: Int = 0) {
         self.id = id
         self.prompt = prompt
         self.outputTokens = outputTokens
         self.maxOutputTokens = max(outputTokens, maxOutputTokens ?? outputTokens)
+        self.stopTokens = stopTokens
+        self.minTokens = minTokens
     }
 }
 
@@ -143,6 +151,9 @@ public enum FinishReason: String, Sendable, Equatable {
     case eos
     /// Disaggregated prefill worker: prompt done, first token sampled, KV handed to the decode worker.
     case handoff
+    /// Ended early by its client's stop condition (an online request's stop string), through
+    /// ``Scheduler/finishEarly(_:)``.
+    case stop
 }
 
 /// A sequence that left the scheduler this step.

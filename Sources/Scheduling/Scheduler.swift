@@ -28,6 +28,8 @@ public final class Scheduler {
         var swappedSlots = 0
         var hostBlocks = 0
         var viaHandoff = false
+        var stopTokens: [Int32] = []
+        var minTokens = 0
         var generated: Int { tokens.count - promptCount }
     }
 
@@ -117,7 +119,7 @@ public final class Scheduler {
         let order = nextOrder
         nextOrder += 1
         return Sequence(id: r.id, order: order, promptCount: r.prompt.count, tokens: r.prompt,
-                        outputTokens: r.outputTokens, reserve: reserve)
+                        outputTokens: r.outputTokens, reserve: reserve, stopTokens: r.stopTokens, minTokens: r.minTokens)
     }
 
     /// Why a sequence can never run, or nil.
@@ -421,6 +423,45 @@ public final class Scheduler {
         }
     }
 
+    /// Removes a live request on its client's behalf (disconnected, cancelled): its KV blocks and
+    /// second-tier blocks are released at once and it is reported in the next plan's `aborted`
+    /// with `reason`. False if `id` is not waiting, running or swapped. O(queue length).
+    /// - Precondition: between `update` and `schedule` (no plan in flight).
+    @discardableResult
+    public func cancel(_ id: SequenceID, reason: String) -> Bool {
+        guard remove(id) != nil else { return false }
+        pendingAborts.append(AbortedSequence(id: id, reason: reason))
+        return true
+    }
+
+    /// Ends a live request now as finished (`.stop`: its client's stop condition was met by the
+    /// tokens already emitted), releasing its blocks. Nil if `id` is not waiting, running or
+    /// swapped. O(queue length).
+    /// - Precondition: between `update` and `schedule` (no plan in flight).
+    public func finishEarly(_ id: SequenceID) -> FinishedSequence? {
+        guard let s = remove(id) else { return nil }
+        return FinishedSequence(id: id, reason: .stop, promptTokens: s.promptCount,
+                                output: Array(s.tokens[s.promptCount...]), blocks: [], slots: s.computed)
+    }
+
+    /// Takes a live sequence out of every queue and frees what it holds.
+    func remove(_ id: SequenceID) -> Sequence? {
+        precondition(lastPlan == nil, "a request may only be removed between update() and schedule()")
+        guard let s = sequences[id], s.state == .waiting || s.state == .running || s.state == .swapped else { return nil }
+        switch s.state {
+        case .waiting: waiting.removeAll { $0 == id }
+        case .swapped:
+            swapped.removeAll { $0 == id }
+            swappedBlocks -= s.hostBlocks
+        default: running.removeAll { $0 == id }
+        }
+        kv.release(id)
+        staticBatch.remove(id)
+        sequences[id] = nil
+        endStaticBatchIfDone()
+        return s
+    }
+
     func abortRunning(_ id: SequenceID, reason: String, _ plan: inout SchedulePlan) {
         kv.release(id)
         running.removeAll { $0 == id }
@@ -481,7 +522,7 @@ public final class Scheduler {
                 s.tokens.append(t)
                 appended.append(t)
                 if s.generated >= s.outputTokens { reason = .length }
-                else if let eos = config.eosToken, t == eos { reason = .eos }
+                else if s.generated > s.minTokens, t == config.eosToken || s.stopTokens.contains(t) { reason = .eos }
             }
             if reason == nil && config.stopAfterPrefill { reason = .handoff }
             sequences[entry.id] = s

@@ -43,7 +43,15 @@ final class EngineWorker {
         var finished: [FinishedSequence] = []
         var handoffs: [HandoffPacket] = []
         var aborted: [UInt64] = []
+        /// Why each of `aborted` was aborted (same order).
+        var abortReasons: [String] = []
+        /// Tokens sampled this step, per sequence (online requests stream them).
+        var emitted: [StepOutcome.Emitted] = []
+        /// Sequences that started (or resumed) running this step, with the instant.
+        var admitted: [(id: UInt64, time: TraceTime)] = []
     }
+    /// Per-request sampling of online requests (absent: the run's `sampling` and seed).
+    var requestSampling: [UInt64: (parameters: SamplingParameters, seed: UInt64)] = [:]
 
     init(pool: String, lane: Int32, weights: ModelWeights, options: EngineOptions, blocks: Int, threads: Int,
          schedulerConfig: SchedulerConfig, tracer: Tracer, stats: RunStatistics, descriptor: ModelDescriptor) throws(EngineError) {
@@ -111,8 +119,11 @@ final class EngineWorker {
             tracer.record(.request(RequestEvent(request: a.id, kind: .aborted, time: t1, tokens: 0, reason: a.reason)))
             requests[a.id] = nil
             samplers[a.id] = nil
+            requestSampling[a.id] = nil
+            swap.discard(a.id)
             speculation?.forget(a.id)
             report.aborted.append(a.id)
+            report.abortReasons.append(a.reason)
         }
         moveKV(plan, step: step)
         for a in plan.admitted {
@@ -120,6 +131,7 @@ final class EngineWorker {
             if a.cachedTokens > 0 { stats.cached(a.id, a.cachedTokens) }
             tracer.record(.request(RequestEvent(request: a.id, kind: a.resumed ? .resumed : .scheduled, time: now,
                                                 cachedTokens: Int32(a.cachedTokens))))
+            report.admitted.append((a.id, now))
         }
         guard !plan.isEmpty else {
             _ = scheduler.update([])
@@ -177,11 +189,13 @@ final class EngineWorker {
                 continue
             }
             let token: Int
-            if sampling.temperature == 0 {
+            let own = requestSampling[s.id]
+            let parameters = own?.parameters ?? sampling
+            if parameters.temperature == 0 {
                 token = Sampler.argmax(row)
             } else {
-                var sampler = samplers[s.id] ?? Sampler(parameters: sampling, vocabularySize: row.count,
-                                                        rng: Xoshiro256(seed: SplitMix64.mix(seed, s.id)))
+                var sampler = samplers[s.id] ?? Sampler(parameters: parameters, vocabularySize: row.count,
+                                                        rng: Xoshiro256(seed: own?.seed ?? SplitMix64.mix(seed, s.id)))
                 token = sampler.sample(row)
                 samplers[s.id] = sampler
             }
@@ -194,6 +208,7 @@ final class EngineWorker {
         // Update and lifecycle.
         let outcome = scheduler.update(results)
         speculation?.finishStep(outcome, step: step, time: t4, targetDuration: t4 - t2)
+        report.emitted = outcome.emitted
         for e in outcome.emitted {
             stats.tokens(e.id, e.tokens, at: t4)
             tracer.record(.request(RequestEvent(request: e.id, kind: e.first ? .firstToken : .token, time: t4,
@@ -214,10 +229,32 @@ final class EngineWorker {
             }
             requests[f.id] = nil
             samplers[f.id] = nil
+            if f.reason != .handoff { requestSampling[f.id] = nil }
             report.finished.append(f)
         }
         sampleCounters()
         return report
+    }
+
+    /// Online: ends a live request at its client's request, between steps. `stop` (a stop
+    /// condition met) finishes it now, traced as `finished`; otherwise it is aborted in the next
+    /// step with `reason` (its KV blocks are freed now). False if this worker does not hold it.
+    func end(_ id: UInt64, stop: Bool, reason: String) -> FinishedSequence? {
+        guard stop else {
+            _ = scheduler.cancel(id, reason: reason)
+            return nil
+        }
+        guard let f = scheduler.finishEarly(id) else { return nil }
+        let now = tracer.now()
+        stats.finished(f.id, at: now)
+        tracer.record(.request(RequestEvent(request: f.id, kind: .finished, time: now,
+                                            promptTokens: Int32(f.promptTokens), tokens: Int32(f.output.count))))
+        requests[id] = nil
+        samplers[id] = nil
+        requestSampling[id] = nil
+        swap.discard(id)
+        speculation?.forget(id)
+        return f
     }
 
     /// Swap-outs, prefix-block offloads/reloads, swap-ins (and hand-offs in), then copy-on-write

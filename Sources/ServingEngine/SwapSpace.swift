@@ -40,4 +40,12 @@ final class SwapSpace {
             return [UInt8](data)
         }
     }
+
+    /// Forgets whatever is saved for `id` (a cancelled request); no-op when nothing is. O(1).
+    func discard(_ id: UInt64) {
+        switch tier {
+        case .host: memory[id] = nil
+        case .disk(let dir): try? FileManager.default.removeItem(atPath: path(id, dir))
+        }
+    }
 }
