@@ -6,7 +6,12 @@ import CZlib
 /// reference implementation of DEFLATE (fast, fuzzed for decades), and a hand-written inflater
 /// would be a few hundred lines of bit-level code to test for nothing but one file type (PyTorch
 /// profiler `.pt.trace.json.gz`). The price is one system library, declared in Package.swift.
-enum Gzip {
+public enum Gzip {
+    /// `bytes` decompressed when they are gzip (any format may arrive as `.gz`), else unchanged.
+    public static func inflatedIfCompressed(_ bytes: [UInt8], file: String) throws(ImportError) -> [UInt8] {
+        isGzip(bytes) ? try decompress(bytes, file: file) : bytes
+    }
+
     /// True when `bytes` start with the gzip magic number 1f 8b.
     static func isGzip(_ bytes: [UInt8]) -> Bool {
         bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B

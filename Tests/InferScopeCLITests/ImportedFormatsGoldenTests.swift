@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TraceFormat
 @testable import InferScopeCLI
@@ -24,6 +25,14 @@ import TraceFormat
         expectGolden("analyze-import2-sglang-rate-sweep-slo", ["analyze", "traces/import/sglang-rate-sweep.log", "--slo", "ttft=500ms,itl=50ms"])
         expectGolden("analyze-import2-vllm-nightly-slo", ["analyze", "traces/import/vllm-nightly-benchmark_results.json", "--slo", "ttft=200ms,tpot=20ms"])
         expectGolden("analyze-import2-wrong-format", ["analyze", "traces/import/genai-perf-profile_export_genai_perf.json", "--format", "vllm"])
+    }
+
+    /// A gzip-compressed file of any format analyzes like the plain file.
+    @Test func gzipCompressedInputs() {
+        let plain = runCLI(["analyze", "traces/import/sglang-bench-serving.jsonl"])
+        let zipped = runCLI(["analyze", "traces/import/sglang-bench-serving.jsonl.gz"])
+        #expect(zipped.exit == .success, "\(zipped.stderr)")
+        #expect(zipped.stdout.replacingOccurrences(of: "sglang-bench-serving.jsonl.gz", with: "sglang-bench-serving.jsonl") == plain.stdout)
     }
 
     @Test func stepRunTraceValidates() {

@@ -442,3 +442,9 @@ for depth in (0, 512, 1024, 2048, 4096, 8192, 16384, 32768):
                      "avg_ts": float(np.mean([ng / s * 1e9 for s in samples])), "stddev_ts": 0.5,
                      "samples_ns": samples, "samples_ts": [ng / s * 1e9 for s in samples]})
 write("llama-bench-long-tg.json", json.dumps(recs, indent=2))
+
+# 14. Any format may arrive gzip-compressed: the SGLang fixture of the first set, gzipped.
+with open(os.path.join(HERE, "sglang-bench-serving.jsonl"), "rb") as f:
+    raw = f.read()
+with open(os.path.join(HERE, "sglang-bench-serving.jsonl.gz"), "wb") as f:
+    f.write(gzip.compress(raw, mtime=0))
