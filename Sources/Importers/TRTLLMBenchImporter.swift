@@ -21,13 +21,16 @@ public struct TRTLLMBenchImporter: TraceImporter {
     public init() {}
 
     public func detect(firstBytes: [UInt8]) -> Double {
-        (ImportDetection.contains(firstBytes, "PERFORMANCE OVERVIEW") || ImportDetection.contains(firstBytes, "REQUEST DETAILS"))
+        if ImportDetection.contains(firstBytes, "\"request_info\"") && ImportDetection.contains(firstBytes, "\"world_info\"") { return 0.9 }
+        return (ImportDetection.contains(firstBytes, "PERFORMANCE OVERVIEW") || ImportDetection.contains(firstBytes, "REQUEST DETAILS"))
             && (ImportDetection.contains(firstBytes, "Request Throughput (req/sec)") || ImportDetection.contains(firstBytes, "Number of requests"))
             ? 0.9 : 0
     }
 
     public func importTrace(_ bytes: [UInt8], file: String, options: ImportOptions,
                             emit: (TraceEvent) -> Void) throws(ImportError) {
+        var reader = JSONReader(bytes: bytes, file: file)
+        if reader.peek() == UInt8(ascii: "{") { return try importReportJSON(&reader, file: file, options: options, emit: emit) }
         var h = ImportHeader(tool: "trtllm-bench")
         var s = AggregateSummary()
         var section = ""
@@ -119,6 +122,53 @@ public struct TRTLLMBenchImporter: TraceImporter {
         }
         h.notes["token_counts"] = "exact output token ids (in-process, no re-tokenization)"
         h.notes["ttft_definition"] = "from the request's start after the concurrency semaphore (client queueing excluded); streaming only"
+        try AggregateImport.emit(h, s, format: format, file: file, options: options, emit: emit)
+    }
+
+    /// `trtllm-bench … --report_json FILE`: `engine`, `machine`, `world_info`, `request_info`,
+    /// `performance` (ms, tok/s, `request_latency_percentiles_ms` with p50…p99, minimum, maximum,
+    /// average), `streaming_metrics` (`avg_ttft_ms`, `avg_tpot_ms`, `ttft_percentiles`,
+    /// `tpot_percentiles` in ms), `decoding_stats` (`acceptance_length_percentiles`). Same mapping
+    /// as the console report.
+    func importReportJSON(_ reader: inout JSONReader, file: String, options: ImportOptions,
+                          emit: (TraceEvent) -> Void) throws(ImportError) {
+        let top = try reader.readValue(nil)
+        guard top["request_info"] != nil || top["performance"] != nil else {
+            throw ImportError(file: file, message: "no trtllm-bench report found (expected --report_json output with 'request_info' and 'performance', or the console report)")
+        }
+        var h = ImportHeader(tool: "trtllm-bench")
+        h.modelID = top["engine"]?["model"]?.string
+        h.toolVersion = top["engine"]?["version"]?.string
+        h.hardwareName = top["machine"]?["name"]?.string
+        let world = top["world_info"]
+        h.devices = max(1, Int(world?["tp_size"]?.double ?? 1)) * max(1, Int(world?["pp_size"]?.double ?? 1))
+        var s = AggregateSummary()
+        func ms(_ v: JSON?) -> Double? { v?.double.flatMap { $0.isFinite ? $0 * 1e-3 : nil } }
+        func stat(_ v: JSON?) -> AggregateSummary.Stat {
+            .init(mean: ms(v?["average"]), p50: ms(v?["p50"]), p90: ms(v?["p90"]), p95: ms(v?["p95"]), p99: ms(v?["p99"]), max: ms(v?["maximum"]))
+        }
+        let req = top["request_info"], perf = top["performance"], stream = top["streaming_metrics"]
+        s.completed = req?["num_requests"]?.double.map { Int($0) }
+        s.maxConcurrency = req?["avg_num_concurrent_requests"]?.double
+        s.inputTokensMean = req?["avg_input_length"]?.double
+        s.outputTokensMean = req?["avg_output_length"]?.double
+        s.durationSeconds = ms(perf?["total_latency_ms"])
+        s.requestThroughput = perf?["request_throughput_req_s"]?.double
+        s.outputThroughput = perf?["system_output_throughput_tok_s"]?.double
+        s.totalTokenThroughput = perf?["system_total_throughput_tok_s"]?.double
+        s.e2e = stat(perf?["request_latency_percentiles_ms"])
+        if s.e2e.mean == nil { s.e2e.mean = ms(perf?["avg_request_latency_ms"]) }
+        s.ttft = stat(stream?["ttft_percentiles"])
+        if s.ttft.mean == nil { s.ttft.mean = ms(stream?["avg_ttft_ms"]) }
+        s.tpot = stat(stream?["tpot_percentiles"])
+        if s.tpot.mean == nil { s.tpot.mean = ms(stream?["avg_tpot_ms"]) }
+        if let rate = world?["issue_rate"]?.double { s.requestRate = rate > 1e15 ? .infinity : rate }
+        s.specMeanAcceptedLength = top["decoding_stats"]?["acceptance_length_percentiles"]?["average"]?.double
+        for section in ["performance", "request_info", "world_info"] {
+            guard case .object(let o)? = top[section] else { continue }
+            for (k, v) in o { if let x = v.double, x.isFinite { h.parameters["reported.\(section).\(k)"] = parameterText(x) } }
+        }
+        h.notes["token_counts"] = "exact output token ids (in-process, no re-tokenization)"
         try AggregateImport.emit(h, s, format: format, file: file, options: options, emit: emit)
     }
 }

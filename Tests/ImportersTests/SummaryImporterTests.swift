@@ -102,6 +102,25 @@ import TraceFormat
         #expect(close(s.durationSeconds, 9.874))
     }
 
+    /// `--report_json` holds the same run as the console report: the same aggregates.
+    @Test func trtllmBenchReportJSON() throws {
+        #expect(try ImportDetection.detect(firstBytes: try fixtureBytes("trtllm-bench-report.json"), file: "r.json") == .trtllmBench)
+        let (h, j) = try summary("trtllm-bench-report.json", .trtllmBench)
+        let (_, t) = try summary("trtllm-bench-report.log", .trtllmBench)
+        let o = try object("trtllm-bench-report.json")
+        let ttft = (o["streaming_metrics"] as! [String: Any])["ttft_percentiles"] as! [String: Double]
+        #expect(close(j.ttft.p99, ttft["p99"]! / 1e3) && close(j.ttft.max, ttft["maximum"]! / 1e3))
+        // The console prints 4 decimals of ms; the JSON has full precision.
+        // (half a unit of the 4th decimal: 5e-8 s for ms values, 5e-5 for tok/s and req/s)
+        for (a, b, tol) in [(j.ttft.p50, t.ttft.p50, 5.1e-8), (j.tpot.mean, t.tpot.mean, 5.1e-8), (j.e2e.p95, t.e2e.p95, 5.1e-8),
+                            (j.durationSeconds, t.durationSeconds, 5.1e-8), (j.requestThroughput, t.requestThroughput, 5.1e-5),
+                            (j.outputThroughput, t.outputThroughput, 5.1e-5)] {
+            #expect(abs(a! - b!) <= tol)
+        }
+        #expect(j.completed == t.completed && j.requestRate == .infinity && j.maxConcurrency == t.maxConcurrency)
+        #expect(h.hardware.threads == 2, "tp_size 2 × pp_size 1")
+    }
+
     @Test func servingBenchmarkResultBlockInALog() throws {
         let (vh, v) = try summary("vllm-serving-result.log", .servingText)
         #expect(vh.model.name == "Llama 3.1 8B", "from the Namespace(... model='…') line the benchmark logs")

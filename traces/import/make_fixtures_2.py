@@ -448,3 +448,22 @@ with open(os.path.join(HERE, "sglang-bench-serving.jsonl"), "rb") as f:
     raw = f.read()
 with open(os.path.join(HERE, "sglang-bench-serving.jsonl.gz"), "wb") as f:
     f.write(gzip.compress(raw, mtime=0))
+
+# 15. trtllm-bench --report_json (same run as the console report; indent 4; ms and tok/s).
+def pct(s):
+    return {"p50": s["p50"], "p90": s["p90"], "p95": s["p95"], "p99": s["p99"], "minimum": s["min"], "maximum": s["max"], "average": s["avg"]}
+report_json = {
+    "engine": {"model": "meta-llama/Llama-3.1-8B-Instruct", "model_path": "/models/llama-3.1-8b", "engine_dir": None, "version": "1.1.0",
+               "backend": "Pytorch", "dtype": "bfloat16", "kv_cache_dtype": "FP8", "quantization": "FP8"},
+    "machine": {"name": "NVIDIA H100 80GB HBM3", "memory.total": 79.19, "clocks.mem": 2.62},
+    "world_info": {"tp_size": 2, "pp_size": 1, "ep_size": None, "world_size": 2, "max_batch_size": 2048, "max_num_tokens": 8192,
+                   "scheduling_policy": "GUARANTEED_NO_EVICT", "kv_cache_percentage": 0.9, "issue_rate": 1.2345e16},
+    "request_info": {"num_requests": 40, "avg_num_concurrent_requests": 15.8532, "avg_input_length": float(np.mean(isl)), "avg_output_length": float(np.mean(osl))},
+    "performance": {"total_latency_ms": duration * 1e3, "avg_request_latency_ms": t_lat["avg"], "request_throughput_req_s": len(reqs) / duration,
+                    "system_output_throughput_tok_s": sum(osl) / duration, "system_total_throughput_tok_s": (sum(osl) + sum(isl)) / duration,
+                    "output_throughput_per_user_tok_s": float(np.mean(tps_user)), "output_throughput_per_gpu_tok_s": sum(osl) / duration / 2,
+                    "request_latency_percentiles_ms": pct(t_lat)},
+    "streaming_metrics": {"token_output_speed_tok_s": 1e3 / t_tpot["avg"], "avg_ttft_ms": t_ttft["avg"], "avg_tpot_ms": t_tpot["avg"],
+                          "ttft_percentiles": pct(t_ttft), "tpot_percentiles": pct(t_tpot)},
+}
+write("trtllm-bench-report.json", json.dumps(report_json, indent=4))
