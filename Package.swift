@@ -52,7 +52,10 @@ let package = Package(
         .target(name: "Tracing", dependencies: ["TraceFormat"]),
 
         // Runtime.
-        .target(name: "Kernels", swiftSettings: numericSettings),
+        // CKernels: the AVX-512 / VNNI kernels, each compiled for its ISA with target attributes and
+        // chosen at start-up by Kernels' `KernelPath` (docs/kernels.md, "Kernel paths").
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Kernels", dependencies: ["CKernels"], swiftSettings: numericSettings),
         .target(name: "KVCache", dependencies: ["Kernels"], swiftSettings: numericSettings),
         .target(name: "LlamaModel", dependencies: ["Kernels", "KVCache", "TraceFormat"], swiftSettings: numericSettings),
         .target(name: "Scheduling", dependencies: ["KVCache"]),
@@ -67,20 +70,24 @@ let package = Package(
 
         // Analyzer.
         .target(name: "Analysis", dependencies: ["TraceFormat"]),
-        // The system zlib through a module map (gzip'd Kineto traces); see docs/importers.md.
+        // The system zlib through a module map (gzip'd Kineto traces and any .gz input); see docs/importers.md.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .target(name: "Importers", dependencies: ["TraceFormat", "Analysis", "CZlib"]),
+        .target(name: "Importers", dependencies: ["TraceFormat", "Analysis", "PrometheusText", "CZlib"]),
+        // Prometheus text exposition lines: shared by the vLLM-metrics importer and the live scraper.
+        .target(name: "PrometheusText"),
+        // The HTTP load generator of `profile --endpoint` (SSE client, arrivals, /metrics scraper).
+        .target(name: "LoadGenerator", dependencies: ["TraceFormat", "Tracing", "PrometheusText"]),
         .target(name: "Reporting", dependencies: ["Analysis", "TraceFormat"]),
 
         // Command line.
         .target(name: "InferScopeCLI",
                 dependencies: ["TraceFormat", "Tracing", "Analysis", "Importers", "Reporting",
                                "LlamaModel", "ServingEngine", "Scheduling", "KVCache", "Kernels",
-                               "HTTPServer", "ServingAPI"]),
+                               "HTTPServer", "ServingAPI", "LoadGenerator"]),
         .executableTarget(name: "inferscope", dependencies: ["InferScopeCLI"]),
         .executableTarget(name: "inferscope-bench",
                           dependencies: ["InferScopeCLI", "TraceFormat", "Tracing", "Kernels", "KVCache",
-                                         "LlamaModel", "Scheduling", "ServingEngine", "Analysis"],
+                                         "LlamaModel", "Scheduling", "ServingEngine", "Analysis", "LoadGenerator"],
                           swiftSettings: numericSettings),
 
         // Test data (goldens, fixtures, reference scripts) is read by path from the source tree,
@@ -101,7 +108,24 @@ let package = Package(
                     dependencies: ["ServingAPI", "HTTPServer", "ServingEngine", "LlamaModel", "Scheduling", "KVCache",
                                    "Tracing", "TraceFormat", "Importers", "TestSupport"]),
         .testTarget(name: "ImportersTests", dependencies: ["Importers", "Analysis", "TraceFormat"]),
-        .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat", "TestSupport"],
+        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "PrometheusText", "TraceFormat", "Tracing"]),
+        .testTarget(name: "InferScopeCLITests", dependencies: ["InferScopeCLI", "TraceFormat", "TestSupport", "LoadGenerator"],
                     exclude: ["Fixtures", "Goldens"]),
     ]
 )
+
+// Fuzz targets (docs/fuzzing.md): libFuzzer harnesses under Fuzz/, added only when
+// INFERSCOPE_FUZZ=1 so the normal build and `swift test` never see them. scripts/fuzz.sh builds
+// them with `--sanitize=fuzzer` in their own scratch directory (.build/fuzz).
+if ProcessInfo.processInfo.environment["INFERSCOPE_FUZZ"] == "1" {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("fuzz-trace", ["TraceFormat", "Analysis"]),
+        ("fuzz-importers", ["Importers", "Analysis", "TraceFormat"]),
+        ("fuzz-model", ["LlamaModel", "Kernels"]),
+        ("fuzz-workload", ["ServingEngine"]),
+        ("fuzz-gate", ["Analysis"]),
+    ]
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(name: name, dependencies: dependencies, path: "Fuzz/\(name)"))
+    }
+}

@@ -8,6 +8,8 @@ public enum AnalysisError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownModel(name: String, suggestions: [String])
     /// A hardware spec file is unreadable or lacks a field.
     case invalidHardwareSpec(file: String, field: String, expected: String)
+    /// A model file (`--model config.json|model.gguf`) is unreadable or lacks a field.
+    case invalidModelFile(file: String, field: String, expected: String)
     /// The trace has no header or the header is not the first event.
     case missingHeader
     /// `host` was requested but the trace header has no measured peaks.
@@ -26,6 +28,8 @@ public enum AnalysisError: Error, Sendable, Equatable, CustomStringConvertible {
             return "unknown model '\(name)': not in the built-in catalog.\(hint)"
         case let .invalidHardwareSpec(file, field, expected):
             return "hardware spec \(file): field '\(field)': expected \(expected)"
+        case let .invalidModelFile(file, field, expected):
+            return "model file \(file): field '\(field)': expected \(expected) (--model takes a catalog name, a Hugging Face config.json or a GGUF file)"
         case .missingHeader:
             return "trace has no run header: the first event must be the header (see docs/trace-format.md)"
         case let .hostPeaksMissing(field):

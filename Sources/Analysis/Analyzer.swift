@@ -17,6 +17,10 @@ public struct AnalysisOptions: Sendable, Equatable {
     public var potentialPrefixHitRate: Double?
     /// A ready spec (e.g. probed by the CLI for `--hardware host`); takes precedence over `hardware`.
     public var hardwareSpec: HardwareSpec?
+    /// Disaggregated serving: prefill and decode worker counts (`--prefill-workers`,
+    /// `--decode-workers`); override the file's `aggregate.prefill_workers/decode_workers`.
+    public var prefillWorkers: Int?
+    public var decodeWorkers: Int?
 
     public init(hardware: String? = nil, objective: Objective = .throughput, slo: ServiceLevelObjectives = .init(),
                 thresholds: Thresholds = .init(), assumptions: Assumptions = .init(), whatIf: String? = nil,
@@ -54,6 +58,13 @@ public struct AnalysisResult: Sendable, Equatable {
     /// The verdict's numbers estimated from request timings and the catalogs, for traces with
     /// requests but no step spans (imported files); nil otherwise.
     public var estimate: RequestLevelEstimate? = nil
+    /// The verdict's numbers from the run's means (aggregates, or per-request means) and the
+    /// catalog model/hardware: Little's-law concurrency, decode batch, TTFT vs its prefill floor.
+    public var aggregateEstimate: AggregateLevelEstimate? = nil
+    /// Failed/cancelled requests, when any; ``FailureSummary/headline`` opens every report when most failed.
+    public var failures: FailureSummary? = nil
+    /// The file's own aggregates (`aggregate.*` header parameters), empty for native traces.
+    public var aggregates: AggregateSummary = AggregateSummary()
 }
 
 /// Streams a trace into an analysis: ``consume(_:)`` each event, then ``finish()``.
@@ -109,11 +120,15 @@ public struct Analyzer: Sendable {
             cannot.append("forward spans without batch composition or FLOPs/bytes: their phase bound is unknown")
         }
         // Request-level data only (an imported file): estimate the verdict's numbers.
+        let aggregates = AggregateSummary(parameters: header.workload.parameters)
+        let failures = FailureSummary(metrics: m, aggregates: aggregates)
+        let nothingCompleted = failures?.allFailed == true
         var estimate: RequestLevelEstimate?
         let arrivals = header.options["import.arrivals"] ?? ""
+        let synthesized = arrivals.hasPrefix("synthesized")
         if m.phases.totalSeconds == 0, m.requests.completed > 0 {
-            if arrivals.hasPrefix("synthesized") {
-                cannot.append("throughput, idle share, concurrency and the workload verdict: the importer synthesized the arrival times (\(arrivals))")
+            if synthesized {
+                cannot.append("throughput, idle share and the step-level estimate: the importer synthesized the arrival times (\(arrivals)); concurrency and decode batch use the file's duration, throughput and concurrency fields instead")
             } else if var r = roofline, let hw = hardware {
                 estimate = RequestLevelEstimate(metrics: m, model: header.model, hardware: hw)
                 if let e = estimate {
@@ -123,10 +138,70 @@ public struct Analyzer: Sendable {
                 }
             }
         }
+        // The level and the model-free split of request time.
+        let level: DerivationLevel? = m.phases.totalSeconds > 0 ? .measured
+            : (m.requests.completed > 0 ? .requests : (nothingCompleted || aggregates.isEmpty ? nil : .aggregates))
+        var requestTime: RequestTimeSplit?
+        if !nothingCompleted {
+            requestTime = m.requests.completed > 0
+                ? RequestTimeSplit(metrics: m, level: level ?? .requests, thresholds: options.thresholds)
+                : RequestTimeSplit(aggregates: aggregates, thresholds: options.thresholds)
+        }
+        // Means + model + hardware: Little's law, decode batch, TTFT vs its prefill floor.
+        var aggregateEstimate: AggregateLevelEstimate?
+        if level != .measured, !nothingCompleted, modelKnown, let hw = hardware {
+            let inputs = m.requests.completed > 0
+                ? AggregateLevelEstimate.Inputs(metrics: m, aggregates: aggregates, synthesizedArrivals: synthesized)
+                : AggregateLevelEstimate.Inputs(aggregates: aggregates)
+            let decodeWorkers = options.decodeWorkers ?? aggregates.decodeWorkers ?? header.options["decode_workers"].flatMap { Int($0) } ?? 1
+            aggregateEstimate = inputs.flatMap { AggregateLevelEstimate($0, model: header.model, hardware: hw, thresholds: options.thresholds,
+                                                                        decodeWorkers: decodeWorkers) }
+            if let a = aggregateEstimate, estimate == nil, var r = roofline {
+                if let d = a.decode, let b = a.decodeBatch {
+                    r.phases = [d]
+                    r.setDecodeOperatingPoint(batch: b, context: a.decodeContext, model: header.model)
+                }
+                roofline = r
+            }
+        }
+        if m.requests.completed == 0, !nothingCompleted, level == .aggregates, aggregateEstimate == nil, modelKnown, hardware != nil {
+            cannot.append("aggregate-level estimate: needs the file's mean TTFT and mean input length")
+        }
+        if level == .aggregates {
+            cannot = cannot.map { line in
+                if line.hasPrefix("request events:") { return "request events: no per-request distribution, goodput or SLO attainment; latencies are the file's own aggregates" }
+                if line.hasPrefix("step spans:") { return "step spans: no measured phase shares or per-step times; the verdict is estimated from the file's aggregates\(aggregateEstimate == nil ? "" : " and the catalog model/hardware")" }
+                return line
+            }
+        }
         var verdict = Verdict(metrics: m, roofline: roofline, slo: options.slo, thresholds: options.thresholds)
+        verdict.level = level
+        verdict.requestTime = requestTime
         if let e = estimate, let r = roofline {
             (verdict.workload, verdict.workloadEvidence) = e.workload(options.thresholds)
             verdict.phases = e.phaseVerdicts(ridge: r.ridge, options.thresholds)
+        }
+        if let a = aggregateEstimate, let r = roofline {
+            if estimate != nil {
+                // Add TTFT-vs-floor to the request-level prefill verdict.
+                verdict.phases = verdict.phases.map { p in
+                    guard p.phase == .prefill else { return p }
+                    var q = p
+                    q.evidence.append(a.ttftEvidence)
+                    q.note = (q.note.map { $0 + "; " } ?? "") + a.ttftReading
+                    return q
+                }
+            } else {
+                verdict.phases = [a.prefillVerdict(model: header.model, ridge: r.ridge)] + (a.decodeVerdict(ridge: r.ridge, options.thresholds).map { [$0] } ?? [])
+            }
+        }
+        if m.requests.completed == 0, verdict.level == .aggregates, aggregates.ttft.isEmpty == false, requestTime == nil {
+            cannot.append("where request time goes: the file gives TTFT but neither E2E nor TPOT/ITL with an output length")
+        }
+        // A server scrape with an admission cap is never capacity-bound.
+        if let cap = R13AdmissionCap.admissionEvidence(m, options.thresholds), cap.allSatisfy(\.holds) {
+            verdict.admissionCap = cap
+            verdict.capacityBound = false
         }
         // Imported files never carry preemption events: "0 preemptions" would be a claim, not a measurement.
         if header.options["import.source_file"] != nil, m.preemptions.total == 0 {
@@ -136,8 +211,14 @@ public struct Analyzer: Sendable {
         }
         if verdict.capacityBound == nil { cannot.append("capacity-bound flag: no KV counters or preemption events") }
         if options.slo.isEmpty { cannot.append("SLO attainment and goodput: no --slo given") }
-        let features = Features(metrics: m, roofline: roofline, verdict: verdict, header: header, slo: options.slo,
+        var features = Features(metrics: m, roofline: roofline, verdict: verdict, header: header, slo: options.slo,
                                 thresholds: options.thresholds, assumptions: options.assumptions)
+        features.aggregateEstimate = aggregateEstimate
+        features.requestTime = requestTime
+        features.prefillWorkers = options.prefillWorkers ?? aggregates.prefillWorkers ?? header.options["prefill_workers"].flatMap { Int($0) }
+        features.decodeWorkers = options.decodeWorkers ?? aggregates.decodeWorkers ?? header.options["decode_workers"].flatMap { Int($0) }
+        if features.meanTTFT == nil { features.meanTTFT = aggregates.ttft.central }
+        if features.meanTPOT == nil { features.meanTPOT = aggregates.tpot.central ?? aggregates.itl.central }
         let recs = RuleSet.evaluate(features)
         for r in recs where r.status == .insufficientData {
             cannot.append("\(r.id) (\(r.key)): needs \(r.missing.joined(separator: "; "))")
@@ -159,7 +240,8 @@ public struct Analyzer: Sendable {
         }
         return AnalysisResult(options: options, header: header, metrics: m, hardware: hardware, roofline: roofline,
                               verdict: verdict, features: features, recommendations: recs, ranking: ranking,
-                              whatIf: whatIf, cost: cost, cannotConclude: cannot, estimate: estimate)
+                              whatIf: whatIf, cost: cost, cannotConclude: cannot, estimate: estimate,
+                              aggregateEstimate: aggregateEstimate, failures: failures, aggregates: aggregates)
     }
 
     private func resolveHardware(_ header: RunHeader, notes: inout [String]) throws(AnalysisError) -> HardwareSpec? {
@@ -167,7 +249,8 @@ public struct Analyzer: Sendable {
         if options.hardware?.lowercased() == "host" { return try HardwareSpec.fromHeader(header.hardware) }
         if let spec = try? HardwareSpec.fromHeader(header.hardware) { return spec }
         if let row = try? HardwareCatalog.lookup(header.hardware.name) { return row.spec }
-        notes.append("roofline, MFU/MBU and phase bounds: the trace header has no peaks for '\(header.hardware.name)' and it is not a catalog name; give --hardware NAME|host|FILE.json")
+        let near = header.hardware.name == "unknown" ? [] : HardwareCatalog.closest(to: header.hardware.name, among: HardwareCatalog.all.map { $0.aliases.first ?? $0.name })
+        notes.append("roofline, MFU/MBU and phase bounds: the trace header has no peaks for '\(header.hardware.name)' and it is not a catalog name\(near.isEmpty ? "" : " (closest catalog entries: \(near.joined(separator: ", ")); not assumed)"); give --hardware NAME|host|FILE.json ('--hardware list' prints the catalog)")
         return nil
     }
 }

@@ -90,6 +90,15 @@ public struct Features: Sendable, Equatable {
     public var meanTPOT: Double?
     public var medianUncachedPrompt: Double?
     public var missedSLOs: [String]
+    /// The estimate from the run's means (imported files), the request-time split, and the
+    /// admission counters of the main KV pool (R12, R13).
+    public var aggregateEstimate: AggregateLevelEstimate? = nil
+    public var requestTime: RequestTimeSplit? = nil
+    public var admission: AdmissionStats? = nil
+    public var meanKVUsage: Double? = nil
+    /// Disaggregated serving: prefill and decode worker counts, when known.
+    public var prefillWorkers: Int? = nil
+    public var decodeWorkers: Int? = nil
 
     public init(metrics m: TraceMetrics, roofline r: RooflineAnalysis?, verdict v: Verdict, header: RunHeader,
                 slo: ServiceLevelObjectives, thresholds: Thresholds, assumptions: Assumptions) {
@@ -151,6 +160,8 @@ public struct Features: Sendable, Equatable {
 
         let pool = m.kv.first { $0.pool == "kv" || $0.pool == "kv.decode" } ?? m.kv.first
         tokenUtilisation = pool?.tokenUtilisation
+        admission = pool?.admission
+        meanKVUsage = pool?.meanUsage
         reservationWaste = pool?.reservationWaste
         contiguousLayout = header.options["kv_layout"]?.lowercased() == "contiguous" || (pool?.reservationWaste ?? 0) > 0
 

@@ -47,6 +47,17 @@ public enum HardwareCatalog {
         throw .unknownHardware(name: name, suggestions: closest(to: name, among: rows.map { $0.aliases.first ?? $0.name }))
     }
 
+    /// Every row, one line each plus its source (`--hardware list`). Deterministic.
+    public static func listing() -> String {
+        var lines = ["hardware catalog (--hardware NAME or alias; 'host'; or a JSON spec file):"]
+        for r in rows {
+            let peaks = [("BF16", r.bf16TFLOPS), ("FP8", r.fp8TFLOPS), ("FP4", r.fp4TFLOPS)].compactMap { p in p.1.map { "\(p.0) \(NumberFormat.significant($0)) TFLOPS" } }
+            lines.append("  \(r.name) [\(r.aliases.joined(separator: ", "))]: \(NumberFormat.significant(r.bandwidthGBps)) GB/s, \(r.memoryGiB.map { NumberFormat.significant($0) + " GiB" } ?? "memory unknown"), \(peaks.joined(separator: ", ")) dense")
+            lines.append("      source: \(r.source) [\(r.verification)]")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// Resolves `--hardware`: a catalog name, a JSON spec file path (ends in .json), or nil.
     public static func resolve(_ argument: String) throws(AnalysisError) -> HardwareSpec {
         if argument.lowercased().hasSuffix(".json") { return try loadSpecFile(argument) }

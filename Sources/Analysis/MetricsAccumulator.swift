@@ -67,6 +67,8 @@ public struct MetricsAccumulator: Sendable {
     private var firstArrival: TraceTime?
     private var lastEnd: TraceTime?
     private var arrived = 0, completed = 0, aborted = 0, inputTokens = 0, outputTokens = 0
+    /// Abort reasons ("unspecified" when none) → count.
+    private var abortReasons: [String: Int] = [:]
     private var good = 0
     // Request-level totals (RequestTimeline).
     private var decodeSeconds = 0.0, decodeContextSeconds = 0.0, decodeTokens = 0, ttftSeconds = 0.0
@@ -118,6 +120,8 @@ public struct MetricsAccumulator: Sendable {
         var weightedUsage = 0.0, weightedTok = 0.0, weightedSlack = 0.0, weightedReserve = 0.0
         var fragWeight = 0.0, weight = 0.0, highWeight = 0.0
         var peak = 0.0, waiting = 0, peakSwapped = 0
+        /// Running and waiting per sample, and usage of samples with requests waiting.
+        var running: [Int] = [], waitingCounts: [Int] = [], usageWhileWaiting: [Double] = []
     }
     private var pools: [String: Pool] = [:]
 
@@ -368,6 +372,8 @@ public struct MetricsAccumulator: Sendable {
             if let a = st.arrival { requestIntervals.append((a, max(a, st.lastToken ?? r.time, r.time))) }
             if r.kind == .aborted {
                 aborted += 1
+                let why = r.reason ?? ""
+                abortReasons[why.allSatisfy(\.isWhitespace) ? "unspecified" : String(why.prefix(200)), default: 0] += 1
             } else {
                 finishRequest(st, at: r.time, reportedTokens: r.tokens.map(Int.init))
             }
@@ -451,7 +457,9 @@ public struct MetricsAccumulator: Sendable {
         p.usages.append(usage)
         p.peak = max(p.peak, usage)
         p.samples += 1
-        if k.waiting > 0 { p.waiting += 1 }
+        if k.waiting > 0 { p.waiting += 1; p.usageWhileWaiting.append(usage) }
+        p.running.append(Int(k.running))
+        p.waitingCounts.append(Int(k.waiting))
         p.peakSwapped = max(p.peakSwapped, Int(k.swappedBlocks))
         p.last = k
         pools[k.pool] = p
@@ -545,7 +553,8 @@ extension MetricsAccumulator {
                 tokenUtilisation: p.fragWeight > 0 ? p.weightedTok / p.fragWeight : nil,
                 lastBlockSlack: p.fragWeight > 0 ? p.weightedSlack / p.fragWeight : nil,
                 reservationWaste: p.fragWeight > 0 ? p.weightedReserve / p.fragWeight : nil,
-                waitingShare: Double(p.waiting) / Double(p.samples), peakSwappedBlocks: p.peakSwapped))
+                waitingShare: Double(p.waiting) / Double(p.samples), peakSwappedBlocks: p.peakSwapped,
+                admission: AdmissionStats(running: p.running, waiting: p.waitingCounts, usageWhileWaiting: p.usageWhileWaiting)))
         }
         if pools.isEmpty { missing.append("KV-cache counters: no occupancy, fragmentation or capacity verdict") }
 
@@ -609,7 +618,7 @@ extension MetricsAccumulator {
         let preemptionTotal = preemptions.values.reduce(0, +)
         return TraceMetrics(
             requests: RequestCounts(arrived: arrived, completed: completed, aborted: aborted,
-                                    inputTokens: inputTokens, outputTokens: outputTokens),
+                                    inputTokens: inputTokens, outputTokens: outputTokens, abortReasons: abortReasons),
             duration: duration,
             ttft: Distribution(ttfts), tpot: Distribution(tpots), itl: Distribution(itlValues),
             e2e: Distribution(e2es), queue: Distribution(queues),

@@ -1,6 +1,7 @@
-// Generated from /work/shared/reference/models.csv (methodology §9), dense GQA/MHA rows only:
-// the shared cost model is dense (Mixtral's MoE and DeepSeek-V3's MLA are not representable and
-// are listed in `ModelCatalog.unsupported`). Sources kept per row.
+// Rows from /work/shared/reference/models.csv (methodology §9), plus the models engine ids name
+// most often (Llama 3 / 3.3, more Qwen2.5 and Qwen3 sizes, Mistral v0.3, Mixtral and Qwen3 MoE),
+// whose source is the published Hugging Face config.json. DeepSeek-V3's MLA is not a catalog row
+// (give its config.json with --model). Sources kept per row.
 
 extension ModelCatalog {
     static let rows: [ModelCatalogRow] = [
@@ -88,6 +89,74 @@ extension ModelCatalog {
             contextLength: 1024, tiedEmbeddings: true, parametersComputed: 109510656,
             source: "karpathy/llama2.c README.md (dim 768, n_layers 12, n_heads 12, n_kv_heads 12, context 1024, 110M); hidden_dim derived -> 2048",
             verification: "verified-against-read-source (hidden_dim derived; parameter count reproduces 109.5M)"),
+        ModelCatalogRow(
+            name: "Llama 3 8B", layers: 32, dim: 4096, heads: 32,
+            kvHeads: 8, headDim: 128, ffnDim: 14336, vocabSize: 128256,
+            contextLength: 8192, tiedEmbeddings: false, parametersComputed: 8029995008,
+            source: "meta-llama/Meta-Llama-3-8B config.json (hidden 4096, layers 32, heads 32, kv 8, intermediate 14336, vocab 128256, max_position_embeddings 8192): the Llama 3.1 8B shape with 8k context",
+            verification: "secondary (published config.json values, not re-fetched this session)"),
+        ModelCatalogRow(
+            name: "Llama 3 70B", layers: 80, dim: 8192, heads: 64,
+            kvHeads: 8, headDim: 128, ffnDim: 28672, vocabSize: 128256,
+            contextLength: 8192, tiedEmbeddings: false, parametersComputed: 70552387584,
+            source: "meta-llama/Meta-Llama-3-70B config.json (hidden 8192, layers 80, heads 64, kv 8, intermediate 28672, vocab 128256, 8k context): the Llama 3.1 70B shape",
+            verification: "secondary (published config.json values, not re-fetched this session)"),
+        ModelCatalogRow(
+            name: "Llama 3.3 70B", layers: 80, dim: 8192, heads: 64,
+            kvHeads: 8, headDim: 128, ffnDim: 28672, vocabSize: 128256,
+            contextLength: 131072, tiedEmbeddings: false, parametersComputed: 70552387584,
+            source: "meta-llama/Llama-3.3-70B-Instruct config.json: the Llama 3.1 70B architecture (hidden 8192, layers 80, heads 64, kv 8, intermediate 28672, 128k)",
+            verification: "secondary (published config.json values, not re-fetched this session)"),
+        ModelCatalogRow(
+            name: "Mistral 7B (v0.3)", layers: 32, dim: 4096, heads: 32,
+            kvHeads: 8, headDim: 128, ffnDim: 14336, vocabSize: 32768,
+            contextLength: 32768, tiedEmbeddings: false, parametersComputed: 7247757312,
+            source: "mistralai/Mistral-7B-Instruct-v0.3 config.json (v0.1 shape, vocab 32768, max_position_embeddings 32768, no sliding window)",
+            verification: "secondary (published config.json values, not re-fetched this session)"),
+        ModelCatalogRow(
+            name: "Qwen2.5 1.5B", layers: 28, dim: 1536, heads: 12,
+            kvHeads: 2, headDim: 128, ffnDim: 8960, vocabSize: 151936,
+            contextLength: 32768, tiedEmbeddings: true, parametersComputed: 1543569408,
+            source: "Qwen/Qwen2.5-1.5B-Instruct config.json (hidden 1536, layers 28, heads 12, kv 2, intermediate 8960, vocab 151936, tied)",
+            verification: "secondary (published config.json values, not re-fetched this session)"),
+        ModelCatalogRow(
+            name: "Qwen2.5 3B", layers: 36, dim: 2048, heads: 16,
+            kvHeads: 2, headDim: 128, ffnDim: 11008, vocabSize: 151936,
+            contextLength: 32768, tiedEmbeddings: true, parametersComputed: 3085697024,
+            source: "Qwen/Qwen2.5-3B config.json (hidden 2048, layers 36, heads 16, kv 2, intermediate 11008, vocab 151936, tied)",
+            verification: "secondary (published config.json values, not re-fetched this session)"),
+        ModelCatalogRow(
+            name: "Qwen2.5 14B", layers: 48, dim: 5120, heads: 40,
+            kvHeads: 8, headDim: 128, ffnDim: 13824, vocabSize: 152064,
+            contextLength: 131072, tiedEmbeddings: false, parametersComputed: 14769192960,
+            source: "Qwen/Qwen2.5-14B config.json (hidden 5120, layers 48, heads 40, kv 8, intermediate 13824, vocab 152064)",
+            verification: "secondary (published config.json values, not re-fetched this session)"),
+        ModelCatalogRow(
+            name: "Qwen2.5 32B", layers: 64, dim: 5120, heads: 40,
+            kvHeads: 8, headDim: 128, ffnDim: 27648, vocabSize: 152064,
+            contextLength: 131072, tiedEmbeddings: false, parametersComputed: 32762757120,
+            source: "Qwen/Qwen2.5-32B config.json (hidden 5120, layers 64, heads 40, kv 8, intermediate 27648, vocab 152064)",
+            verification: "secondary (published config.json values, not re-fetched this session)"),
+        ModelCatalogRow(
+            name: "Qwen3 8B", layers: 36, dim: 4096, heads: 32,
+            kvHeads: 8, headDim: 128, ffnDim: 12288, vocabSize: 151936,
+            contextLength: 40960, tiedEmbeddings: false, parametersComputed: 8190427136,
+            source: "Qwen/Qwen3-8B config.json (hidden 4096, layers 36, heads 32, kv 8, head_dim 128, intermediate 12288, vocab 151936, max_position_embeddings 40960)",
+            verification: "secondary (published config.json values, not re-fetched this session)"),
+        ModelCatalogRow(
+            name: "Mixtral 8x7B", layers: 32, dim: 4096, heads: 32,
+            kvHeads: 8, headDim: 128, ffnDim: 14336, vocabSize: 32000,
+            contextLength: 32768, tiedEmbeddings: false, parametersComputed: 46702526464,
+            source: "mistralai/Mixtral-8x7B-v0.1 config.json (hidden 4096, layers 32, heads 32, kv 8, intermediate 14336 per expert, num_local_experts 8, num_experts_per_tok 2, vocab 32000); models.csv row",
+            verification: "secondary (models.csv and published config.json)",
+            experts: 8, expertsPerToken: 2, expertFFNDim: 14336),
+        ModelCatalogRow(
+            name: "Qwen3 30B-A3B", layers: 48, dim: 2048, heads: 32,
+            kvHeads: 4, headDim: 128, ffnDim: 6144, vocabSize: 151936,
+            contextLength: 40960, tiedEmbeddings: false, parametersComputed: 30531911680,
+            source: "Qwen/Qwen3-30B-A3B config.json (hidden 2048, layers 48, heads 32, kv 4, head_dim 128, moe_intermediate_size 768, num_experts 128, num_experts_per_tok 8, vocab 151936)",
+            verification: "secondary (published config.json values, not re-fetched this session)",
+            experts: 128, expertsPerToken: 8, expertFFNDim: 768),
     ]
-    static let unsupported: [String] = ["Mixtral 8x7B", "DeepSeek-V3"]
+    static let unsupported: [String] = ["DeepSeek-V3"]
 }

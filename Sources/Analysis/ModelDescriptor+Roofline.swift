@@ -4,8 +4,9 @@ import TraceFormat
 /// here is built on ``ModelDescriptor/forwardCost(batch:logitRows:)`` and its parts; no FLOP or
 /// byte formula is restated.
 extension ModelDescriptor {
-    /// Matmul weights used per decoded token, N_mm = N_lin + V·d (linear layers + LM head).
-    public var matmulParameters: Double { linearParameters + embeddingParameters }
+    /// Matmul weights used per decoded token, N_mm = N_act + V·d (active linear layers + LM head;
+    /// N_act = N_lin for a dense model).
+    public var matmulParameters: Double { activeLinearParameters + embeddingParameters }
 
     /// Attention FLOPs per query token per attended key, 4·L·h·d_h (read off the cost model).
     public var attentionFLOPsPerContextToken: Double {
@@ -27,7 +28,11 @@ extension ModelDescriptor {
         let one = forwardCost(batch: [e], logitRows: Int(m))
         let two = forwardCost(batch: [e, e], logitRows: 2 * Int(m))
         let b = max(0, batch)
-        return (one.flops + (b - 1) * (two.flops - one.flops), one.bytes + (b - 1) * (two.bytes - one.bytes))
+        // MoE expert bytes grow sublinearly with the tokens (distinct experts touched): take them
+        // out of the affine extrapolation and add them at the batch's token count.
+        let m1 = Double(m), e1 = expertWeightBytes(tokens: m1), e2 = expertWeightBytes(tokens: 2 * m1)
+        let bytes = (one.bytes - e1) + (b - 1) * ((two.bytes - e2) - (one.bytes - e1)) + expertWeightBytes(tokens: b * m1)
+        return (one.flops + (b - 1) * (two.flops - one.flops), bytes)
     }
 
     /// Integer overload of ``decodeStepCost(batch:context:tokensPerSequence:)``.

@@ -21,11 +21,13 @@ public struct Ranking: Sendable, Equatable {
 
 /// The rule set and the ranking procedure.
 public enum RuleSet {
-    /// R1…R11 in id order.
+    /// R1…R13 in id order.
     public static let all: [any Rule] = [
         R1ContinuousBatching(), R2PagedKV(), R3KVQuantization(), R4SpeculativeDecoding(), R5ChunkedPrefill(),
         R6Disaggregation(), R7PrefixCaching(), R8KVOffload(), R9SmallerModel(), R10IncreaseConcurrency(),
         R11KernelOverhead(),
+        R12PrefillDecodeRebalance(),
+        R13AdmissionCap(),
     ]
 
     /// Every rule evaluated on `features`, in id order.

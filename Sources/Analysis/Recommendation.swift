@@ -78,7 +78,7 @@ public struct Recommendation: Sendable, Equatable {
     }
 }
 
-/// One of the rules R1–R11.
+/// One of the rules R1–R13.
 public protocol Rule: Sendable {
     var id: String { get }
     /// Evaluates the rule on the features.

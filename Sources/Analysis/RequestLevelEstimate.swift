@@ -39,7 +39,7 @@ public struct RequestLevelEstimate: Sendable, Equatable {
         let step = model.decodeStepCost(batch: meanDecodeBatch, context: meanContext)
         let stepRoof = rooflineSeconds(flops: step.flops, bytes: step.bytes, peakFLOPS: peak, bandwidth: bw)
         decode = PhaseRoofline(
-            phase: .decode, steps: Int(decodeSteps.rounded()), seconds: decodeSteps * tpot.mean,
+            phase: .decode, steps: clampedInt(decodeSteps), seconds: decodeSteps * tpot.mean,
             flops: decodeSteps * step.flops, bytes: decodeSteps * step.bytes,
             intensity: step.bytes > 0 ? step.flops / step.bytes : 0,
             mfu: step.flops / (tpot.mean * peak), mbu: step.bytes / (tpot.mean * bw),

@@ -70,18 +70,8 @@ public struct RooflineAnalysis: Sendable, Equatable {
         }
         criticalBatchWeightsOnly = model.criticalBatchWeightsOnly(ridge: ridge)
         computeBoundContext = model.computeBoundContextLimit(ridge: ridge)
-        meanBatch = metrics.batch.timeWeightedMean
-        meanContext = metrics.batch.meanContext
-        if let b = meanBatch, let c = meanContext {
-            criticalBatch = model.criticalBatch(ridge: ridge, context: c)
-            decodeHeadroom = criticalBatch.map { b / $0 } ?? 0
-            let w = model.weightBytesPerForward(tokens: clampedInt(b), logitRows: clampedInt(b))
-            let k = b * c * model.kvBytesPerToken
-            decodeWeightBytes = w
-            decodeKVBytes = k
-            kvByteShare = k / (w + k)
-            let cost = model.decodeStepCost(batch: b, context: c)
-            decodeStepRoofline = rooflineSeconds(flops: cost.flops, bytes: cost.bytes, peakFLOPS: peakFLOPS, bandwidth: bandwidth)
+        if let b = metrics.batch.timeWeightedMean, let c = metrics.batch.meanContext {
+            setDecodeOperatingPoint(batch: b, context: c, model: model)
         }
         if let pool = metrics.kv.first(where: { $0.pool == "kv" || $0.pool == "kv.decode" }) ?? metrics.kv.first {
             kvCapacityTokens = Double(pool.blocksTotal * pool.blockSize)
@@ -96,6 +86,22 @@ public struct RooflineAnalysis: Sendable, Equatable {
     }
 
     public func phase(_ p: Phase) -> PhaseRoofline? { phases.first { $0.phase == p } }
+
+    /// Sets the mean decode batch B and context c and everything derived from them (B_crit,
+    /// F3, F5, the decode step's roofline time). Used with measured steps and with estimates. O(1).
+    public mutating func setDecodeOperatingPoint(batch b: Double, context c: Double, model: ModelDescriptor) {
+        meanBatch = b
+        meanContext = c
+        criticalBatch = model.criticalBatch(ridge: ridge, context: c)
+        decodeHeadroom = criticalBatch.map { b / $0 } ?? 0
+        let w = model.weightBytesPerForward(tokens: clampedInt(b), logitRows: clampedInt(b))
+        let k = b * c * model.kvBytesPerToken
+        decodeWeightBytes = w
+        decodeKVBytes = k
+        kvByteShare = k / (w + k)
+        let cost = model.decodeStepCost(batch: b, context: c)
+        decodeStepRoofline = rooflineSeconds(flops: cost.flops, bytes: cost.bytes, peakFLOPS: peakFLOPS, bandwidth: bandwidth)
+    }
 
     /// The decode-carrying phases combined (decode, mixed, verify), for the decode verdict.
     public var decodeLike: PhaseRoofline? {

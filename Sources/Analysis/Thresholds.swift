@@ -40,6 +40,20 @@ public struct Thresholds: Sendable, Equatable {
     public var nearRoofMBU = 0.6
     /// R10: B_mean/B_crit below which more concurrency pays (0.5).
     public var decodeHeadroom = 0.5
+    /// Request time is first-token-dominated (queueing + prefill) when TTFT's share of E2E is ≥
+    /// this (0.5), decode-dominated otherwise [our heuristic].
+    public var ttftShare = 0.5
+    /// TTFT at or above this multiple of the prompt's roofline prefill time is called queueing,
+    /// not slow prefill (10) [our heuristic: no engine runs a lone prefill at < 10% of its roof].
+    public var queueingFloorRatio = 10.0
+    /// R12: a TPOT is healthy when it is at most this multiple of the decode step's roofline time
+    /// at the estimated batch (3) [our heuristic].
+    public var healthyTPOTRatio = 3.0
+    /// R13: requests wait in at least this share of scrape samples (0.2), with KV usage while they
+    /// wait below `admissionLowKVUsage` (0.5), and running at its ceiling in ≥ `admissionCeilingShare` (0.5).
+    public var admissionWaitingShare = 0.2
+    public var admissionLowKVUsage = 0.5
+    public var admissionCeilingShare = 0.5
 
     public init() {}
 }

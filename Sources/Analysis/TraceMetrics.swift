@@ -47,6 +47,8 @@ public struct RequestCounts: Sendable, Equatable {
     public var aborted: Int
     public var inputTokens: Int
     public var outputTokens: Int
+    /// Aborted requests by reason (the abort event's `reason`, "unspecified" without one).
+    public var abortReasons: [String: Int] = [:]
 }
 
 /// Throughputs over ``TraceMetrics/duration``.
@@ -138,6 +140,42 @@ public struct KVPoolStats: Sendable, Equatable {
     /// Share of samples with waiting requests, and with none.
     public var waitingShare: Double
     public var peakSwappedBlocks: Int
+    /// Running/waiting counters over the samples (admission-cap evidence for R13); nil when the
+    /// source never reported running sequences.
+    public var admission: AdmissionStats? = nil
+}
+
+/// What a pool's running/waiting counters say about admission (R13): the highest running count,
+/// how often running sat at it, and KV usage while requests waited. Sample-weighted. O(samples).
+public struct AdmissionStats: Sendable, Equatable {
+    /// Highest running count seen (the effective admission ceiling when it is held).
+    public var ceiling: Int
+    /// Share of samples with running within 1 of the ceiling.
+    public var shareAtCeiling: Double
+    /// Share of samples with waiting > 0.
+    public var waitingShare: Double
+    /// Mean and peak waiting count over samples with waiting > 0.
+    public var meanWaiting: Double
+    public var peakWaiting: Int
+    /// Mean and peak KV usage over samples with waiting > 0 (0…1).
+    public var meanUsageWhileWaiting: Double
+    public var peakUsageWhileWaiting: Double
+    /// Running count over samples with waiting > 0 (mean).
+    public var meanRunningWhileWaiting: Double
+
+    /// nil when no sample reports a running sequence.
+    init?(running: [Int], waiting: [Int], usageWhileWaiting: [Double]) {
+        guard let top = running.max(), top > 0, running.count == waiting.count else { return nil }
+        ceiling = top
+        shareAtCeiling = Double(running.filter { $0 >= top - 1 }.count) / Double(running.count)
+        let waitingIdx = waiting.indices.filter { waiting[$0] > 0 }
+        waitingShare = Double(waitingIdx.count) / Double(waiting.count)
+        meanWaiting = waitingIdx.isEmpty ? 0 : Double(waitingIdx.map { waiting[$0] }.reduce(0, +)) / Double(waitingIdx.count)
+        peakWaiting = waiting.max() ?? 0
+        meanUsageWhileWaiting = usageWhileWaiting.isEmpty ? 0 : usageWhileWaiting.reduce(0, +) / Double(usageWhileWaiting.count)
+        peakUsageWhileWaiting = usageWhileWaiting.max() ?? 0
+        meanRunningWhileWaiting = waitingIdx.isEmpty ? 0 : Double(waitingIdx.map { running[$0] }.reduce(0, +)) / Double(waitingIdx.count)
+    }
 }
 
 public struct PreemptionStats: Sendable, Equatable {

@@ -93,6 +93,13 @@ public struct Verdict: Sendable, Equatable {
     public var missedSLOs: [String]
     /// DistServe's cross-check: which side the failing SLOs point to.
     public var sloCrossCheck: String?
+    /// What the verdict was derived from (nil: nothing to derive from).
+    public var level: DerivationLevel? = nil
+    /// Where a request's time goes (model- and hardware-free), nil without TTFT and E2E/TPOT.
+    public var requestTime: RequestTimeSplit? = nil
+    /// Set when a server scrape shows an admission cap (R13's conditions): running held at a
+    /// ceiling while requests wait at low KV usage. Such a run is never capacity-bound.
+    public var admissionCap: [Evidence]? = nil
 
     public init(metrics m: TraceMetrics, roofline: RooflineAnalysis?, slo: ServiceLevelObjectives, thresholds t: Thresholds) {
         let p = m.phases

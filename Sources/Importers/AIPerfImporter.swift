@@ -49,8 +49,8 @@ public struct AIPerfImporter: TraceImporter {
             }
             func count(_ tag: String) throws(ImportError) -> Int? {
                 guard let m = metrics?[tag], !m.isNull else { return nil }
-                guard let v = m["value"]?.double, v.isFinite, v >= 0 else {
-                    throw fail("metrics.\(tag).value", "expected a non-negative token count, found \(m["value"]?.kind ?? "nothing")")
+                guard let v = m["value"]?.double, v.isFinite, v >= 0, v <= maxFileCount else {
+                    throw fail("metrics.\(tag).value", "expected a non-negative token count (at most 2^53), found \(m["value"].map { $0.double.map { "\($0)" } ?? $0.kind } ?? "nothing")")
                 }
                 return Int(v)
             }
@@ -80,7 +80,7 @@ public struct AIPerfImporter: TraceImporter {
         let origin = rows.map(\.start).min() ?? 0
         var requests = rows.map { row -> ImportedRequest in
             var r = row.request
-            r.arrival = Double(row.start - origin) * 1e-9
+            r.arrival = Double(clampedDifference(row.start, origin)) * 1e-9
             return r
         }
         requests.sort { $0.arrival < $1.arrival }

@@ -48,7 +48,7 @@ public struct AIPerfSummaryImporter: TraceImporter {
             h.notes["schema"] = "flat" + (top["schema_version"]?.string.map { " (schema_version \($0))" } ?? "")
         }
         if s.failed == nil, let errors = top["error_summary"]?.array, !errors.isEmpty {
-            s.failed = errors.reduce(0) { $0 + Int($1["count"]?.double ?? 0) }
+            s.failed = errors.reduce(0) { $0 &+ (($1["count"]?.double).flatMap(countValue) ?? 0) }
             let kinds = errors.compactMap { $0["error_details"]?["message"]?.string ?? $0["error_details"]?["type"]?.string }
             if !kinds.isEmpty { h.parameters["errors"] = kinds.prefix(3).joined(separator: "; ") }
         }

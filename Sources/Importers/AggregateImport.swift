@@ -102,8 +102,8 @@ extension AggregateImport {
         case "request_throughput": s.requestThroughput = v("avg", "value")
         case "output_token_throughput": s.outputThroughput = v("avg", "value")
         case "total_token_throughput": s.totalTokenThroughput = v("avg", "value")
-        case "request_count": s.completed = v("avg", "value").map { Int($0) }
-        case "error_request_count": s.failed = v("avg", "value").map { Int($0) }
+        case "request_count": s.completed = v("avg", "value").flatMap(countValue)
+        case "error_request_count": s.failed = v("avg", "value").flatMap(countValue)
         case "benchmark_duration":
             s.durationSeconds = v("avg", "value").map { $0 * (unit.flatMap(secondsPerUnit) ?? 1) }
         default: break
@@ -143,3 +143,7 @@ extension AggregateImport {
         if h.modelID == nil { h.modelID = model }
     }
 }
+
+/// A count read from a number: nil when not finite or beyond ±9e15 (a hostile `1e300` must not
+/// trap the conversion to Int).
+func countValue(_ x: Double) -> Int? { x.isFinite && abs(x) < 9e15 ? Int(x) : nil }

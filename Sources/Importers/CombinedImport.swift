@@ -26,7 +26,7 @@ public enum CombinedImport {
                 failure = ImportError(file: file, message: "its times are not on the epoch clock (\(h.options["import.arrivals"] ?? h.clock)), so the metrics in \(metricsFile) cannot be aligned with its requests")
                 return
             }
-            shift = metricsOrigin - origin
+            shift = clampedDifference(metricsOrigin, origin)
             h.options["import.metrics_file"] = metricsHeader.options["import.source_file"]
             for key in ["block_size", "kv_blocks", "prefix_cache"] { h.options[key] = h.options[key] ?? metricsHeader.options[key] }
             for (k, v) in metricsHeader.options where k.hasPrefix("import.kv_") { h.options[k] = v }
@@ -36,7 +36,7 @@ public enum CombinedImport {
         if let failure { throw failure }
         let samples = metricEvents.compactMap { e -> KVCacheCounters? in
             guard case .kvCache(var k) = e else { return nil }
-            k.time += shift
+            k.time = k.time.addingReportingOverflow(shift).overflow ? (shift < 0 ? .min : .max) : k.time + shift
             return k
         }
         let before = samples.filter { $0.time < 0 }

@@ -45,14 +45,21 @@ struct ImportHeader {
     /// unknown name keeps the name with zero dimensions (`source` "unknown"), which the analyzer
     /// reads as "no cost model".
     func resolveModel(_ options: ImportOptions, file: String) throws(ImportError) -> ModelDescriptor {
+        if let d = options.modelDescriptor { return d }
         let name = options.model ?? modelID
         if let name, let row = Self.catalogModel(name) {
             var d = row.descriptor()
             if let b = bytesPerWeight, let w = weightType {
                 d.bytesPerWeight = b
                 d.weightType = w
+                d.source = "catalog (matched from '\(name)'; \(d.weightType) weights, \(d.kvType) KV assumed unless stated)"
+            } else if let q = ModelCatalog.quantization(inID: name) {
+                d.bytesPerWeight = q.bytesPerWeight
+                d.weightType = q.type
+                d.source = "catalog (matched from '\(name)'; \(q.type) weights assumed from the id's '\(q.token)', \(d.kvType) KV assumed)"
+            } else {
+                d.source = "catalog (matched from '\(name)'; \(d.weightType) weights, \(d.kvType) KV assumed unless stated)"
             }
-            d.source = "catalog (matched from '\(name)'; \(d.weightType) weights, \(d.kvType) KV assumed unless stated)"
             return d
         }
         if let given = options.model {

@@ -80,13 +80,34 @@ struct ImportedRequest: Sendable {
     }
 }
 
-/// Seconds → nanoseconds, rounded; non-finite or negative values become 0.
+/// Seconds → nanoseconds, rounded; non-finite or negative values become 0, and values are
+/// capped at 4·10^18 ns (≈ 127 years) so that an arrival plus an offset, both converted here,
+/// stays below Int64.max (9.2·10^18) instead of trapping.
 @inline(__always) func nanoseconds(_ seconds: Double) -> TraceTime {
     guard seconds.isFinite, seconds > 0 else { return 0 }
-    return TraceTime(min((seconds * 1e9).rounded(), 9e18))
+    return TraceTime(min((seconds * 1e9).rounded(), 4e18))
 }
 
 @inline(__always) func clamp32(_ x: Int) -> Int32 { Int32(clamping: x) }
+
+/// The largest count a file may give as a JSON number: 2^53, the last integer a Double holds
+/// exactly (far beyond any real token count). Larger values are refused with a typed error, so
+/// `Int(x)` of a checked value never traps.
+let maxFileCount: Double = 9_007_199_254_740_992
+
+/// A count read as a Double → Int without trapping: NaN and negatives → 0, the whole part,
+/// at most ``maxFileCount``. For counts that were already validated, or only estimate something.
+@inline(__always) func clampedCount(_ x: Double) -> Int {
+    guard x > 0 else { return 0 }  // also NaN
+    return Int(min(x, maxFileCount).rounded(.down))
+}
+
+/// `a - b` on trace times from a file, saturating instead of trapping on overflow.
+@inline(__always) func clampedDifference(_ a: Int64, _ b: Int64) -> Int64 {
+    let (d, overflow) = a.subtractingReportingOverflow(b)
+    guard overflow else { return d }
+    return a < b ? .min : .max
+}
 
 /// Emits the header and then each request's events, ids in file order from 0.
 func emitRequests(_ requests: [ImportedRequest], header: RunHeader, emit: (TraceEvent) -> Void) {

@@ -44,8 +44,13 @@ public struct LLMPerfImporter: TraceImporter {
                 return x
             }
             var r = ImportedRequest(arrival: clock)
-            r.promptTokens = try number("number_input_tokens", "a token count").map { Int($0) }
-            r.outputTokens = try number("number_output_tokens", "a token count").map { Int($0) }
+            func count(_ key: String) throws(ImportError) -> Int? {
+                guard let x = try number(key, "a token count") else { return nil }
+                guard x <= maxFileCount else { throw fail(key, "expected a token count (at most 2^53), found \(x)") }
+                return Int(x)
+            }
+            r.promptTokens = try count("number_input_tokens")
+            r.outputTokens = try count("number_output_tokens")
             let e2e = try number("end_to_end_latency_s", "a latency in seconds")
             if let code = value["error_code"], !code.isNull {
                 r.error = value["error_msg"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "error code \(parameterText(code.double ?? 0))"

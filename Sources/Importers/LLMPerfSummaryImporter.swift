@@ -45,9 +45,9 @@ public struct LLMPerfSummaryImporter: TraceImporter {
         s.e2e = stat("end_to_end_latency_s")
         s.inputTokensMean = d("results_number_input_tokens_mean") ?? d("mean_input_tokens")
         s.outputTokensMean = d("results_number_output_tokens_mean") ?? d("mean_output_tokens")
-        s.failed = d("results_number_errors").map { Int($0) }
-        s.completed = d("results_num_completed_requests").map { Int($0) }
-            ?? d("results_num_requests_started").map { Int($0) - (s.failed ?? 0) }
+        s.failed = d("results_number_errors").flatMap(countValue)
+        s.completed = d("results_num_completed_requests").flatMap(countValue)
+            ?? d("results_num_requests_started").flatMap(countValue).map { $0 - (s.failed ?? 0) }
         s.outputThroughput = d("results_mean_output_throughput_token_per_s")
         s.requestThroughput = d("results_num_completed_requests_per_min").map { $0 / 60 }
         s.maxConcurrency = d("num_concurrent_requests")

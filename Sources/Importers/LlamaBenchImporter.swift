@@ -79,7 +79,9 @@ public struct LlamaBenchImporter: TraceImporter {
                     if let d { return d }
                     throw fail(key, "expected a non-negative integer, found nothing")
                 }
-                guard let x = v.double, x >= 0, x.isFinite else { throw fail(key, "expected a non-negative integer, found \(v.kind)") }
+                guard let x = v.double, x >= 0, x.isFinite, x <= maxFileCount else {
+                    throw fail(key, "expected a non-negative integer (at most 2^53), found \(v.double.map { "\($0)" } ?? v.kind)")
+                }
                 return Int(x)
             }
             let nPrompt = try int("n_prompt"), nGen = try int("n_gen"), depth = try int("n_depth", default: 0)
@@ -98,21 +100,21 @@ public struct LlamaBenchImporter: TraceImporter {
             for ns in samples {
                 defer { sequence += 1 }
                 if nPrompt > 0 {
-                    let d = TraceDuration(ns.rounded())
+                    let d = nanoseconds(ns * 1e-9)
                     events.append(.step(StepEvent(step: step, phase: .prefill, start: clock, duration: d,
                                                   batch: [BatchEntry(request: sequence, prefillTokens: clamp32(nPrompt),
                                                                      decodeTokens: 0, contextLength: clamp32(depth))])))
                     step += 1
-                    clock += d
+                    clock = clock.addingReportingOverflow(d).overflow ? .max : clock + d
                 } else {
                     // One step-run record for the sample's n_gen decode steps (cost O(1), not O(n_gen)).
-                    let d = TraceDuration(ns.rounded())
+                    let d = nanoseconds(ns * 1e-9)
                     let run = nGen > 1 ? StepRun(count: Int64(nGen), contextIncrement: 1) : nil
                     events.append(.step(StepEvent(step: step, phase: .decode, start: clock, duration: d,
                                                   batch: [BatchEntry(request: sequence, prefillTokens: 0, decodeTokens: 1,
                                                                      contextLength: clamp32(depth))], run: run)))
-                    step += Int64(nGen)
-                    clock += d
+                    step = step.addingReportingOverflow(Int64(nGen)).overflow ? .max : step + Int64(nGen)
+                    clock = clock.addingReportingOverflow(d).overflow ? .max : clock + d
                 }
             }
         }

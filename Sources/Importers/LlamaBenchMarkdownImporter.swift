@@ -106,20 +106,20 @@ public struct LlamaBenchMarkdownImporter: TraceImporter {
             let request = RequestID(index)
             if shape.prompt > 0 && shape.gen > 0 { skipped += 1; continue }
             if shape.prompt > 0 {
-                let d = TraceDuration((Double(shape.prompt) / rate * 1e9).rounded())
+                let d = nanoseconds(Double(shape.prompt) / rate)
                 events.append(.step(StepEvent(step: step, phase: .prefill, start: clock, duration: d,
                                               batch: [BatchEntry(request: request, prefillTokens: clamp32(shape.prompt),
                                                                  decodeTokens: 0, contextLength: clamp32(shape.depth))])))
                 step += 1
-                clock += d
+                clock = clock.addingReportingOverflow(d).overflow ? .max : clock + d
             } else {
-                let d = TraceDuration((Double(shape.gen) / rate * 1e9).rounded())
+                let d = nanoseconds(Double(shape.gen) / rate)
                 events.append(.step(StepEvent(step: step, phase: .decode, start: clock, duration: d,
                                               batch: [BatchEntry(request: request, prefillTokens: 0, decodeTokens: 1,
                                                                  contextLength: clamp32(shape.depth))],
                                               run: shape.gen > 1 ? StepRun(count: Int64(shape.gen), contextIncrement: 1) : nil)))
-                step += Int64(shape.gen)
-                clock += d
+                step = step.addingReportingOverflow(Int64(shape.gen)).overflow ? .max : step + Int64(shape.gen)
+                clock = clock.addingReportingOverflow(d).overflow ? .max : clock + d
             }
         }
         if skipped > 0 { h.notes["skipped"] = "\(skipped) rows (pp+tg tests cannot be split into phases)" }

@@ -78,11 +78,11 @@ public struct LlamaServerImporter: TraceImporter {
             let cache = try num("cache_n")
             var r = ImportedRequest(arrival: clock)
             r.externalID = v["id"]?.string
-            if let p = try num("prompt_n") { r.promptTokens = Int(p) + Int(cache ?? 0) }
-            else { r.promptTokens = v["usage"]?["prompt_tokens"]?.double.map { Int($0) } }
-            r.cachedTokens = cache.map { Int($0) }
-            r.outputTokens = try num("predicted_n").map { Int($0) } ?? v["usage"]?["completion_tokens"]?.double.map { Int($0) }
-                ?? v["tokens_predicted"]?.double.map { Int($0) }
+            if let p = try num("prompt_n") { r.promptTokens = countValue(p + (cache ?? 0)) }
+            else { r.promptTokens = v["usage"]?["prompt_tokens"]?.double.flatMap(countValue) }
+            r.cachedTokens = cache.flatMap(countValue)
+            r.outputTokens = try num("predicted_n").flatMap(countValue) ?? v["usage"]?["completion_tokens"]?.double.flatMap(countValue)
+                ?? v["tokens_predicted"]?.double.flatMap(countValue)
             r.ttft = promptMs * 1e-3
             r.latency = (promptMs + predictedMs) * 1e-3
             if let dn = try num("draft_n") {
@@ -114,7 +114,7 @@ public struct LlamaServerImporter: TraceImporter {
         emitRequests(requests, header: try h.build(options, file: file), emit: emit)
         if drafted > 0 {
             emit(.speculation(SpeculationCounters(time: nanoseconds(clock), step: 0, draftLength: 1,
-                                                  drafted: clamp32(Int(drafted)), accepted: clamp32(Int(accepted)))))
+                                                  drafted: clamp32(countValue(drafted) ?? Int(Int32.max)), accepted: clamp32(countValue(accepted) ?? Int(Int32.max)))))
         }
     }
 

@@ -62,7 +62,7 @@ public struct OTelImporter: TraceImporter {
         let origin = chosen.first?.start ?? 0
         let requests = chosen.map { s -> ImportedRequest in
             var r = s.request
-            r.arrival = Double(s.start - origin) * 1e-9
+            r.arrival = Double(clampedDifference(s.start, origin)) * 1e-9
             return r
         }
         var h = ImportHeader(tool: "otel")
@@ -89,8 +89,8 @@ public struct OTelImporter: TraceImporter {
         }
         func number(_ key: String) throws(ImportError) -> Double? {
             guard let v = attributes[key] else { return nil }
-            guard let x = v.double, x.isFinite, x >= 0 else {
-                throw fail("\(path).attributes[\(key)]", "expected a non-negative number, found \(v.kind)")
+            guard let x = v.double, x.isFinite, x >= 0, x <= maxFileCount else {
+                throw fail("\(path).attributes[\(key)]", "expected a non-negative number (at most 2^53), found \(v.double.map { "\($0)" } ?? v.kind)")
             }
             return x
         }
@@ -101,7 +101,7 @@ public struct OTelImporter: TraceImporter {
         let completion = try number("gen_ai.usage.completion_tokens"), output = try number("gen_ai.usage.output_tokens")
         r.promptTokens = (prompt ?? input).map { Int($0) }
         r.outputTokens = (completion ?? output).map { Int($0) }
-        let spanSeconds = max(0, Double(end - start) * 1e-9)
+        let spanSeconds = max(0, Double(clampedDifference(end, start)) * 1e-9)
         if span["status"]?["code"]?.double == 2 {
             r.error = span["status"]?["message"]?.string ?? "span status error"
             r.latency = spanSeconds

@@ -87,18 +87,25 @@ public struct PerfAnalyzerImporter: TraceImporter {
         let origin = rows.map(\.0).min() ?? 0
         rows.sort { $0.0 < $1.0 }
         let requests = rows.map { start, responses -> ImportedRequest in
-            var r = ImportedRequest(arrival: Double(start - origin) * 1e-9)
+            var r = ImportedRequest(arrival: Self.seconds(start, since: origin))
             guard let first = responses.first else {
                 r.error = "no response"
                 return r
             }
-            r.ttft = Double(first - start) * 1e-9
-            r.chunkGaps = zip(responses.dropFirst(), responses).map { Double($0 - $1) * 1e-9 }
-            r.latency = Double(responses.last! - start) * 1e-9
+            r.ttft = Self.seconds(first, since: start)
+            r.chunkGaps = zip(responses.dropFirst(), responses).map { Self.seconds($0, since: $1) }
+            r.latency = Self.seconds(responses.last!, since: start)
             r.outputTokens = responses.count
             return r
         }
         return (requests, origin)
+    }
+
+    /// `t − origin` in seconds: exact integer nanoseconds when the difference fits Int64 (epoch
+    /// values exceed 2^53), else through doubles (hostile input must not trap).
+    static func seconds(_ t: Int64, since origin: Int64) -> Double {
+        let (d, overflow) = t.subtractingReportingOverflow(origin)
+        return (overflow ? Double(t) - Double(origin) : Double(d)) * 1e-9
     }
 
     /// Aggregates of one experiment, for the run table.

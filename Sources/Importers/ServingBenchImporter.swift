@@ -116,8 +116,8 @@ public struct ServingBenchImporter: TraceImporter {
             default: break
             }
         }
-        s.completed = d("completed").map { Int($0) }
-        s.failed = d("failed").map { Int($0) }
+        s.completed = d("completed").flatMap(countValue)
+        s.failed = d("failed").flatMap(countValue)
         s.durationSeconds = d("duration")
         s.requestThroughput = d("request_throughput")
         s.outputThroughput = d("output_throughput")
@@ -134,8 +134,8 @@ public struct ServingBenchImporter: TraceImporter {
             let k = key.lowercased()
             guard let x = d(key), x >= 1, x == x.rounded(),
                   ["worker", "instance", "server", "node", "replica"].contains(where: { k.contains($0) }) else { continue }
-            if k.contains("prefill"), s.prefillWorkers == nil { s.prefillWorkers = Int(x) }
-            if k.contains("decode"), s.decodeWorkers == nil { s.decodeWorkers = Int(x) }
+            if k.contains("prefill"), s.prefillWorkers == nil { s.prefillWorkers = countValue(x) }
+            if k.contains("decode"), s.decodeWorkers == nil { s.decodeWorkers = countValue(x) }
         }
         if s.prefillWorkers == nil || s.decodeWorkers == nil {
             for key in scalars.keys.sorted() {
@@ -188,9 +188,9 @@ public struct ServingBenchImporter: TraceImporter {
         guard let drafts = run.scalars["spec_decode_num_drafts"]?.double, drafts > 0,
               let drafted = run.scalars["spec_decode_draft_tokens"]?.double, drafted > 0,
               let accepted = run.scalars["spec_decode_accepted_tokens"]?.double, accepted >= 0 else { return nil }
-        let gamma = max(1, Int((drafted / drafts).rounded()))
+        let gamma = max(1, clampedCount((drafted / drafts).rounded()))
         return SpeculationCounters(time: nanoseconds(end), step: 0, draftLength: clamp32(gamma),
-                                   drafted: clamp32(Int(drafted)), accepted: clamp32(Int(accepted)))
+                                   drafted: clamp32(clampedCount(drafted)), accepted: clamp32(clampedCount(accepted)))
     }
 
     /// Reads one run object, typed for the per-request arrays.
@@ -308,8 +308,8 @@ public struct ServingBenchImporter: TraceImporter {
         for i in 0..<n {
             let ttft = ttfts[i]
             var r = ImportedRequest(arrival: arrivals[i])
-            r.promptTokens = run.inputLens.map { Int($0[i]) }
-            r.outputTokens = run.outputLens.map { Int($0[i]) }
+            r.promptTokens = run.inputLens.map { clampedCount($0[i]) }
+            r.outputTokens = run.outputLens.map { clampedCount($0[i]) }
             if let offsets = run.itlOffsets { r.chunkGaps = Array(run.itlValues[offsets[i]..<offsets[i + 1]]) }
             guard ttft.isFinite, ttft >= 0 else {
                 throw ImportError(file: file, line: run.line, field: "ttfts[\(i)]",

@@ -126,8 +126,8 @@ public struct ServingBenchTextImporter: TraceImporter {
                 continue
             }
             switch key {
-            case "successful requests": s.completed = Int(x)
-            case "failed requests": s.failed = Int(x)
+            case "successful requests": s.completed = countValue(x)
+            case "failed requests": s.failed = countValue(x)
             case "benchmark duration (s)": s.durationSeconds = x
             case "total input tokens": totalIn = x
             case "total generated tokens": totalOut = x

@@ -100,7 +100,7 @@ public struct TRTLLMBenchImporter: TraceImporter {
             h.parameters["reported.\(AIPerfCSVImporter.slug(label))"] = parameterText(x)
             rows += 1
             switch key {
-            case "number of requests": s.completed = Int(x)
+            case "number of requests": s.completed = countValue(x)
             case "number of concurrent requests": s.maxConcurrency = x
             case "average input length (tokens)": s.inputTokensMean = x
             case "average output length (tokens)": s.outputTokensMean = x
@@ -113,7 +113,7 @@ public struct TRTLLMBenchImporter: TraceImporter {
             case "average time-per-output-token [tpot] (ms)", "average inter-token latency (ms)": s.tpot.mean = s.tpot.mean ?? x * 1e-3
             case "issue rate (req/sec)": s.requestRate = x > 1e15 ? .infinity : x
             case "tp size", "pp size":
-                h.devices = max(h.devices, 1) * max(1, Int(x))
+                h.devices = max(h.devices, 1) * max(1, min(countValue(x) ?? 1, 4096))
             default: break
             }
         }
@@ -141,14 +141,14 @@ public struct TRTLLMBenchImporter: TraceImporter {
         h.toolVersion = top["engine"]?["version"]?.string
         h.hardwareName = top["machine"]?["name"]?.string
         let world = top["world_info"]
-        h.devices = max(1, Int(world?["tp_size"]?.double ?? 1)) * max(1, Int(world?["pp_size"]?.double ?? 1))
+        h.devices = max(1, min(world?["tp_size"]?.double.flatMap(countValue) ?? 1, 4096)) * max(1, min(world?["pp_size"]?.double.flatMap(countValue) ?? 1, 4096))
         var s = AggregateSummary()
         func ms(_ v: JSON?) -> Double? { v?.double.flatMap { $0.isFinite ? $0 * 1e-3 : nil } }
         func stat(_ v: JSON?) -> AggregateSummary.Stat {
             .init(mean: ms(v?["average"]), p50: ms(v?["p50"]), p90: ms(v?["p90"]), p95: ms(v?["p95"]), p99: ms(v?["p99"]), max: ms(v?["maximum"]))
         }
         let req = top["request_info"], perf = top["performance"], stream = top["streaming_metrics"]
-        s.completed = req?["num_requests"]?.double.map { Int($0) }
+        s.completed = req?["num_requests"]?.double.flatMap(countValue)
         s.maxConcurrency = req?["avg_num_concurrent_requests"]?.double
         s.inputTokensMean = req?["avg_input_length"]?.double
         s.outputTokensMean = req?["avg_output_length"]?.double

@@ -100,11 +100,14 @@ public struct ImportOptions: Sendable, Equatable {
     /// For files holding several runs (vLLM `--append-result`, SGLang JSONL): which one, 1-based.
     /// nil = the last run in the file.
     public var run: Int?
+    /// A model architecture read from a file (`--model config.json|FILE.gguf`); wins over `model`.
+    public var modelDescriptor: ModelDescriptor?
 
-    public init(model: String? = nil, hardware: String? = nil, run: Int? = nil) {
+    public init(model: String? = nil, hardware: String? = nil, run: Int? = nil, modelDescriptor: ModelDescriptor? = nil) {
         self.model = model
         self.hardware = hardware
         self.run = run
+        self.modelDescriptor = modelDescriptor
     }
 }
 

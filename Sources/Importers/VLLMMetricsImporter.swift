@@ -1,4 +1,5 @@
 import Analysis
+import PrometheusText
 import TraceFormat
 
 /// vLLM's Prometheus `/metrics`, as a plain text scrape (`curl …/metrics > scrape.txt`; samples
@@ -89,7 +90,7 @@ public struct VLLMMetricsImporter: TraceImporter {
                     h.parameters["reported.\(key)"] = parameterText((s1 - s0) / (c1 - c0))
                 }
             }
-            if let d = last.time.map({ $0 - origin }) { h.parameters["reported.window_s"] = parameterText(Double(d) * 1e-9) }
+            if let d = last.time.map({ clampedDifference($0, origin) }) { h.parameters["reported.window_s"] = parameterText(Double(d) * 1e-9) }
         }
         // Canonical aggregates: histogram means over the window (first → last snapshot; a single
         // scrape gives none), and the speculative-decoding counters (a ratio, so a single scrape's
@@ -107,7 +108,7 @@ public struct VLLMMetricsImporter: TraceImporter {
             summary.e2e.mean = mean("vllm:e2e_request_latency_seconds")
             summary.queue.mean = mean("vllm:request_queue_time_seconds")
             if let a = first.sum("vllm:request_success_total"), let b = last.sum("vllm:request_success_total"), b >= a {
-                summary.completed = Int(b - a)
+                summary.completed = countValue(b - a)
             }
         }
         func counter(_ name: String) -> Double? {
@@ -127,13 +128,13 @@ public struct VLLMMetricsImporter: TraceImporter {
         emit(.header(try h.build(options, file: file)))
         for s in snapshots {
             guard let usage = s.mean("vllm:kv_cache_usage_perc") ?? s.mean("vllm:gpu_cache_usage_perc") else { continue }
-            let used = Int32(clamping: Int((max(0, min(1, usage)) * Double(blocksTotal)).rounded()))
+            let used = Int32(clamping: clampedCount((max(0, min(1, usage)) * Double(blocksTotal)).rounded()))
             emit(.kvCache(KVCacheCounters(
-                time: (s.time ?? origin) - origin, pool: "kv", blocksTotal: Int32(clamping: blocksTotal),
+                time: clampedDifference(s.time ?? origin, origin), pool: "kv", blocksTotal: Int32(clamping: blocksTotal),
                 blocksUsed: used, blockSize: Int32(clamping: blockSize), tokensStored: 0,
-                bytesUsed: 0, swappedBlocks: Int32(clamping: Int(s.sum("vllm:num_requests_swapped") ?? 0)),
-                running: Int32(clamping: Int(s.sum("vllm:num_requests_running") ?? 0)),
-                waiting: Int32(clamping: Int(s.sum("vllm:num_requests_waiting") ?? 0)))))
+                bytesUsed: 0, swappedBlocks: Int32(clamping: clampedCount(s.sum("vllm:num_requests_swapped") ?? 0)),
+                running: Int32(clamping: clampedCount(s.sum("vllm:num_requests_running") ?? 0)),
+                waiting: Int32(clamping: clampedCount(s.sum("vllm:num_requests_waiting") ?? 0)))))
         }
     }
 
@@ -174,51 +175,15 @@ public struct VLLMMetricsImporter: TraceImporter {
         var lineNumber = 0
         for rawLine in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNumber += 1
-            var line = Substring(decoding: rawLine, as: UTF8.self)
-            if line.last == "\r" { line = line.dropLast() }
-            line = line.drop { $0 == " " || $0 == "\t" }
-            guard !line.isEmpty, !line.hasPrefix("#"), line.hasPrefix("vllm:") else { continue }
-            func fail(_ message: String) -> ImportError { ImportError(file: file, line: lineNumber, message: message) }
-            let nameEnd = line.firstIndex { $0 == "{" || $0 == " " || $0 == "\t" } ?? line.endIndex
-            let name = String(line[..<nameEnd])
-            var rest = line[nameEnd...]
-            var labels: [String: String] = [:]
-            if rest.first == "{" {
-                rest = rest.dropFirst()
-                while true {
-                    rest = rest.drop { $0 == " " || $0 == "," }
-                    if rest.first == "}" { rest = rest.dropFirst(); break }
-                    guard let eq = rest.firstIndex(of: "="), rest[rest.index(after: eq)...].first == "\"" else {
-                        throw fail("expected label=\"value\" pairs in the braces of '\(name)'")
-                    }
-                    let key = String(rest[..<eq]).trimmingSpaces()
-                    var i = rest.index(eq, offsetBy: 2)
-                    var value = ""
-                    var closed = false
-                    while i < rest.endIndex {
-                        let c = rest[i]
-                        if c == "\\", rest.index(after: i) < rest.endIndex {
-                            let n = rest[rest.index(after: i)]
-                            value.append(n == "n" ? "\n" : n)
-                            i = rest.index(i, offsetBy: 2)
-                            continue
-                        }
-                        if c == "\"" { closed = true; i = rest.index(after: i); break }
-                        value.append(c)
-                        i = rest.index(after: i)
-                    }
-                    guard closed else { throw fail("unterminated label value in '\(name)'") }
-                    labels[key] = value
-                    rest = rest[i...]
-                }
+            let line = Substring(decoding: rawLine, as: UTF8.self)
+            guard line.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("vllm:") else { continue }
+            let parsed: PrometheusSample?
+            do { parsed = try PrometheusText.parseLine(line) } catch {
+                throw ImportError(file: file, line: lineNumber, message: error.message)
             }
-            let fields = rest.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard let valueText = fields.first, let value = Self.parseValue(String(valueText)) else {
-                throw fail("expected a sample value after '\(name)', found '\(fields.first.map(String.init) ?? "")'")
-            }
-            let sample = Sample(name: name, labels: labels, value: value)
-            if fields.count > 1 {
-                guard let ms = Int64(fields[1]) else { throw fail("expected a millisecond timestamp after the value of '\(name)', found '\(fields[1])'") }
+            guard let p = parsed else { continue }
+            let sample = Sample(name: p.name, labels: p.labels, value: p.value)
+            if let ms = p.timestampMilliseconds {
                 byTime[ms * 1_000_000, default: Snapshot(time: ms * 1_000_000)].samples.append(sample)
             } else {
                 untimed.samples.append(sample)
@@ -228,16 +193,6 @@ public struct VLLMMetricsImporter: TraceImporter {
             throw ImportError(file: file, message: "some samples carry timestamps and others do not; expected one scrape, or timestamps on every sample")
         }
         return byTime.isEmpty ? (untimed.samples.isEmpty ? [] : [untimed]) : byTime.values.sorted { $0.time! < $1.time! }
-    }
-
-    /// A Prometheus sample value: a float, `NaN`, `+Inf`, `-Inf`.
-    static func parseValue(_ text: String) -> Double? {
-        switch text {
-        case "+Inf", "Inf": return .infinity
-        case "-Inf": return -.infinity
-        case "NaN": return .nan
-        default: return JSONReader.parseNumberText(text)
-        }
     }
 }
 

@@ -86,7 +86,7 @@ public struct VLLMNightlyImporter: TraceImporter {
         s.itl = .init(mean: ms("Mean ITL (ms)"), p50: ms("Median ITL (ms)"), p99: ms("P99 ITL (ms)"))
         s.e2e = .init(mean: ms("Mean latency (ms)") ?? ms("Mean E2EL (ms)"), p50: ms("Median latency (ms)") ?? ms("Median E2EL (ms)"),
                       p99: ms("P99 latency (ms)") ?? ms("P99 E2EL (ms)"))
-        s.completed = (d("# of req.") ?? d("Successful req.")).map { Int($0) }
+        s.completed = (d("# of req.") ?? d("Successful req.")).flatMap(countValue)
         s.requestThroughput = d("Tput (req/s)")
         s.outputThroughput = d("Output Tput (tok/s)")
         s.totalTokenThroughput = d("Total Token Tput (tok/s)") ?? d("Tput (tok/s)")

@@ -28,7 +28,7 @@ struct AnalyzeCommand: Command {
             an OTel collector is imported on the fly (auto-detected; --format to force; see \
             'inferscope import').
             """,
-        arguments: [ArgumentSpec("TRACE", help: "The trace file, or a vLLM/SGLang/AIPerf/LLMPerf/llama-bench/OTel file.")],
+        arguments: [ArgumentSpec("TRACE", help: "The trace file, or a vLLM/SGLang/AIPerf/LLMPerf/llama-bench/OTel file (not needed with --hardware list or --model list).", optional: true)],
         options: [
             .value("--hardware", "NAME|host|FILE.json",
                    help: "Catalog name or alias (H100-SXM, A100-80GB…), 'host' (the trace's measured peaks), or a JSON spec file."),
@@ -50,16 +50,25 @@ struct AnalyzeCommand: Command {
             .value("--verify-top", "N", help: "How many recommendations --verify re-runs.", default: "5"),
             .value("--verify-dir", "DIR", help: "Where --verify writes its re-run traces (created if missing; default: a new directory under $TMPDIR or /tmp)."),
             .value("--format", "FORMAT", help: "trace (InferScope), auto, \(ImportFormat.namesList).", default: "auto"),
-            .value("--model", "NAME", help: "For an imported file: the model (catalog name or engine id) when the file does not name it."),
+            .value("--model", "NAME|FILE", help: "For an imported file: the model (catalog name or engine id, a Hugging Face config.json or a GGUF file) when the file does not name it; 'list' prints the catalog."),
+            .value("--prefill-workers", "N", help: "Disaggregated run: prefill workers (R12), when the file does not say."),
+            .value("--decode-workers", "N", help: "Disaggregated run: decode workers (R12), when the file does not say."),
             .value("--run", "N", help: "For an imported file holding several runs: which one (default: the last)."),
             .value("--metrics", "FILE", help: "For an imported file: vLLM /metrics snapshots of the same run (AIPerf server_metrics_export.jsonl), for KV usage and queue evidence."),
         ])
 
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
+        if arguments.value("--hardware")?.lowercased() == "list" { context.stdout.write(HardwareCatalog.listing()); return .success }
+        if arguments.value("--model")?.lowercased() == "list" { context.stdout.write(ModelCatalog.listing()); return .success }
         let path = try arguments.argument("TRACE")
-        let options = try Self.options(arguments, context)
+        var options = try Self.options(arguments, context)
+        for (flag, keyPath) in [("--prefill-workers", \AnalysisOptions.prefillWorkers), ("--decode-workers", \AnalysisOptions.decodeWorkers)] {
+            guard arguments.value(flag) != nil else { continue }
+            guard let n = try arguments.int(flag), n >= 1 else { throw UsageError("option '\(flag)' expects an integer ≥ 1") }
+            options[keyPath: keyPath] = n
+        }
         let importing = ImportRequest(format: (arguments.value("--format") ?? "auto").lowercased(),
-                                      options: try ImportCommand.importOptions(arguments, hardware: nil),
+                                      options: try ImportCommand.importOptions(arguments, hardware: nil, context: context),
                                       metrics: arguments.value("--metrics"))
         let result = try Self.analyze(path, options: options, context: context, importing: importing)
         if arguments.flag("--verify"), result.header.options["import.source_file"] != nil {

@@ -26,7 +26,7 @@ struct ImportCommand: Command {
         arguments: [ArgumentSpec("FILE", help: "The file the engine or benchmark tool wrote.")],
         options: [
             .value("--format", "FORMAT", help: "auto, \(ImportFormat.namesList).", default: "auto"),
-            .value("--model", "NAME", help: "Model name (catalog name or engine id such as meta-llama/Llama-3.1-8B-Instruct)."),
+            .value("--model", "NAME|FILE", help: "Model name (catalog name or engine id such as meta-llama/Llama-3.1-8B-Instruct), a Hugging Face config.json or a GGUF file."),
             .value("--hardware", "NAME", help: "Hardware catalog name or alias the run used (H100-SXM, A100-80GB…)."),
             .value("--run", "N", help: "For files holding several runs (vLLM --append-result, SGLang JSONL): which one (default: the last)."),
             .value("--metrics", "FILE", help: "vLLM /metrics snapshots of the same run (AIPerf server_metrics_export.jsonl): adds KV usage and queue samples, aligned on the epoch clock."),
@@ -38,7 +38,7 @@ struct ImportCommand: Command {
         guard let output = arguments.value("--output") else {
             throw UsageError("missing option '-o TRACE': where to write the InferScope trace")
         }
-        let options = try Self.importOptions(arguments, hardware: arguments.value("--hardware"))
+        let options = try Self.importOptions(arguments, hardware: arguments.value("--hardware"), context: context)
         let bytes = try Self.readFile(path, context)
         let format = try Self.format(arguments.value("--format") ?? "auto", bytes: bytes, path: path)
         let target = context.resolve(output)
@@ -92,13 +92,15 @@ struct ImportCommand: Command {
     }
 
     /// `--model`, `--run` and the given hardware as ``ImportOptions``.
-    static func importOptions(_ arguments: ParsedArguments, hardware: String?) throws -> ImportOptions {
+    static func importOptions(_ arguments: ParsedArguments, hardware: String?, context: CommandContext? = nil) throws -> ImportOptions {
         var run: Int?
         if arguments.value("--run") != nil {
             guard let n = try arguments.int("--run"), n >= 1 else { throw UsageError("option '--run' expects an integer ≥ 1") }
             run = n
         }
-        return ImportOptions(model: arguments.value("--model"), hardware: hardware, run: run)
+        let descriptor = try context.flatMap { c in try arguments.value("--model").flatMap { try ModelFileOption.descriptor($0, c) } }
+        return ImportOptions(model: descriptor == nil ? arguments.value("--model") : nil, hardware: hardware, run: run,
+                             modelDescriptor: descriptor)
     }
 
     /// The format `--format` names, or the detected one.

@@ -127,6 +127,9 @@ public struct ParsedArguments: Sendable {
         return optionValues[name]?.last ?? option.defaultValue
     }
 
+    /// Whether the option was given on the command line (not just defaulted).
+    public func isGiven(_ name: String) -> Bool { optionValues[name] != nil || flags.contains(name) }
+
     /// All values given for a repeatable option, in order (the default if none).
     public func values(_ name: String) -> [String] {
         optionValues[name] ?? value(name).map { [$0] } ?? []

@@ -53,9 +53,10 @@ struct ProfileCommand: Command {
             .flag("--no-probe", help: "Skip measuring this machine's read bandwidth and FMA peak (about 1 s) for the trace header."),
             .value("--seed", "S", help: "Seed for the workload, synthetic weights and sampling.", default: "0"),
             .value("--output", short: "-o", "TRACE", help: "Trace file to write.", default: ProfileCommand.defaultTrace),
-        ])
+        ] + ProfileCommand.endpointOptions)
 
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
+        if arguments.value("--endpoint") != nil { return try runEndpoint(arguments, context) }
         if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
         let seed = try Self.unsigned(arguments, "--seed")
         let model = try Self.loadModel(arguments, seed: seed, context: context)
@@ -186,7 +187,7 @@ struct ProfileCommand: Command {
             if rate != nil && concurrency != nil { throw UsageError("give either --rate or --concurrency, not both") }
             if let r = rate, r <= 0 { throw UsageError("option '--rate' expects a positive number of requests/s, found \(r)") }
             if let c = concurrency, c < 1 { throw UsageError("option '--concurrency' expects at least 1, found \(c)") }
-            arrival = rate.map { .poisson(rate: $0) } ?? concurrency.map { .closedLoop(concurrency: $0) }
+            arrival = try rate.map { try openLoopArrival(rate: $0, a) } ?? concurrency.map { .closedLoop(concurrency: $0) }
         }
         let name = a.value("--workload")!
         do {

@@ -53,7 +53,7 @@ struct SweepCommand: Command {
     }
 
     func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
-        if let message = CPUFeatures.unsupportedBuildMessage() { throw CommandFailure(message) }
+        if let message = CPUFeatures.unsupportedBuildMessage(), arguments.value("--endpoint") == nil { throw CommandFailure(message) }
         let (closedLoop, loads) = try Self.loads(arguments)
         let format = arguments.value("--format") ?? "text"
         guard ["text", "markdown", "json"].contains(format) else {
@@ -79,15 +79,26 @@ struct SweepCommand: Command {
         if mkdir(directory, 0o755) != 0 && errno != EEXIST {
             throw CommandFailure("\(arguments.value("--dir")!): cannot create the directory (\(String(cString: strerror(errno))))")
         }
-        let peaks = arguments.flag("--no-probe") ? nil : HostPeaks.measure(threads: engineOptions.threads)
+        let endpoint = try arguments.value("--endpoint").map { _ in try ProfileCommand.endpointSetup(arguments, context) }
+        let peaks = arguments.flag("--no-probe") || endpoint != nil ? nil : HostPeaks.measure(threads: engineOptions.threads)
 
         func measure(_ load: Double) throws -> Point {
-            let arrival: ArrivalPattern = closedLoop ? .closedLoop(concurrency: Int(load)) : .poisson(rate: load)
+            let arrival: ArrivalPattern = closedLoop ? .closedLoop(concurrency: Int(load)) : try ProfileCommand.openLoopArrival(rate: load, arguments)
+            let name = (arguments.value("--dir")! as String) + "/" + (closedLoop ? "concurrency-" : "rate-") + NumberFormat.significant(load, digits: 4) + ".json"
+            if var setup = endpoint {   // `sweep --endpoint`: each point is a `profile --endpoint` run
+                try OutputFile.checkReplaceable(context.resolve(name), as: .trace, shownAs: name)
+                context.stderr.write("sweep: \(closedLoop ? "concurrency" : "rate") \(NumberFormat.significant(load, digits: 4)) against \(setup.configuration.root) …\n")
+                _ = try ProfileCommand.recordEndpoint(arguments, setup: &setup, arrival: arrival, tracePath: context.resolve(name),
+                                                      shownAs: name, context: context, progress: nil)
+                let result = try AnalyzeCommand.analyze(name, options: analysis, context: context)
+                let passes = analysis.slo.isEmpty ? nil : (result.metrics.goodput.map { $0.attainment >= attainment } ?? false)
+                let saturated = !closedLoop && result.metrics.throughput.requestsPerSecond < 0.9 * load
+                return Point(load: load, trace: name, result: result, passes: passes, saturated: saturated)
+            }
             var workload = try ProfileCommand.workload(arguments, maxContext: model.weights.config.maxSeqLen, seed: seed,
                                                        context: context, arrival: arrival)
             _ = workload.fit(maxContext: model.weights.config.maxSeqLen)
             guard !workload.requests.isEmpty else { throw CommandFailure("no request of \(workload.name) fits the model's context") }
-            let name = (arguments.value("--dir")! as String) + "/" + (closedLoop ? "concurrency-" : "rate-") + NumberFormat.significant(load, digits: 4) + ".json"
             let path = context.resolve(name)
             try OutputFile.checkReplaceable(path, as: .trace, shownAs: name)
             context.stderr.write("sweep: \(closedLoop ? "concurrency" : "rate") \(NumberFormat.significant(load, digits: 4)) …\n")

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The blocked GEMM path of ``MatrixMultiplier`` (m > `smallM`, prefill and large batches):
 /// packed activation and weight panels and a 6 × 16 register micro-kernel.
 extension MatrixMultiplier {
@@ -9,6 +11,7 @@ extension MatrixMultiplier {
         let nr = MatrixMultiplier.nr, kc = MatrixMultiplier.kc, mc = MatrixMultiplier.mc, mr = MatrixMultiplier.mr
         let packed = scratch
         let decoded = scratch + kc * nr
+        let wideTile = path == .avx512
         var m0 = 0
         while m0 < m {
             let mBlock = min(mc, m - m0)
@@ -28,6 +31,15 @@ extension MatrixMultiplier {
                                           into: packed)
                     let out = target.output + m0 * w.rows + n0
                     var i = 0
+                    if wideTile {
+                        // Two 6-row activation panels per AVX-512 tile (12 zmm accumulators).
+                        while i < mBlock {
+                            let rows = min(2 * mr, mBlock - i)
+                            ck_gemm_tile12x16_avx512(xBlock + i * kBlock, xBlock + (i + mr) * kBlock, packed, kBlock,
+                                                     out + i * w.rows, w.rows, rows, valid, k0 > 0 ? 1 : 0)
+                            i += 2 * mr
+                        }
+                    }
                     while i < mBlock {
                         MatrixMultiplier.kernelPacked6x16(xBlock + i * kBlock, packed, kBlock: kBlock, out + i * w.rows, ldc: w.rows,
                                                           rows: min(mr, mBlock - i), valid: valid, accumulate: k0 > 0)

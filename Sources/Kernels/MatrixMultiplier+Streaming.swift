@@ -1,19 +1,29 @@
+import CKernels
+
 /// The streaming path of ``MatrixMultiplier`` (m ≤ `smallM`, decode): each thread streams its
 /// share of W's rows once and dots each row with the m activation rows while it is in L1.
 extension MatrixMultiplier {
     /// y[t][r] = x_t · W_r for r in `rows`, t in 0..<m. q8_0 and q4_0 weights multiply
     /// `quantized` (x quantized to q8_0), which must be given for them.
     static func streamRows(_ x: UnsafePointer<Float>, _ quantized: QuantizedActivations?, m: Int, _ w: WeightMatrix,
-                           rows: Range<Int>, output: UnsafeMutablePointer<Float>) {
+                           rows: Range<Int>, output: UnsafeMutablePointer<Float>, path: KernelPath) {
         switch w.type {
         case .f32: streamRows(F32Decoder.self, x, m: m, w, rows: rows, output: output)
         case .f16: streamRows(F16Decoder.self, x, m: m, w, rows: rows, output: output)
         case .q8_0:
             guard let quantized else { preconditionFailure("MatrixMultiplier: q8_0 rows need quantized activations") }
-            streamRowsInteger(Q8_0Block.self, quantized, m: m, w, rows: rows, output: output)
+            switch path {
+            case .avx512: streamRowsInteger(ck_dot_q8_0_avx512vnni, ck_dot4_q8_0_avx512vnni, quantized, m: m, w, rows: rows, output: output)
+            case .avxVNNI: streamRowsInteger(ck_dot_q8_0_avxvnni, ck_dot4_q8_0_avxvnni, quantized, m: m, w, rows: rows, output: output)
+            case .avx2, .generic: streamRowsInteger(Q8_0Block.self, quantized, m: m, w, rows: rows, output: output)
+            }
         case .q4_0:
             guard let quantized else { preconditionFailure("MatrixMultiplier: q4_0 rows need quantized activations") }
-            streamRowsInteger(Q4_0Block.self, quantized, m: m, w, rows: rows, output: output)
+            switch path {
+            case .avx512: streamRowsInteger(ck_dot_q4_0_avx512vnni, ck_dot4_q4_0_avx512vnni, quantized, m: m, w, rows: rows, output: output)
+            case .avxVNNI: streamRowsInteger(ck_dot_q4_0_avxvnni, ck_dot4_q4_0_avxvnni, quantized, m: m, w, rows: rows, output: output)
+            case .avx2, .generic: streamRowsInteger(Q4_0Block.self, quantized, m: m, w, rows: rows, output: output)
+            }
         }
     }
 
@@ -39,6 +49,35 @@ extension MatrixMultiplier {
                 if group > 2 { output[(t0 + 2) * n + r] = y2 }
                 if group > 3 { output[(t0 + 3) * n + r] = y3 }
                 t0 += 4
+            }
+        }
+    }
+
+    /// The integer path through the C kernels of a wider ``KernelPath`` (same shapes as the Swift
+    /// path: one token alone, more in groups of four sharing each weight block).
+    @inline(__always)
+    static func streamRowsInteger(_ dot: (UnsafeRawPointer?, Int, UnsafePointer<Int8>?, UnsafePointer<Float>?) -> Float,
+                                  _ dot4: (UnsafeRawPointer?, Int, Int, UnsafePointer<Int8>?, Int, UnsafePointer<Float>?,
+                                           UnsafeMutablePointer<Float>?) -> Void,
+                                  _ x: QuantizedActivations, m: Int, _ w: WeightMatrix,
+                                  rows: Range<Int>, output: UnsafeMutablePointer<Float>) {
+        let k = w.cols, n = w.rows, chunks = k / 32
+        if m == 1 {
+            for r in rows { output[r] = dot(w.row(r), chunks, x.quants, x.scales) }
+            return
+        }
+        var y = (Float(0), Float(0), Float(0), Float(0))
+        withUnsafeMutableBytes(of: &y) { raw in
+            let out = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+            for r in rows {
+                let row = w.row(r)
+                var t0 = 0
+                while t0 < m {
+                    let group = min(4, m - t0)
+                    dot4(row, chunks, group, x.quants + t0 * k, k, x.scales + t0 * chunks, out)
+                    for i in 0..<group { output[(t0 + i) * n + r] = out[i] }
+                    t0 += 4
+                }
             }
         }
     }

@@ -34,6 +34,12 @@ public final class MatrixMultiplier: @unchecked Sendable {
     /// four the streaming path beats the blocked GEMM up to m ≈ 28 (f32) and ≈ 44 (q8_0) on an
     /// 8192 × 2048 product (`inferscope-bench runtime --kernels`, docs/kernels.md).
     public var smallM: Int
+    /// The instruction set of the hot kernels (``KernelPath``): chosen once at start-up by
+    /// default; settable so that tests and benchmarks can run every path the machine supports.
+    /// Must be supported (``KernelPath/isSupported``).
+    public var path: KernelPath {
+        didSet { precondition(path.isSupported, "MatrixMultiplier: kernel path \(path) is not supported on this machine") }
+    }
 
     @usableFromInline static let nr = 16
     @usableFromInline static let mr = 6
@@ -66,9 +72,12 @@ public final class MatrixMultiplier: @unchecked Sendable {
     ///     buffers for activations: quantized to q8_0 for the streaming path (`smallM · maxInputs`
     ///     bytes) and packed for the blocked one (≈ `maxRows · maxInputs` floats; pages untouched
     ///     until used), so that no call allocates. A larger product grows a buffer once.
-    public init(pool: ThreadPool, smallM: Int = 24, maxRows: Int = 512, maxInputs: Int = 8192) {
+    ///   - path: the kernels' instruction set; default the one chosen at start-up.
+    public init(pool: ThreadPool, smallM: Int = 24, maxRows: Int = 512, maxInputs: Int = 8192, path: KernelPath = .detected) {
+        precondition(path.isSupported, "MatrixMultiplier: kernel path \(path) is not supported on this machine")
         self.pool = pool
         self.smallM = smallM
+        self.path = path
         scratchPerWorker = 2 * MatrixMultiplier.kc * MatrixMultiplier.nr + 64
         zeroRow = .allocate(capacity: MatrixMultiplier.kc)
         zeroRow.initialize(repeating: 0, count: MatrixMultiplier.kc)
@@ -174,10 +183,11 @@ public final class MatrixMultiplier: @unchecked Sendable {
             // each other (while one thread finishes alone, the bandwidth is only one core's).
             let units = (nA + nB + nC + 15) / 16
             let grain = max(1, MatrixMultiplier.streamChunkBytes / (16 * a.weights.rowBytes))
+            let path = self.path
             pool.parallelFor(units, grain: grain) { range, _ in
                 let lo = range.lowerBound * 16, hi = min(range.upperBound * 16, nA + nB + nC)
                 MatrixMultiplier.forEachTarget(lo, hi, nA, nB, a, b, c) { target, rows in
-                    MatrixMultiplier.streamRows(x, quantized, m: m, target.weights, rows: rows, output: target.output)
+                    MatrixMultiplier.streamRows(x, quantized, m: m, target.weights, rows: rows, output: target.output, path: path)
                 }
             }
         } else if mixed {

@@ -16,6 +16,8 @@ public enum AnalysisJSON {
             "request": request(r.options),
             "hardware": r.hardware.map { hardware($0, roofline: r.roofline) } ?? .null,
             "verdict": verdict(r.verdict),
+            "failures": r.failures.map(failures) ?? .null,
+            "aggregate_estimate": r.aggregateEstimate.map(aggregateEstimate) ?? .null,
             "metrics": metrics(r.metrics),
             "roofline": r.roofline.map(roofline) ?? .null,
             "recommendations": .array(r.recommendations.map(recommendation)),
@@ -79,7 +81,36 @@ public enum AnalysisJSON {
                                        "evidence": .array(v.capacityEvidence.map(evidence))]),
             "missed_slos": .strings(v.missedSLOs),
             "slo_cross_check": .str(v.sloCrossCheck),
+            "level": .str(v.level?.rawValue),
+            "request_time": v.requestTime.map(requestTime) ?? .null,
+            "admission_cap": v.admissionCap.map { .array($0.map(evidence)) } ?? .null,
         ])
+    }
+
+    static func requestTime(_ t: RequestTimeSplit) -> JSONValue {
+        .object(["level": .string(t.level.rawValue), "dominant": .string(t.dominant.rawValue),
+                 "ttft_mean_s": .number(t.ttftSeconds), "decode_mean_s": .number(t.decodeSeconds),
+                 "queue_mean_s": .num(t.queueSeconds), "ttft_share": .number(t.ttftShare),
+                 "decode_source": .string(t.decodeSource), "requests": t.requests.map { .int($0) } ?? .null,
+                 "evidence": .array(t.evidence.map(evidence))])
+    }
+
+    static func failures(_ f: FailureSummary) -> JSONValue {
+        .object(["completed": .int(f.completed), "failed": .int(f.failed), "failed_share": .number(f.failedShare),
+                 "all_failed": .bool(f.allFailed), "most_failed": .bool(f.mostFailed), "source": .string(f.source.rawValue),
+                 "errors": .array(f.errors.map { .object(["error": .string($0.error), "count": .int($0.count)]) }),
+                 "headline": .string(f.headline)])
+    }
+
+    static func aggregateEstimate(_ e: AggregateLevelEstimate) -> JSONValue {
+        .object(["level": .string(e.inputs.level.rawValue),
+                 "concurrency": .num(e.concurrency), "concurrency_source": .string(e.concurrencySource),
+                 "decode_batch": .num(e.decodeBatch), "decode_context_tokens": .number(e.decodeContext),
+                 "decode_step_s": .num(e.inputs.tpot), "decode_step_roofline_s": .num(e.decodeStepRoofline),
+                 "decode_mfu": .num(e.decode?.mfu), "decode_mbu": .num(e.decode?.mbu),
+                 "prefill_floor_s": .number(e.prefillFloorSeconds), "ttft_mean_s": .number(e.inputs.ttft),
+                 "ttft_over_floor": .number(e.ttftOverFloor), "ttft_is_queueing": .bool(e.ttftIsQueueing),
+                 "ttft_reading": .string(e.ttftReading)])
     }
 
     static func dist(_ d: Distribution?) -> JSONValue {

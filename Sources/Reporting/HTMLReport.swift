@@ -17,6 +17,9 @@ public enum HTMLReport {
             <style>\(style)</style></head><body>
 
             """
+        if let f = r.failures, f.mostFailed {
+            h += "<p class=\"failed\" style=\"color:#b00020;font-weight:600\">FAILED: \(HTML.escape(f.headline))</p>\n"
+        }
         h += header(r, source: source)
         h += verdict(r)
         h += headline(r)
@@ -57,12 +60,23 @@ public enum HTMLReport {
             if let note { s += "<li class=\"note\">\(HTML.escape(note))</li>" }
             return s + "</ul></div>"
         }
-        cards.append(card("workload", v.workload.rawValue, "primary", v.workloadEvidence))
-        for p in v.phases { cards.append(card(p.phase.rawValue, p.bound.rawValue, p.bound.rawValue, p.evidence, note: p.note)) }
+        let level = v.level.map { " (\($0.rawValue))" } ?? ""
+        if v.workload != .unknown || v.requestTime == nil {
+            cards.append(card("workload" + level, v.workload.rawValue, "primary", v.workloadEvidence))
+        }
+        if let t = v.requestTime {
+            cards.append(card("request time (\(t.level.rawValue))", t.dominant.rawValue, "primary", t.evidence,
+                              note: r.aggregateEstimate?.ttftReading))
+        }
+        for p in v.phases { cards.append(card(p.phase.rawValue + level, p.bound.rawValue, p.bound.rawValue, p.evidence, note: p.note)) }
+        if let a = v.admissionCap {
+            cards.append(card("admission", "admission-capped (max_num_seqs), not KV-bound", "overhead-bound", a))
+        }
         if let cap = v.capacityBound {
             cards.append(card("KV capacity", cap ? "capacity-bound" : "not capacity-bound", cap ? "memory-bound" : "ok", v.capacityEvidence))
         }
-        var s = "<section><h2>Verdict</h2><div class=\"cards\">" + cards.joined() + "</div>"
+        var s = "<section><h2>Verdict</h2>"
+        s += "<div class=\"cards\">" + cards.joined() + "</div>"
         if let x = v.sloCrossCheck { s += "<p class=\"note\">\(HTML.escape(x))</p>" }
         return s + "</section>\n"
     }
@@ -174,7 +188,7 @@ public enum HTMLReport {
         let o = r.ranking.objective
         var s = "<section><h2>Recommendations for \(o.rawValue)</h2>"
         guard !r.ranking.entries.isEmpty else {
-            return s + "<p>None of R1–R11 predicts a gain on \(o.rawValue) for this run.</p></section>\n"
+            return s + "<p>None of R1–R13 predicts a gain on \(o.rawValue) for this run.</p></section>\n"
         }
         let byID = Dictionary(uniqueKeysWithValues: r.recommendations.map { ($0.id, $0) })
         s += "<table class=\"recs\"><thead><tr><th>#</th><th>rule</th><th>recommendation</th><th>predicted gain</th><th>confidence</th><th>change to make</th></tr></thead><tbody>"

@@ -9,11 +9,12 @@ import TraceFormat
 public enum TextReport {
     public static func render(_ r: AnalysisResult) -> String {
         var out: [String] = []
+        if let f = r.failures, f.mostFailed { out.append("FAILED: " + f.headline) }
         let hw = r.hardware.map { "\($0.name) [\($0.origin)]" } ?? "unknown hardware"
         out.append("InferScope analysis: \(r.header.model.name) (\(r.header.model.weightType) weights, \(r.header.model.kvType) KV) on \(hw)")
         out.append("trace: \(r.header.producer), workload \(r.header.workload.name)")
         if let file = r.header.options["import.source_file"] {
-            out.append("imported from \(file)\(r.estimate == nil ? "" : "; numbers marked 'estimated' come from the request timings and the catalog model/hardware, not from measured steps")")
+            out.append("imported from \(file)\(r.estimate == nil && r.aggregateEstimate == nil ? "" : "; numbers marked 'estimated' come from the file's request timings or aggregates and the catalog model/hardware, not from measured steps")")
         }
         if let h = r.hardware { out.append("hardware peaks: \(h.source)") }
         out.append("")
@@ -35,9 +36,21 @@ public enum TextReport {
 
     static func verdict(_ r: AnalysisResult, _ out: inout [String]) {
         let v = r.verdict
-        out.append("VERDICT")
-        let estimated = r.estimate == nil ? "" : " (estimated)"
-        out.append("  workload: \(v.workload.rawValue)\(estimated)\(evidenceList(v.workloadEvidence))")
+        out.append("VERDICT" + (v.level.map { " (\($0.rawValue))" } ?? ""))
+        let estimated = v.level.map { $0 == .measured ? "" : " (\($0.rawValue))" } ?? ""
+        if let f = r.failures, !f.mostFailed { out.append("  failures: " + f.headline) }
+        if v.workload != .unknown || v.requestTime == nil {
+            out.append("  workload: \(v.workload.rawValue)\(estimated)\(evidenceList(v.workloadEvidence))")
+        }
+        if let t = v.requestTime {
+            out.append("  request time: \(t.dominant.rawValue) (\(t.level.rawValue))\(evidenceList(t.evidence))")
+        }
+        if let e = r.aggregateEstimate {
+            out.append("  TTFT: \(e.ttftReading) (\(e.inputs.level.rawValue))")
+            if let c = e.concurrency {
+                out.append("  concurrency: \(num(c)) requests in flight (\(e.concurrencySource))" + (e.decodeBatch.map { "; decode batch \(num($0))" } ?? ""))
+            }
+        }
         for p in v.phases {
             out.append("  \(p.phase.rawValue): \(p.bound.rawValue)\(estimated)\(evidenceList(p.evidence))")
             if let n = p.note { out.append("    note: \(n)") }
@@ -45,6 +58,9 @@ public enum TextReport {
         if v.phases.isEmpty { out.append("  phases: unknown (no hardware spec or no forward spans with cost)") }
         let cap = v.capacityBound.map { $0 ? "yes" : "no" } ?? "unknown"
         out.append("  capacity-bound: \(cap)\(evidenceList(v.capacityEvidence))")
+        if let a = v.admissionCap {
+            out.append("  admission-capped: yes, the limit is max_num_seqs / max concurrency, not KV memory\(evidenceList(a))")
+        }
         if let x = v.sloCrossCheck {
             out.append("  SLO: \(x)\(v.missedSLOs.isEmpty ? "" : " (missed at p99: \(v.missedSLOs.joined(separator: ", ")))")")
         }
@@ -82,6 +98,7 @@ public enum TextReport {
         out.append("EVIDENCE")
         if m.requests.arrived == 0 {
             out.append("  requests: none in the trace (no latency percentiles or throughput)")
+            if let line = aggregatesLine(r.aggregates) { out.append(line) }
         } else {
             out.append("  requests: \(m.requests.arrived) arrived, \(m.requests.completed) completed, \(m.requests.aborted) aborted over \(NumberFormat.duration(m.duration))")
             out.append("  latency (ms; percentiles by linear interpolation as numpy)")
@@ -177,6 +194,29 @@ public enum TextReport {
         out.append("")
     }
 
+    /// The file's own aggregates the verdict used (`aggregate.*`), in one line; nil when none.
+    static func aggregatesLine(_ a: AggregateSummary) -> String? {
+        guard !a.isEmpty else { return nil }
+        var parts: [String] = []
+        func stat(_ name: String, _ s: AggregateSummary.Stat) {
+            guard let c = s.central else { return }
+            parts.append("\(name) \(s.mean != nil ? "mean" : "median") \(NumberFormat.duration(c))" + (s.p99.map { ", p99 \(NumberFormat.duration($0))" } ?? ""))
+        }
+        stat("TTFT", a.ttft); stat("TPOT", a.tpot); stat("ITL", a.itl); stat("E2E", a.e2e)
+        if let x = a.inputTokensMean { parts.append("input \(num(x)) tokens") }
+        if let x = a.outputTokensMean { parts.append("output \(num(x)) tokens") }
+        if let n = a.completed { parts.append("\(n) completed") }
+        if let n = a.failed, n > 0 { parts.append("\(n) failed") }
+        if let d = a.durationSeconds { parts.append("duration \(NumberFormat.duration(d))") }
+        if let x = a.requestThroughput { parts.append("\(num(x)) req/s") }
+        if let x = a.outputThroughput { parts.append("\(num(x)) output tok/s") }
+        if let x = a.requestRate { parts.append("request rate \(x.isInfinite ? "inf (all sent at t = 0)" : num(x))") }
+        if let x = a.maxConcurrency { parts.append("max concurrency \(num(x))") }
+        if let p = a.prefillWorkers, let d = a.decodeWorkers { parts.append("P:D \(p):\(d)") }
+        guard !parts.isEmpty else { return nil }
+        return "  aggregates (the file's own, used by the verdict): " + parts.joined(separator: "; ")
+    }
+
     /// The imported file's own aggregates (header workload parameters `reported.<key>`), as the
     /// tool wrote them: shown, not recomputed, so a file with aggregates only still says something.
     static func reported(_ r: AnalysisResult, _ out: inout [String]) {
@@ -197,7 +237,7 @@ public enum TextReport {
     static func recommendations(_ r: AnalysisResult, _ out: inout [String]) {
         let o = r.ranking.objective
         out.append("RECOMMENDATIONS for \(o.rawValue) (score = gain × confidence; greedy re-ranking, 3 rounds)")
-        if r.ranking.entries.isEmpty { out.append("  none of R1–R11 predicts a gain on \(o.rawValue)") }
+        if r.ranking.entries.isEmpty { out.append("  none of R1–R13 predicts a gain on \(o.rawValue)") }
         let byID = Dictionary(uniqueKeysWithValues: r.recommendations.map { ($0.id, $0) })
         for e in r.ranking.entries {
             let rec = byID[e.id]!

@@ -53,16 +53,19 @@ extension Workload {
             }
             func int(_ key: String, min: Int) throws(WorkloadError) -> Int? {
                 guard let v = object[key] else { return nil }
+                // At most 2^31 - 1: counts beyond that are not token counts, and sums of them
+                // (prompt + output) must not overflow.
                 guard let number = v as? NSNumber, !isJSONBool(v), number.doubleValue == number.doubleValue.rounded(),
-                      number.intValue >= min else {
-                    throw fail(key, "value \(v) is not a whole number ≥ \(min)", "an integer ≥ \(min)")
+                      number.doubleValue >= Double(min), number.doubleValue <= Double(Int32.max) else {
+                    throw fail(key, "value \(v) is not a whole number in \(min)…\(Int32.max)", "an integer ≥ \(min)")
                 }
                 return number.intValue
             }
             var arrival: Int64 = 0
             if let v = object["arrival"] {
-                guard let s = (v as? NSNumber)?.doubleValue, !isJSONBool(v), s >= 0, s.isFinite else {
-                    throw fail("arrival", "value \(v) is not a non-negative number", "seconds since the start, e.g. 0.25")
+                // The bound keeps the nanoseconds inside Int64 (a larger value used to trap).
+                guard let s = (v as? NSNumber)?.doubleValue, !isJSONBool(v), s >= 0, s.isFinite, s <= 1e9 else {
+                    throw fail("arrival", "value \(v) is not a number of seconds in 0…1e9", "seconds since the start, e.g. 0.25")
                 }
                 arrival = Int64((s * 1e9).rounded())
             }
@@ -153,7 +156,7 @@ extension Workload {
         for (i, var r) in requests.enumerated() {
             let p = tokenCounts?[i] ?? r.promptTokens?.count ?? r.promptLength
             if p >= maxContext { dropped += 1; continue }
-            if p + r.maxOutputTokens > maxContext {
+            if r.maxOutputTokens > maxContext - p {  // (p + max output could overflow)
                 r.maxOutputTokens = maxContext - p
                 r.outputTokens = min(r.outputTokens, r.maxOutputTokens)
                 clipped += 1

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The analytic cost model of a Llama-style decoder (methodology §1.1–1.3).
 ///
 /// Both sides of the trace use it: the runtime fills each step's `flops` and `bytes` with it,
@@ -5,13 +9,51 @@
 /// what-if projections. Keeping one implementation here is what makes the runtime's numbers
 /// and the analyzer's agree by construction. A multiply-accumulate counts as 2 FLOPs.
 extension ModelDescriptor {
-    /// Weight parameters in all linear layers of the decoder stack (attention projections and
-    /// SwiGLU MLP), excluding embeddings and LM head: `L·(2·d·h·d_h + 2·d·h_kv·d_h + 3·d·d_ff)`.
-    public var linearParameters: Double {
+    /// True for a mixture-of-experts model (E > 0 and k > 0).
+    public var isMoE: Bool { experts > 0 && expertsPerToken > 0 }
+
+    /// MoE layers: `L − denseLayers` (0 for a dense model).
+    public var moeLayers: Int { isMoE ? max(0, layers - denseLayers) : 0 }
+
+    /// Parameters of one routed expert's SwiGLU MLP, `3·d·d_e`.
+    public var expertParameters: Double { 3 * Double(dim) * Double(expertFFNDim) }
+
+    /// Linear parameters every token uses: attention in all layers, the dense MLP in dense layers,
+    /// the router (`d·E`) and shared experts in MoE layers. Dense model: all linear parameters.
+    public var alwaysActiveLinearParameters: Double {
         let d = Double(dim), dh = Double(headDim)
         let attn = 2 * d * Double(heads) * dh + 2 * d * Double(kvHeads) * dh
-        let mlp = 3 * d * Double(ffnDim)
-        return Double(layers) * (attn + mlp)
+        let dense = 3 * d * Double(ffnDim)
+        guard isMoE else { return Double(layers) * (attn + dense) }
+        let moe = Double(moeLayers)
+        return Double(layers) * attn + Double(layers - moeLayers) * dense
+            + moe * (d * Double(experts) + 3 * d * Double(sharedExpertFFNDim))
+    }
+
+    /// Weight parameters in all linear layers of the decoder stack (attention projections and
+    /// SwiGLU MLP, every expert), excluding embeddings and LM head. Dense:
+    /// `L·(2·d·h·d_h + 2·d·h_kv·d_h + 3·d·d_ff)`; MoE adds `(L − L_dense)·E·3·d·d_e`.
+    public var linearParameters: Double {
+        alwaysActiveLinearParameters + Double(moeLayers) * Double(experts) * expertParameters
+    }
+
+    /// Linear parameters one token multiplies by (the active parameters): MoE routes each token
+    /// to k experts, `always-active + (L − L_dense)·k·3·d·d_e`. Dense: ``linearParameters``.
+    public var activeLinearParameters: Double {
+        alwaysActiveLinearParameters + Double(moeLayers) * Double(expertsPerToken) * expertParameters
+    }
+
+    /// Expected distinct experts per MoE layer that `tokens` routed tokens touch, under uniform
+    /// independent routing: `E·(1 − (1 − k/E)^T)` (docs/methodology-notes.md). 0 for dense. O(1).
+    public func expectedDistinctExperts(tokens t: Double) -> Double {
+        guard isMoE, t > 0 else { return 0 }
+        let e = Double(experts), k = Double(min(expertsPerToken, experts))
+        return e * (1 - pow(1 - k / e, t))
+    }
+
+    /// Bytes of routed-expert weights a forward pass over `tokens` tokens streams. 0 for dense.
+    public func expertWeightBytes(tokens: Double) -> Double {
+        Double(moeLayers) * expectedDistinctExperts(tokens: tokens) * expertParameters * bytesPerWeight
     }
 
     /// Parameters of the embedding table (and of the LM head when untied): `V·d` each.
@@ -31,19 +73,20 @@ extension ModelDescriptor {
     }
 
     /// Bytes of weights streamed by one forward pass: every linear layer plus the LM head
-    /// (when any logits are computed) plus the gathered embedding rows. O(1).
+    /// (when any logits are computed) plus the gathered embedding rows. MoE: the always-active
+    /// layers plus the expected distinct experts `tokens` tokens touch. O(1).
     public func weightBytesPerForward(tokens: Int, logitRows: Int) -> Double {
-        var p = linearParameters
+        var p = isMoE ? alwaysActiveLinearParameters : linearParameters
         if logitRows > 0 { p += embeddingParameters }
-        return p * bytesPerWeight + Double(tokens) * Double(dim) * bytesPerWeight
+        return p * bytesPerWeight + Double(tokens) * Double(dim) * bytesPerWeight + expertWeightBytes(tokens: Double(tokens))
     }
 
     /// FLOPs of one sequence's share of a forward pass: `s` new tokens after `c` cached tokens,
     /// `logitRows` positions through the LM head. Causal attention:
-    /// `2·N_lin·s + 4·L·h·d_h·Σ_{i=1..s}(c+i) + 2·V·d·logitRows`. O(1).
+    /// `2·N_act·s + 4·L·h·d_h·Σ_{i=1..s}(c+i) + 2·V·d·logitRows` (N_act: active linear parameters). O(1).
     public func forwardFLOPs(newTokens s: Int, cachedTokens c: Int, logitRows: Int) -> Double {
         let sD = Double(s), cD = Double(c)
-        let linear = 2 * linearParameters * sD
+        let linear = 2 * activeLinearParameters * sD
         let attended = sD * cD + sD * (sD + 1) / 2
         let attention = 4 * Double(layers) * Double(heads) * Double(headDim) * attended
         let head = 2 * embeddingParameters * Double(logitRows)

@@ -90,6 +90,15 @@ public struct ModelDescriptor: Sendable, Equatable {
     public var kvType: String
     /// Average bytes per KV element including scales.
     public var bytesPerKVElement: Double
+    /// Mixture of experts (all 0 for a dense model): routed experts E per MoE layer, experts
+    /// each token is routed to k, one expert's SwiGLU intermediate size, the summed intermediate
+    /// size of always-active shared experts, and the number of leading layers that keep the dense
+    /// `ffnDim` MLP (the other `layers − denseLayers` are MoE layers).
+    public var experts = 0
+    public var expertsPerToken = 0
+    public var expertFFNDim = 0
+    public var sharedExpertFFNDim = 0
+    public var denseLayers = 0
 
     public init(name: String, source: String = "external", architecture: String = "llama", dim: Int, layers: Int,
                 heads: Int, kvHeads: Int, headDim: Int, ffnDim: Int, vocabSize: Int, maxContext: Int,

@@ -80,7 +80,8 @@ extension TraceDecoder {
                 switch name {
                 case "name", "source", "architecture", "weight_type", "kv_type":
                     strings[name] = try s.readString()
-                case "dim", "layers", "heads", "kv_heads", "head_dim", "ffn_dim", "vocab_size", "max_context":
+                case "dim", "layers", "heads", "kv_heads", "head_dim", "ffn_dim", "vocab_size", "max_context",
+                     "experts", "experts_per_token", "expert_ffn_dim", "shared_expert_ffn_dim", "dense_layers":
                     ints[name] = try s.readInt()
                 case "bytes_per_weight", "bytes_per_kv_element":
                     guard let value = try s.readDouble() else { throw DecodeFailure("expected a number, found null") }
@@ -104,13 +105,20 @@ extension TraceDecoder {
             guard let v = doubles[key] else { throw missing(key, "a number") }
             return v
         }
-        return ModelDescriptor(
+        var model = ModelDescriptor(
             name: try string("name"), source: try string("source"), architecture: try string("architecture"),
             dim: try int("dim"), layers: try int("layers"), heads: try int("heads"), kvHeads: try int("kv_heads"),
             headDim: try int("head_dim"), ffnDim: try int("ffn_dim"), vocabSize: try int("vocab_size"),
             maxContext: try int("max_context"), tiedEmbeddings: tied, weightType: try string("weight_type"),
             bytesPerWeight: try double("bytes_per_weight"), kvType: try string("kv_type"),
             bytesPerKVElement: try double("bytes_per_kv_element"))
+        // Mixture-of-experts fields are optional (absent: a dense model, as in every trace before them).
+        model.experts = ints["experts"] ?? 0
+        model.expertsPerToken = ints["experts_per_token"] ?? 0
+        model.expertFFNDim = ints["expert_ffn_dim"] ?? 0
+        model.sharedExpertFFNDim = ints["shared_expert_ffn_dim"] ?? 0
+        model.denseLayers = ints["dense_layers"] ?? 0
+        return model
     }
 
     private static func decodeHardware(_ s: inout JSONScanner) throws(DecodeFailure) -> HardwareDescriptor {

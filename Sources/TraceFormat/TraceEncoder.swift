@@ -174,6 +174,13 @@ public struct TraceEncoder {
         out.nextKey("bytes_per_weight"); out.double(m.bytesPerWeight)
         out.nextKey("kv_type"); out.string(m.kvType)
         out.nextKey("bytes_per_kv_element"); out.double(m.bytesPerKVElement)
+        if m.isMoE {
+            out.nextKey("experts"); out.int(m.experts)
+            out.nextKey("experts_per_token"); out.int(m.expertsPerToken)
+            out.nextKey("expert_ffn_dim"); out.int(m.expertFFNDim)
+            out.nextKey("shared_expert_ffn_dim"); out.int(m.sharedExpertFFNDim)
+            out.nextKey("dense_layers"); out.int(m.denseLayers)
+        }
         out.raw("}")
     }
 

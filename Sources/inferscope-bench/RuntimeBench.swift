@@ -32,6 +32,10 @@ enum RuntimeBench {
         var segmentTokens = 16
         /// If > 0: only run this many read-bandwidth probes back to back and print their spread.
         var probeSpread = 0
+        /// A llama-bench binary to run beside ours on the same GGUFs, alternated (`--vs-llama-cpp`).
+        var llamaBench: String?
+        /// `--kernel-path`: the kernels' instruction set instead of the widest (KernelPath).
+        var kernelPath: String?
     }
 
     struct Row {
@@ -85,7 +89,11 @@ enum RuntimeBench {
             USAGE: inferscope-bench runtime [--models stories15m,stories110m,llama-1b] [--types f32,q8_0]
                                             [--repetitions N] [--threads N] [--kv f32|f16|int8|int4]
                                             [--prompt N] [--generate N] [--segment N] [--profile] [--kernels]
-                                            [--probe-spread N] [--json]
+                                            [--probe-spread N] [--json] [--kernel-path auto|avx512|avx-vnni|avx2]
+                                            [--vs-llama-cpp LLAMA_BENCH]
+              --kernel-path P   force the kernels' instruction set (default: the widest this CPU runs)
+              --vs-llama-cpp B  run llama-bench binary B on the same models exported as GGUF, alternated
+                                (round A llama.cpp first, round B ours first), and print ours / llama.cpp
               --segment N       decode tokens between two read-bandwidth probes (default 16)
               --profile         print the share of each forward phase per test
               --kernels         measure the matrix-product kernels alone (GB/s, GFLOP/s)
@@ -95,6 +103,18 @@ enum RuntimeBench {
         let options: Options
         do { options = try parse(arguments) } catch {
             FileHandle.standardError.write(Data("error: \(error.message)\n\(usage)\n".utf8))
+            return 2
+        }
+        if let name = options.kernelPath {
+            // Chosen before any kernel runs: KernelPath.detected reads this once.
+            do { _ = try KernelPath.resolve(name) } catch {
+                FileHandle.standardError.write(Data("error: --kernel-path: \(error)\n".utf8))
+                return 2
+            }
+            setenv("INFERSCOPE_KERNEL_PATH", name, 1)
+        }
+        if let binary = options.llamaBench, let problem = llamaBenchProblem(binary, options: options) {
+            FileHandle.standardError.write(Data("error: --vs-llama-cpp: \(problem)\n".utf8))
             return 2
         }
         let pool = ThreadPool(threadCount: options.threads)
@@ -109,6 +129,10 @@ enum RuntimeBench {
         if !options.json {
             let read = host.readBandwidth / 1e9, triad = host.triadBandwidth / 1e9, peak = host.fmaPeak / 1e9
             print(String(format: "host: read %.1f GB/s, triad %.1f GB/s, FP32 FMA %.1f GFLOP/s", read, triad, peak))
+        }
+        if !options.json { print("kernel path: \(KernelPath.detected) (CPU: \(KernelPath.cpuFeatureSummary))") }
+        if let binary = options.llamaBench {
+            return runVsLlamaCpp(binary: binary, options: options, pool: pool, probeBuffer: probeBuffer)
         }
         if options.kernels {
             measureKernels(options: options, pool: pool, host: host)
@@ -458,6 +482,8 @@ enum RuntimeBench {
             case "--json": options.json = true
             case "--profile": options.profile = true
             case "--kernels": options.kernels = true
+            case "--vs-llama-cpp": options.llamaBench = try a.value(flag)
+            case "--kernel-path": options.kernelPath = try a.value(flag)
             case "--segment": options.segmentTokens = try a.positive(flag)
             case "--probe-spread": options.probeSpread = try a.positive(flag)
             case "--models":

@@ -11,6 +11,7 @@ let subcommands: [(name: String, abstract: String, run: ([String]) -> Int32)] = 
     ("trace", "Recorder ns/event and allocations/event, reader MB/s vs a Python json.loads loop.", TraceBench.run),
     ("runtime", "pp512/tg128 tokens/s of the presets in f32/q8_0 vs the host's roofline and llama.cpp.", RuntimeBench.run),
     ("spec", "Speculative decoding per draft strategy: measured α, c, τ, speedup vs predicted.", SpecBench.run),
+    ("serve", "The endpoint client's cost: streamed chunks/s it times on one core, per-chunk timestamp/framing cost.", ServeBench.run),
 ]
 
 @MainActor func usage() -> String {

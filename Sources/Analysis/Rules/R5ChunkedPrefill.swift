@@ -8,7 +8,7 @@ public struct R5ChunkedPrefill: Rule {
     /// b_p (seconds per prefill token): from the step-time fit, else 2·N_lin/(P·MFU_assumed).
     static func perPrefillToken(_ f: Features) -> (value: Double, measured: Bool)? {
         if let m = f.stepModel, m.perPrefillToken > 0 { return (m.perPrefillToken, true) }
-        if let p = f.peakFLOPS { return (2 * f.model.linearParameters / (p * f.assumptions.prefillMFU), false) }
+        if let p = f.peakFLOPS { return (2 * f.model.activeLinearParameters / (p * f.assumptions.prefillMFU), false) }
         return nil
     }
 
