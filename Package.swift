@@ -70,7 +70,9 @@ let package = Package(
 
         // Analyzer.
         .target(name: "Analysis", dependencies: ["TraceFormat"]),
-        .target(name: "Importers", dependencies: ["TraceFormat", "Analysis", "PrometheusText"]),
+        // The system zlib through a module map (gzip'd Kineto traces and any .gz input); see docs/importers.md.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "Importers", dependencies: ["TraceFormat", "Analysis", "PrometheusText", "CZlib"]),
         // Prometheus text exposition lines: shared by the vLLM-metrics importer and the live scraper.
         .target(name: "PrometheusText"),
         // The HTTP load generator of `profile --endpoint` (SSE client, arrivals, /metrics scraper).

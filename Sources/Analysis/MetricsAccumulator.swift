@@ -92,6 +92,11 @@ public struct MetricsAccumulator: Sendable {
     private var fit = StepTimeFit()
     private var decodeStepTimes: [Double] = []
     private var mixedStepTimes: [Double] = []
+    /// Step-run records (``StepRun``): (mean step seconds, steps), kept apart so that a run of a
+    /// million decode steps is one entry; merged with the single steps at the end.
+    private var decodeStepRuns: [(Double, Int64)] = []
+    private var mixedStepRuns: [(Double, Int64)] = []
+    private var batchSizeRuns: [(Double, Int64)] = []
 
     // Batch.
     private var batchHistogram: [Int: Int] = [:]
@@ -180,6 +185,13 @@ public struct MetricsAccumulator: Sendable {
 
     private mutating func consumeStep(_ s: StepEvent) {
         let spanSeconds = max(0, Double(s.duration)) * 1e-9
+        // A step-run record stands for n steps: totals are scaled by n, per-step samples are
+        // weighted by n; contexts grow by `k` per step, so context sums use the arithmetic series.
+        let n = max(1, s.stepCount)
+        let nd = Double(n)
+        let k = Double(s.run?.contextIncrement ?? 0)
+        let series = k * nd * (nd - 1) / 2  // Σ_{j<n} j·k
+        let stepSeconds = spanSeconds / nd
         phaseSeconds[s.phase, default: 0] += spanSeconds
         let end = spanEnd(s.start, max(0, s.duration))
         if let prev = laneEnd[s.lane] {
@@ -201,50 +213,69 @@ public struct MetricsAccumulator: Sendable {
         var w = work[s.phase] ?? PhaseWork(phase: s.phase, steps: 0, seconds: 0, flops: 0, bytes: 0,
                                            stepsWithTraceCost: 0, stepsWithoutCost: 0, sequences: 0,
                                            contextTokens: 0, prefillTokens: 0, decodeTokens: 0)
-        w.steps += 1
+        w.steps += Int(n)
         w.seconds += spanSeconds
         if let f = s.flops, let b = s.bytes {
             w.flops += f
             w.bytes += b
-            w.stepsWithTraceCost += 1
+            w.stepsWithTraceCost += Int(n)
         } else if s.phase != .draft, let model = header?.model, !s.batch.isEmpty {
             let cost = model.forwardCost(batch: s.batch, logitRows: Self.logitRows(s.batch))
-            w.flops += cost.flops
-            w.bytes += cost.bytes
+            if n == 1 {
+                w.flops += cost.flops
+                w.bytes += cost.bytes
+            } else {
+                // The cost is affine in each entry's context, so n × the mean of the first and
+                // last step is the exact sum over the run.
+                let last = Self.advanced(s.batch, by: Int32(clamping: Int64(k) * (n - 1)))
+                let end = model.forwardCost(batch: last, logitRows: Self.logitRows(last))
+                w.flops += nd * (cost.flops + end.flops) / 2
+                w.bytes += nd * (cost.bytes + end.bytes) / 2
+            }
         } else {
-            w.stepsWithoutCost += 1
+            w.stepsWithoutCost += Int(n)
         }
-        w.prefillTokens += prefillTokens
-        w.decodeTokens += s.decodeTokens
+        w.prefillTokens += prefillTokens * Int(n)
+        w.decodeTokens += s.decodeTokens * Int(n)
         if s.phase != .draft {
-            w.sequences += decoding.count
-            w.contextTokens += decoding.reduce(0.0) { $0 + Double($1.contextLength) }
+            w.sequences += decoding.count * Int(n)
+            w.contextTokens += decoding.reduce(0.0) { $0 + Double($1.contextLength) * nd + series }
         }
         work[s.phase] = w
 
         if s.phase == .mixed {
-            mixedPrefillTokens += prefillTokens
+            mixedPrefillTokens += prefillTokens * Int(n)
             if let model = header?.model {
                 let pre = s.batch.filter { $0.prefillTokens > 0 }
-                mixedPrefillFLOPs += model.forwardCost(batch: pre, logitRows: 0).flops
-                mixedFLOPs += model.forwardCost(batch: s.batch, logitRows: 0).flops
+                mixedPrefillFLOPs += nd * model.forwardCost(batch: pre, logitRows: 0).flops
+                mixedFLOPs += nd * model.forwardCost(batch: s.batch, logitRows: 0).flops
             }
         }
         if s.phase == .prefill || s.phase == .decode || s.phase == .mixed {
             let ctx = s.batch.reduce(0.0) { $0 + Double($1.contextLength) }
-            fit.add(prefillTokens: Double(prefillTokens), decodeTokens: Double(s.decodeTokens),
-                    context: ctx, seconds: spanSeconds)
+            if n == 1 {
+                fit.add(prefillTokens: Double(prefillTokens), decodeTokens: Double(s.decodeTokens),
+                        context: ctx, seconds: spanSeconds)
+            } else {
+                fit.addRun(count: n, prefillTokens: Double(prefillTokens), decodeTokens: Double(s.decodeTokens),
+                           firstContext: ctx, contextIncrement: k * Double(s.batch.count), seconds: stepSeconds)
+            }
         }
-        if s.phase == .decode { decodeStepTimes.append(spanSeconds) }
-        if s.phase == .mixed { mixedStepTimes.append(spanSeconds) }
+        if n == 1 {
+            if s.phase == .decode { decodeStepTimes.append(spanSeconds) }
+            if s.phase == .mixed { mixedStepTimes.append(spanSeconds) }
+        } else {
+            if s.phase == .decode { decodeStepRuns.append((stepSeconds, n)) }
+            if s.phase == .mixed { mixedStepRuns.append((stepSeconds, n)) }
+        }
 
         if !decoding.isEmpty && s.phase != .draft {
-            batchHistogram[decoding.count, default: 0] += 1
-            batchSizes.append(Double(decoding.count))
+            batchHistogram[decoding.count, default: 0] += Int(n)
+            if n == 1 { batchSizes.append(Double(decoding.count)) } else { batchSizeRuns.append((Double(decoding.count), n)) }
             batchTimeSum += Double(decoding.count) * spanSeconds
             batchTimeWeight += spanSeconds
-            for e in decoding { contextSum += Double(e.contextLength) }
-            contextCount += decoding.count
+            for e in decoding { contextSum += Double(e.contextLength) * nd + series }
+            contextCount += decoding.count * Int(n)
         }
 
         // Static-batching bookkeeping.
@@ -271,8 +302,17 @@ public struct MetricsAccumulator: Sendable {
         if !decoding.isEmpty && formedBatch > 0 {
             // Padding rows (entries of ended requests) hold a slot without producing a token.
             let useful = decoding.reduce(0) { $0 + (ended.contains($1.request) ? 0 : 1) }
-            usedSlots += useful
-            slotSteps += max(formedBatch, decoding.count)
+            usedSlots += useful * Int(n)
+            slotSteps += max(formedBatch, decoding.count) * Int(n)
+        }
+    }
+
+    /// `batch` with every entry's context increased by `delta` tokens (the last step of a run).
+    static func advanced(_ batch: [BatchEntry], by delta: Int32) -> [BatchEntry] {
+        batch.map { e in
+            var e = e
+            e.contextLength = e.contextLength &+ delta
+            return e
         }
     }
 
@@ -586,7 +626,7 @@ extension MetricsAccumulator {
             throughput: throughput, goodput: goodput,
             phases: PhaseTimes(seconds: phaseSeconds, gapSeconds: gapSeconds, mixedPrefillSeconds: mixedPrefill,
                                mixedSplitMethod: splitMethod),
-            batch: BatchStats(histogram: batchHistogram, sizes: Distribution(batchSizes),
+            batch: BatchStats(histogram: batchHistogram, sizes: Self.distribution(batchSizes, runs: batchSizeRuns),
                               timeWeightedMean: batchTimeWeight > 0 ? batchTimeSum / batchTimeWeight : nil,
                               meanContext: contextCount > 0 ? contextSum / Double(contextCount) : nil),
             kv: kvStats,
@@ -654,6 +694,47 @@ extension MetricsAccumulator {
         }
         return InterferenceStats(cleanGaps: Distribution(clean), contaminatedGaps: Distribution(dirty), ratio: ratio,
                                  stallShare: stallShare, stalls: stalls, contaminatedShareOfViolations: violationShare,
-                                 decodeStepTimes: Distribution(decodeStepTimes), mixedStepTimes: Distribution(mixedStepTimes))
+                                 decodeStepTimes: Self.distribution(decodeStepTimes, runs: decodeStepRuns),
+                                 mixedStepTimes: Self.distribution(mixedStepTimes, runs: mixedStepRuns))
+    }
+
+    /// The distribution of `values` plus each run's value repeated its count, computed without
+    /// expanding the runs: the same numbers as `Distribution` of the expanded sample (NumPy
+    /// linear percentiles over the expanded order statistics). O(m log m) for m entries.
+    static func distribution(_ values: [Double], runs: [(Double, Int64)]) -> Distribution? {
+        guard !runs.isEmpty else { return Distribution(values) }
+        let entries = (values.map { ($0, Int64(1)) } + runs.filter { $0.1 > 0 }).sorted { $0.0 < $1.0 }
+        let total = entries.reduce(Int64(0)) { $0 + $1.1 }
+        guard total > 0 else { return nil }
+        // The value at 0-based position i of the expanded sorted sample.
+        var cumulative: [Int64] = []
+        cumulative.reserveCapacity(entries.count)
+        var c: Int64 = 0
+        for e in entries { c += e.1; cumulative.append(c) }
+        func at(_ i: Int64) -> Double {
+            var lo = 0, hi = cumulative.count - 1
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if cumulative[mid] > i { hi = mid } else { lo = mid + 1 }
+            }
+            return entries[lo].0
+        }
+        func percentile(_ q: Double) -> Double {
+            let rank = q / 100 * Double(total - 1)
+            let lo = Int64(rank.rounded(.down))
+            let hi = Swift.min(lo + 1, total - 1)
+            let a = at(lo), b = at(hi)
+            return a + (b - a) * (rank - Double(lo))
+        }
+        let mean = entries.reduce(0.0) { $0 + $1.0 * Double($1.1) } / Double(total)
+        guard var d = Distribution([entries[0].0]) else { return nil }
+        d.count = Int(total)
+        d.mean = mean
+        d.max = entries[entries.count - 1].0
+        d.p50 = percentile(50)
+        d.p90 = percentile(90)
+        d.p95 = percentile(95)
+        d.p99 = percentile(99)
+        return d
     }
 }

@@ -17,6 +17,28 @@ struct StepTimeFit: Sendable {
         samples += 1
     }
 
+    /// Adds `count` steps at once (a step-run record): identical token counts and step time, the
+    /// context sum growing by `contextIncrement` per step from `firstContext`. Uses the closed
+    /// forms Σj = n(n−1)/2 and Σj² = (n−1)n(2n−1)/6, so the normal equations equal those of the
+    /// expanded steps in O(1).
+    mutating func addRun(count: Int64, prefillTokens: Double, decodeTokens: Double, firstContext: Double,
+                         contextIncrement: Double, seconds: Double) {
+        let n = Double(count)
+        let s1 = n * (n - 1) / 2, s2 = (n - 1) * n * (2 * n - 1) / 6
+        let c0 = firstContext, k = contextIncrement
+        // Sums over the run of x_i (constant columns) and of the context column and its square.
+        let sums = [n, n * prefillTokens, n * decodeTokens, n * c0 + k * s1]
+        let constant = [1, prefillTokens, decodeTokens]
+        for i in 0..<3 {
+            for j in 0..<3 { xtx[i][j] += n * constant[i] * constant[j] }
+            xtx[i][3] += constant[i] * sums[3]
+            xtx[3][i] += constant[i] * sums[3]
+        }
+        xtx[3][3] += n * c0 * c0 + 2 * c0 * k * s1 + k * k * s2
+        for i in 0..<4 { xty[i] += sums[i] * seconds }
+        samples += Int(clamping: count)
+    }
+
     static let names = ["1", "n_prefill", "n_decode", "sum_ctx"]
 
     /// The fitted model, or nil when even the smallest model is not identifiable.

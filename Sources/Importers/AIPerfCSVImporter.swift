@@ -1,3 +1,4 @@
+import Analysis
 import TraceFormat
 
 /// NVIDIA AIPerf `profile_export_aiperf.csv`: the run's aggregates only (Python csv module, CRLF
@@ -28,6 +29,7 @@ public struct AIPerfCSVImporter: TraceImporter {
         var columns: [String] = []
         var section = ""
         var rows = 0
+        var summary = AggregateSummary()
         // Split on LF bytes: in a Swift String "\r\n" is one Character and would not split on "\n".
         for (index, raw) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             let lineNumber = index + 1
@@ -43,6 +45,7 @@ public struct AIPerfCSVImporter: TraceImporter {
             switch section {
             case "statistics":
                 let slug = Self.slug(cells[0])
+                var values: [String: Double] = [:]
                 for (i, name) in columns.enumerated().dropFirst() where Self.keptStatistics.contains(name) && i < cells.count {
                     let cell = cells[i].trimmingSpaces()
                     if cell.isEmpty || cell == "N/A" { continue }
@@ -50,12 +53,19 @@ public struct AIPerfCSVImporter: TraceImporter {
                         throw ImportError(file: file, line: lineNumber, field: "\(cells[0]).\(name)", message: "expected a number, found '\(cell)'")
                     }
                     h.parameters["reported.\(slug).\(name)"] = parameterText(v)
+                    values[name] = v
                 }
+                let (tag, unit) = AggregateImport.tagAndUnit(cells[0])
+                AggregateImport.applyMetric(tag: tag, unit: unit, values: values, to: &summary)
                 rows += 1
             case "scalars":
                 guard cells.count >= 2 else { continue }
                 let cell = cells[1].trimmingSpaces()
                 h.parameters["reported.\(Self.slug(cells[0]))"] = JSONReader.parseNumberText(cell).map(parameterText) ?? cell
+                if let v = JSONReader.parseNumberText(cell) {
+                    let (tag, unit) = AggregateImport.tagAndUnit(cells[0])
+                    AggregateImport.applyMetric(tag: tag, unit: unit, values: ["avg": v], to: &summary)
+                }
                 rows += 1
             case "telemetry":
                 if h.hardwareName == nil, let i = columns.firstIndex(of: "GPU_Name"), i < cells.count { h.hardwareName = cells[i] }
@@ -66,6 +76,7 @@ public struct AIPerfCSVImporter: TraceImporter {
         guard rows > 0 else {
             throw ImportError(file: file, message: "no metric rows (expected AIPerf's profile_export_aiperf.csv: a 'Metric,avg,min,max,…' table)")
         }
+        summary.write(into: &h.parameters)
         emit(.header(try h.build(options, file: file)))
     }
 

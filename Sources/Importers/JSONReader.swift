@@ -311,8 +311,14 @@ public struct JSONReader {
         return strtod(text, nil)
     }
 
-    /// Parses a number written as text ("12.5", "inf", "-Infinity", "nan"); nil otherwise.
+    /// Parses a number written as text ("12.5", "1,019.69", "inf", "-Infinity", "nan"); nil
+    /// otherwise. Thousands separators are accepted only in their proper places (groups of three
+    /// digits after the first 1–3), so "1,2" is not a number.
     public static func parseNumberText(_ text: String) -> Double? {
+        if text.utf8.contains(UInt8(ascii: ",")) {
+            guard let plain = withoutThousandsSeparators(text) else { return nil }
+            return parseNumberText(plain)
+        }
         switch text.lowercased() {
         case "inf", "infinity", "+inf": return .infinity
         case "-inf", "-infinity": return -.infinity
@@ -323,6 +329,20 @@ public struct JSONReader {
                   let v = try? r.scanNumber(nil, expected: ""), r.atEnd() else { return nil }
             return v
         }
+    }
+
+    /// "1,019.69" → "1019.69"; nil when the commas are not thousands separators.
+    static func withoutThousandsSeparators(_ text: String) -> String? {
+        var u = Array(text.utf8)
+        var sign: [UInt8] = []
+        if let f = u.first, f == UInt8(ascii: "-") || f == UInt8(ascii: "+") { sign = [f]; u.removeFirst() }
+        let dot = u.firstIndex(of: UInt8(ascii: ".")) ?? u.count
+        let groups = u[..<dot].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+        guard groups.count > 1, (1...3).contains(groups[0].count),
+              groups.dropFirst().allSatisfy({ $0.count == 3 }),
+              groups.allSatisfy({ $0.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }),
+              !u[dot...].contains(UInt8(ascii: ",")) else { return nil }
+        return String(decoding: sign + groups.joined() + u[dot...], as: UTF8.self)
     }
 
     // MARK: typed arrays

@@ -6,9 +6,10 @@ import TraceFormat
 /// context `n_depth`). Times are ns.
 ///
 /// Mapping: step spans on lane 1, laid end to end. A pp sample → one `prefill` span of
-/// `n_prompt` tokens at context `n_depth`. A tg sample → `n_gen` `decode` spans of one token each
-/// at contexts `n_depth`, `n_depth`+1, …; the file gives only the sample's total, so each span
-/// gets an equal share (the mean step time is exact, the per-step spread is not measured).
+/// `n_prompt` tokens at context `n_depth`. A tg sample → one step-run record (``StepRun``) of
+/// `n_gen` `decode` steps of one token each at contexts `n_depth`, `n_depth`+1, …; the file gives
+/// only the sample's total, so each step gets an equal share (the mean step time is exact, the
+/// per-step spread is not measured). One event per sample, whatever `n_gen` is.
 /// Combined pp+tg tests cannot be split and are skipped (counted in `import.skipped`). No
 /// request events: llama-bench measures the engine, not serving. Model from `model_filename`
 /// (catalog match) with bytes per weight = `model_size`/`model_n_params`; hardware from
@@ -53,7 +54,7 @@ public struct LlamaBenchImporter: TraceImporter {
         h.workloadName = "llama-bench"
         // One sequence per test, never batched: not static batching.
         h.runtimeOptions["scheduler"] = "none (llama-bench: one sequence per test)"
-        h.notes["steps"] = "tg samples split into n_gen equal decode spans (the file gives each sample's total only); spans laid end to end"
+        h.notes["steps"] = "each tg sample is one step-run record of n_gen equal decode steps (the file gives each sample's total only); spans laid end to end"
         for key in ["model_type", "model_filename", "backends", "cpu_info", "gpu_info", "type_k", "type_v", "test_time"] {
             if let s = first[key]?.string { h.parameters[key] = s }
         }
@@ -106,24 +107,21 @@ public struct LlamaBenchImporter: TraceImporter {
                     throw fail("samples_ns", "the samples add up to more than 4e18 ns; expected per-repetition times in ns")
                 }
                 if nPrompt > 0 {
-                    let d = TraceDuration(ns.rounded())
+                    let d = nanoseconds(ns * 1e-9)
                     events.append(.step(StepEvent(step: step, phase: .prefill, start: clock, duration: d,
                                                   batch: [BatchEntry(request: sequence, prefillTokens: clamp32(nPrompt),
                                                                      decodeTokens: 0, contextLength: clamp32(depth))])))
                     step += 1
-                    clock += d
+                    clock = clock.addingReportingOverflow(d).overflow ? .max : clock + d
                 } else {
-                    // Boundaries rounded once each, so the spans sum to the sample exactly.
-                    var previous: TraceTime = 0
-                    for j in 0..<nGen {
-                        let boundary = TraceTime((ns * Double(j + 1) / Double(nGen)).rounded())
-                        events.append(.step(StepEvent(step: step, phase: .decode, start: clock + previous, duration: boundary - previous,
-                                                      batch: [BatchEntry(request: sequence, prefillTokens: 0, decodeTokens: 1,
-                                                                         contextLength: clamp32(depth + j))])))
-                        step += 1
-                        previous = boundary
-                    }
-                    clock += previous
+                    // One step-run record for the sample's n_gen decode steps (cost O(1), not O(n_gen)).
+                    let d = nanoseconds(ns * 1e-9)
+                    let run = nGen > 1 ? StepRun(count: Int64(nGen), contextIncrement: 1) : nil
+                    events.append(.step(StepEvent(step: step, phase: .decode, start: clock, duration: d,
+                                                  batch: [BatchEntry(request: sequence, prefillTokens: 0, decodeTokens: 1,
+                                                                     contextLength: clamp32(depth))], run: run)))
+                    step = step.addingReportingOverflow(Int64(nGen)).overflow ? .max : step + Int64(nGen)
+                    clock = clock.addingReportingOverflow(d).overflow ? .max : clock + d
                 }
             }
         }

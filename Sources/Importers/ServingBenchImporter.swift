@@ -1,3 +1,4 @@
+import Analysis
 import TraceFormat
 
 /// vLLM `bench serve` result JSON and SGLang `bench_serving` JSONL: the two share one shape — run
@@ -53,6 +54,7 @@ public struct ServingBenchImporter: TraceImporter {
         var reader = JSONReader(bytes: bytes, file: file)
         var chosen: Run?
         var count = 0
+        var summaries: [AggregateSummary] = []
         let topIsArray = reader.peek() == UInt8(ascii: "[")
         if topIsArray { try reader.beginArray(nil) }
         while topIsArray ? try reader.nextElement(nil) : !reader.atEnd() {
@@ -60,19 +62,122 @@ public struct ServingBenchImporter: TraceImporter {
             let run = try readRun(&reader, field: field)
             count += 1
             if options.run == nil || options.run == count { chosen = run }
+            summaries.append(Self.summary(run.scalars))
         }
         if topIsArray, !reader.atEnd() { throw reader.error(nil, "unexpected content after the top-level array") }
         guard let run = chosen else {
             if count == 0 { throw ImportError(file: file, message: "no result object in the file (expected a JSON object with the benchmark's results)") }
             throw ImportError(file: file, field: "--run", message: "the file holds \(count) runs; expected --run between 1 and \(count)")
         }
+        guard run.ttfts != nil || Self.commonKeys.contains(where: { run.scalars[$0] != nil })
+                || run.scalars.keys.contains(where: { $0.hasSuffix("_ttft_ms") || $0.hasSuffix("_e2el_ms") }) else {
+            throw ImportError(file: file, line: run.line, message: "no \(format == .vllm ? "vLLM" : "SGLang") result records found (expected keys such as 'ttfts', 'mean_ttft_ms', 'completed', 'duration')")
+        }
         var header = try headerBuilder(run, runs: count, index: options.run ?? count)
         let requests = try requests(run, file: file, header: &header)
         header.requests = requests.count
+        Self.summary(run.scalars).write(into: &header.parameters)
+        ImportedRun.write(Self.runs(summaries), into: &header.parameters)
         emitRequests(requests, header: try header.build(options, file: file), emit: emit)
         if let spec = speculation(run, at: requests.compactMap { r in r.endOffset.map { r.arrival + $0 } }.max() ?? 0) {
             emit(.speculation(spec))
         }
+    }
+
+    /// The run's aggregates in canonical units: `<stat>_<metric>_ms` (stat mean, median, p<q>,
+    /// max; metric ttft, tpot, itl, e2el / SGLang e2e_latency) → seconds; completed, failed,
+    /// duration, throughputs, request rate ("inf" kept), max concurrency, speculative totals and
+    /// SGLang's accept_length; prefill/decode worker counts of a disaggregated run from keys
+    /// naming prefill/decode workers (instances, servers, nodes) or an "xPyD" tag in a string.
+    static func summary(_ scalars: [String: JSON]) -> AggregateSummary {
+        var s = AggregateSummary()
+        func d(_ key: String) -> Double? { scalars[key]?.double.flatMap { $0.isNaN ? nil : $0 } }
+        for (key, value) in scalars {
+            guard key.hasSuffix("_ms"), let x = value.double, x.isFinite else { continue }
+            let parts = key.dropLast(3).split(separator: "_", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            let seconds = x * 1e-3
+            func set(_ st: inout AggregateSummary.Stat) {
+                switch parts[0] {
+                case "mean": st.mean = seconds
+                case "median", "p50": st.p50 = seconds
+                case "p90": st.p90 = seconds
+                case "p95": st.p95 = seconds
+                case "p99": st.p99 = seconds
+                case "max": st.max = seconds
+                default: break
+                }
+            }
+            switch parts[1] {
+            case "ttft": set(&s.ttft)
+            case "tpot": set(&s.tpot)
+            case "itl": set(&s.itl)
+            case "e2el", "e2e_latency": set(&s.e2e)
+            default: break
+            }
+        }
+        s.completed = d("completed").flatMap(countValue)
+        s.failed = d("failed").flatMap(countValue)
+        s.durationSeconds = d("duration")
+        s.requestThroughput = d("request_throughput")
+        s.outputThroughput = d("output_throughput")
+        s.totalTokenThroughput = d("total_token_throughput") ?? d("total_throughput")
+        s.requestRate = d("request_rate")
+        s.maxConcurrency = d("max_concurrency")
+        s.specDrafts = d("spec_decode_num_drafts")
+        s.specDraftTokens = d("spec_decode_draft_tokens")
+        s.specAcceptedTokens = d("spec_decode_accepted_tokens")
+        s.specMeanAcceptedLength = d("accept_length") ?? d("spec_decode_acceptance_length")
+        s.fillMeans(totalInput: d("total_input_tokens"), totalOutput: d("total_output_tokens"))
+        // Disaggregated prefill/decode worker counts.
+        for key in scalars.keys.sorted() {
+            let k = key.lowercased()
+            guard let x = d(key), x >= 1, x == x.rounded(),
+                  ["worker", "instance", "server", "node", "replica"].contains(where: { k.contains($0) }) else { continue }
+            if k.contains("prefill"), s.prefillWorkers == nil { s.prefillWorkers = countValue(x) }
+            if k.contains("decode"), s.decodeWorkers == nil { s.decodeWorkers = countValue(x) }
+        }
+        if s.prefillWorkers == nil || s.decodeWorkers == nil {
+            for key in scalars.keys.sorted() {
+                guard let text = scalars[key]?.string, let (p, dd) = pdTag(text) else { continue }
+                s.prefillWorkers = s.prefillWorkers ?? p
+                s.decodeWorkers = s.decodeWorkers ?? dd
+                break
+            }
+        }
+        return s
+    }
+
+    /// The runs of a multi-run file; a load sweep when the request rate (else the concurrency
+    /// cap) differs between runs.
+    static func runs(_ summaries: [AggregateSummary]) -> [ImportedRun] {
+        let rates = Set(summaries.compactMap(\.requestRate)), caps = Set(summaries.compactMap(\.maxConcurrency))
+        let kind: String? = rates.count > 1 ? "request_rate" : caps.count > 1 ? "concurrency" : nil
+        return summaries.enumerated().map { i, s in
+            let load = kind == "request_rate" ? s.requestRate : kind == "concurrency" ? s.maxConcurrency : nil
+            let label = load.map { "\(kind == "request_rate" ? "rate" : "concurrency") \($0.isInfinite ? "inf" : parameterText($0))" } ?? "run \(i + 1)"
+            return ImportedRun(label: label, loadKind: kind, load: load, summary: s)
+        }
+    }
+
+    /// (2, 1) for a string holding "2P1D" / "2p1d" / "pd_2p1d"; nil otherwise.
+    static func pdTag(_ text: String) -> (Int, Int)? {
+        let chars = Array(text.lowercased())
+        var i = 0
+        while i < chars.count {
+            guard chars[i].isNumber, i == 0 || !(chars[i - 1].isNumber || chars[i - 1].isLetter) else { i += 1; continue }
+            var j = i
+            while j < chars.count, chars[j].isNumber { j += 1 }
+            guard j < chars.count, chars[j] == "p" else { i = j; continue }
+            var k = j + 1
+            while k < chars.count, chars[k].isNumber { k += 1 }
+            if k > j + 1, k < chars.count, chars[k] == "d", k + 1 == chars.count || !chars[k + 1].isLetter,
+               let p = Int(String(chars[i..<j])), let d = Int(String(chars[(j + 1)..<k])), p > 0, d > 0 {
+                return (p, d)
+            }
+            i = j
+        }
+        return nil
     }
 
     /// vLLM's speculative-decoding totals (`spec_decode_num_drafts`, `_draft_tokens`,

@@ -18,6 +18,26 @@ public enum ImportFormat: String, Sendable, CaseIterable, Equatable {
     case otel
     /// vLLM Prometheus `/metrics` scrapes (text, or AIPerf's server_metrics_export.jsonl).
     case vllmMetrics = "vllm-metrics"
+    /// The `Serving Benchmark Result` block vLLM and SGLang print (console text, also in a log).
+    case servingText = "serving-text"
+    /// vLLM CI nightly / performance results: a JSON list of runs with display-named columns.
+    case vllmNightly = "vllm-nightly"
+    /// NVIDIA GenAI-Perf `profile_export_genai_perf.json` or `.csv` (aggregates only).
+    case genaiPerf = "genai-perf"
+    /// NVIDIA perf_analyzer `profile_export.json` (per-request timestamps).
+    case perfAnalyzer = "perf-analyzer"
+    /// NVIDIA AIPerf `profile_export_aiperf.json` (aggregates; early `records` or flat schema).
+    case aiperfJSON = "aiperf-json"
+    /// Anyscale LLMPerf `*_summary.json` (aggregates only).
+    case llmperfSummary = "llmperf-summary"
+    /// llama.cpp server responses with `timings` (one, an array, or JSON Lines).
+    case llamaServer = "llama-server"
+    /// llama.cpp `llama-bench` markdown table (`-o md`, also inside a log).
+    case llamaBenchMarkdown = "llama-bench-md"
+    /// TensorRT-LLM `trtllm-bench` console report (text).
+    case trtllmBench = "trtllm-bench"
+    /// PyTorch profiler / Kineto Chrome trace (`.json` or `.json.gz`).
+    case kineto
 
     /// What the format is, for help and error messages.
     public var summary: String {
@@ -30,6 +50,16 @@ public enum ImportFormat: String, Sendable, CaseIterable, Equatable {
         case .llamaBench: return "llama.cpp llama-bench JSON/JSONL"
         case .otel: return "OpenTelemetry OTLP/JSON spans with gen_ai.* attributes"
         case .vllmMetrics: return "vLLM Prometheus /metrics scrape or AIPerf server_metrics_export.jsonl"
+        case .servingText: return "vLLM/SGLang 'Serving Benchmark Result' console block"
+        case .vllmNightly: return "vLLM nightly benchmark results (a list of runs)"
+        case .genaiPerf: return "GenAI-Perf profile_export_genai_perf.json/.csv (aggregates only)"
+        case .perfAnalyzer: return "perf_analyzer profile_export.json"
+        case .aiperfJSON: return "AIPerf profile_export_aiperf.json (aggregates only)"
+        case .llmperfSummary: return "LLMPerf summary.json (aggregates only)"
+        case .llamaServer: return "llama.cpp server responses with timings"
+        case .llamaBenchMarkdown: return "llama.cpp llama-bench markdown table"
+        case .trtllmBench: return "trtllm-bench console report"
+        case .kineto: return "PyTorch profiler / Kineto Chrome trace (.json, .json.gz)"
         }
     }
 
@@ -44,6 +74,16 @@ public enum ImportFormat: String, Sendable, CaseIterable, Equatable {
         case .llamaBench: return LlamaBenchImporter()
         case .otel: return OTelImporter()
         case .vllmMetrics: return VLLMMetricsImporter()
+        case .servingText: return ServingBenchTextImporter()
+        case .vllmNightly: return VLLMNightlyImporter()
+        case .genaiPerf: return GenAIPerfImporter()
+        case .perfAnalyzer: return PerfAnalyzerImporter()
+        case .aiperfJSON: return AIPerfSummaryImporter()
+        case .llmperfSummary: return LLMPerfSummaryImporter()
+        case .llamaServer: return LlamaServerImporter()
+        case .llamaBenchMarkdown: return LlamaBenchMarkdownImporter()
+        case .trtllmBench: return TRTLLMBenchImporter()
+        case .kineto: return KinetoImporter()
         }
     }
 

@@ -1,3 +1,4 @@
+import Analysis
 import PrometheusText
 import TraceFormat
 
@@ -91,6 +92,37 @@ public struct VLLMMetricsImporter: TraceImporter {
             }
             if let d = last.time.map({ clampedDifference($0, origin) }) { h.parameters["reported.window_s"] = parameterText(Double(d) * 1e-9) }
         }
+        // Canonical aggregates: histogram means over the window (first → last snapshot; a single
+        // scrape gives none), and the speculative-decoding counters (a ratio, so a single scrape's
+        // totals since server start are meaningful too).
+        var summary = AggregateSummary()
+        if snapshots.count > 1 {
+            func mean(_ name: String) -> Double? {
+                guard let s0 = first.sum(name + "_sum"), let s1 = last.sum(name + "_sum"),
+                      let c0 = first.sum(name + "_count"), let c1 = last.sum(name + "_count"), c1 > c0, s1 >= s0 else { return nil }
+                return (s1 - s0) / (c1 - c0)
+            }
+            summary.ttft.mean = mean("vllm:time_to_first_token_seconds")
+            summary.itl.mean = mean("vllm:inter_token_latency_seconds")
+            summary.tpot.mean = mean("vllm:time_per_output_token_seconds") ?? mean("vllm:request_time_per_output_token_seconds")
+            summary.e2e.mean = mean("vllm:e2e_request_latency_seconds")
+            summary.queue.mean = mean("vllm:request_queue_time_seconds")
+            if let a = first.sum("vllm:request_success_total"), let b = last.sum("vllm:request_success_total"), b >= a {
+                summary.completed = countValue(b - a)
+            }
+        }
+        func counter(_ name: String) -> Double? {
+            guard let b = last.sum(name) else { return nil }
+            guard snapshots.count > 1, let a = first.sum(name) else { return b }
+            return b >= a ? b - a : nil
+        }
+        if let drafted = counter("vllm:spec_decode_num_draft_tokens_total"), drafted > 0,
+           let accepted = counter("vllm:spec_decode_num_accepted_tokens_total") {
+            summary.specDraftTokens = drafted
+            summary.specAcceptedTokens = accepted
+            summary.specDrafts = counter("vllm:spec_decode_num_drafts_total")
+        }
+        summary.write(into: &h.parameters)
         h.parameters["snapshots"] = String(snapshots.count)
         if let t = first.time { h.parameters["origin_epoch_ns"] = String(t) }
         emit(.header(try h.build(options, file: file)))
@@ -164,6 +196,3 @@ public struct VLLMMetricsImporter: TraceImporter {
     }
 }
 
-extension StringProtocol {
-    func trimmingSpaces() -> String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
-}

@@ -79,7 +79,8 @@ struct AnalyzeCommand: Command {
             throw UsageError("--verify re-runs InferScope traces only; an imported file has no runtime workload to re-run")
         }
         guard arguments.flag("--verify") else {
-            context.stdout.write(json ? Self.json(analyzed) : first + TextReport.render(result))
+            context.stdout.write(json ? Self.json(analyzed)
+                                 : first + TextReport.render(result) + ImportedRunsReport.render(result.header, slo: options.slo))
             return .success
         }
         if json { throw UsageError("--verify prints a text table; drop --json") }

@@ -146,10 +146,12 @@ struct ImportCommand: Command {
         return head.hasPrefix("[") && (head.contains("\"run_header\"") || head.contains(RunHeader.schemaName))
     }
 
-    /// The whole file. O(size).
+    /// The whole file, decompressed when it is gzip (`results.json.gz`). O(size).
     static func readFile(_ path: String, _ context: CommandContext) throws -> [UInt8] {
-        do { return try FileBytes.load(context.resolve(path)) } catch {
+        let bytes: [UInt8]
+        do { bytes = try FileBytes.load(context.resolve(path)) } catch {
             throw CommandFailure("\(path): cannot \(error.operation == "open" ? "open the file" : "read"): \(error.reason)")
         }
+        do { return try Gzip.inflatedIfCompressed(bytes, file: path) } catch { throw CommandFailure(error.description) }
     }
 }

@@ -190,27 +190,9 @@ struct SweepCommand: Command {
 
     /// The sentences a reader wants: the highest load meeting the SLOs and where saturation begins.
     static func conclusion(_ points: [Point], closedLoop: Bool, searched: (low: Double, high: Double)?) -> String {
-        let unit = closedLoop ? "" : " req/s"
-        var lines: [String] = []
-        if points.contains(where: { $0.passes != nil }) {
-            if let best = points.last(where: { $0.passes == true }) {
-                let failAbove = points.first { $0.load > best.load && $0.passes == false }
-                var line = "highest load meeting the SLOs: \(NumberFormat.significant(best.load, digits: 4))\(unit)"
-                if let f = failAbove { line += " (fails at \(NumberFormat.significant(f.load, digits: 4))\(unit))" }
-                if let s = searched { line += "; bisection bracket \(NumberFormat.significant(s.low, digits: 4))–\(NumberFormat.significant(s.high, digits: 4))\(unit)" }
-                lines.append(line)
-            } else {
-                lines.append("no load point meets the SLOs: lower the load, relax a target, or act on 'inferscope analyze' of the lowest point")
-            }
-        }
-        if !closedLoop {
-            if let first = points.first(where: { $0.saturated }) {
-                lines.append("saturated from \(NumberFormat.significant(first.load, digits: 4)) req/s: the engine completes \(NumberFormat.significant(first.result.metrics.throughput.requestsPerSecond)) req/s of the offered load")
-            } else {
-                lines.append("not saturated at any swept rate (completed ≥ 90% of the offered requests/s)")
-            }
-        }
-        return lines.joined(separator: "\n")
+        LoadCurve.conclusion(points.map { LoadPoint(load: $0.load, passes: $0.passes, saturated: $0.saturated,
+                                                    completedRPS: $0.result.metrics.throughput.requestsPerSecond) },
+                             closedLoop: closedLoop, searched: searched)
     }
 
     static func json(_ points: [Point], header: String, closedLoop: Bool, searched: (low: Double, high: Double)?) -> String {

@@ -192,6 +192,7 @@ enum TraceDecoder {
         let start = try readTime(m.ts, "ts", base)
         let duration = try readDuration(m, base)
         var step: Int64?, phase: Phase?, batch: [BatchEntry] = [], flops: Double?, bytes: Double?
+        var runCount: Int64?, runIncrement: Int32?
         try forEachArg(m, base) { (key, s: inout JSONScanner) throws(DecodeFailure) in
             if s.span(key, equals: "step") {
                 step = try field("step") { () throws(DecodeFailure) in try s.readInt64() }
@@ -205,14 +206,29 @@ enum TraceDecoder {
                 flops = try field("flops") { () throws(DecodeFailure) in try s.readDouble() }
             } else if s.span(key, equals: "bytes") {
                 bytes = try field("bytes") { () throws(DecodeFailure) in try s.readDouble() }
+            } else if s.span(key, equals: "run_count") {
+                runCount = try field("run_count") { () throws(DecodeFailure) in try s.readInt64() }
+            } else if s.span(key, equals: "run_context_increment") {
+                runIncrement = try field("run_context_increment") { () throws(DecodeFailure) in try s.readInt32() }
             } else {
                 try s.skipValue()
             }
         }
         guard let step else { throw missing("args.step", "the engine iteration, an integer") }
         guard let phase else { throw missing("args.phase", "a phase name") }
+        var run: StepRun?
+        if let runCount {
+            guard runCount >= 1 else { throw DecodeFailure(field: "args.run_count", "expected a step count ≥ 1, found \(runCount)") }
+            let increment = runIncrement ?? 0
+            guard increment >= 0 else {
+                throw DecodeFailure(field: "args.run_context_increment", "expected context tokens per step ≥ 0, found \(increment)")
+            }
+            run = StepRun(count: runCount, contextIncrement: increment)
+        } else if runIncrement != nil {
+            throw DecodeFailure(field: "args.run_count", "missing (a step-run record needs its step count next to run_context_increment)")
+        }
         return StepEvent(step: step, phase: phase, start: start, duration: duration, lane: lane, batch: batch,
-                         flops: flops, bytes: bytes)
+                         flops: flops, bytes: bytes, run: run)
     }
 
     static func readBatch(_ s: inout JSONScanner) throws(DecodeFailure) -> [BatchEntry] {

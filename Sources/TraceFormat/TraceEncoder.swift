@@ -221,6 +221,10 @@ public struct TraceEncoder {
         out.raw("]")
         if let flops = s.flops { out.nextKey("flops"); out.double(flops) }
         if let bytes = s.bytes { out.nextKey("bytes"); out.double(bytes) }
+        if let run = s.run {
+            out.nextKey("run_count"); out.int(run.count)
+            out.nextKey("run_context_increment"); out.int(run.contextIncrement)
+        }
         out.raw("}}")
     }
 

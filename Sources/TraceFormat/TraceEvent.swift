@@ -104,9 +104,12 @@ public struct StepEvent: Sendable, Equatable {
     public var flops: Double?
     /// Bytes moved to or from memory (weights + KV read + KV written, methodology §1.3), if known.
     public var bytes: Double?
+    /// Non-nil for a step-run record: this span stands for `run.count` identical steps laid end
+    /// to end (see ``StepRun``). nil: one step.
+    public var run: StepRun?
 
     public init(step: Int64, phase: Phase, start: TraceTime, duration: TraceDuration, lane: Int32 = 1,
-                batch: [BatchEntry] = [], flops: Double? = nil, bytes: Double? = nil) {
+                batch: [BatchEntry] = [], flops: Double? = nil, bytes: Double? = nil, run: StepRun? = nil) {
         self.step = step
         self.phase = phase
         self.start = start
@@ -115,12 +118,40 @@ public struct StepEvent: Sendable, Equatable {
         self.batch = batch
         self.flops = flops
         self.bytes = bytes
+        self.run = run
     }
+
+    /// How many engine steps the span stands for: `run.count`, or 1.
+    public var stepCount: Int64 { run?.count ?? 1 }
 
     /// Prompt tokens in the span.
     public var prefillTokens: Int { batch.reduce(0) { $0 + Int($1.prefillTokens) } }
     /// Generated/verified tokens in the span.
     public var decodeTokens: Int { batch.reduce(0) { $0 + Int($1.decodeTokens) } }
+}
+
+/// A step-run record: `count` identical steps laid end to end, stored as one span so that a
+/// source that reports only a total (llama-bench: "128 tokens generated in 2.1 s") costs one
+/// event instead of one per token.
+///
+/// The span's fields then describe the whole run: `start` is the first step's start, `duration`,
+/// `flops` and `bytes` are totals over the run (the mean step is each divided by `count`), `batch`
+/// is the first step's composition and `step` its index. Expanded, step k (0 ≤ k < count) has
+/// index `step + k`, starts at `start + round(k · duration / count)`, ends where step k + 1
+/// starts (the last at `start + duration`), and its batch is `batch` with every entry's
+/// `contextLength` increased by `k · contextIncrement` (1 for a decode run: each step adds one
+/// token to every sequence's context; 0 for repeated identical steps). Per-step durations are
+/// not measured: the expansion gives every step the mean.
+public struct StepRun: Sendable, Equatable, Hashable {
+    /// Steps in the run, ≥ 1.
+    public var count: Int64
+    /// Context tokens each batch entry gains per step (≥ 0).
+    public var contextIncrement: Int32
+
+    public init(count: Int64, contextIncrement: Int32 = 0) {
+        self.count = count
+        self.contextIncrement = contextIncrement
+    }
 }
 
 // MARK: - Requests

@@ -14,6 +14,7 @@ import TraceFormat
     static func importAndAnalyze(_ bytes: [UInt8], _ format: ImportFormat?, options: ImportOptions = .init()) -> String? {
         var analyzer = try? Analyzer(options: AnalysisOptions(hardware: options.hardware))
         do throws(ImportError) {
+            // (`??` takes a rethrowing autoclosure whose error is untyped: unwrap explicitly.)
             let f: ImportFormat
             if let format { f = format } else { f = try ImportDetection.detect(firstBytes: bytes, file: "hostile") }
             try f.importer.importTrace(bytes, file: "hostile", options: options) { event in

@@ -74,11 +74,12 @@ import TraceFormat
         #expect(prefill.map(\.duration) == (pp["samples_ns"] as! [Int]).map(Int64.init))
         #expect(prefill.allSatisfy { $0.prefillTokens == pp["n_prompt"] as! Int })
         let nGen = tg["n_gen"] as! Int
-        #expect(decode.count == nGen * (tg["samples_ns"] as! [Int]).count)
+        // One step-run record per tg sample: n_gen decode steps at contexts 0, 1, …, n_gen − 1.
+        #expect(decode.count == (tg["samples_ns"] as! [Int]).count)
         for (k, sample) in (tg["samples_ns"] as! [Int]).enumerated() {
-            let spans = decode[(k * nGen)..<((k + 1) * nGen)]
-            #expect(spans.reduce(0) { $0 + $1.duration } == Int64(sample))
-            #expect(spans.map { Int($0.batch[0].contextLength) } == Array(0..<nGen))
+            #expect(decode[k].duration == Int64(sample))
+            #expect(decode[k].run == StepRun(count: Int64(nGen), contextIncrement: 1))
+            #expect(decode[k].batch[0].contextLength == 0)
         }
         // Spans are laid end to end on one lane.
         #expect(zip(steps.dropFirst(), steps).allSatisfy { $0.start == $1.start + $1.duration })
@@ -91,7 +92,7 @@ import TraceFormat
         let result = try analyze(events)
         let decodeSeconds = try #require(result.metrics.phases.seconds[.decode])
         let avg = Double(tg["avg_ns"] as! Int) * 1e-9
-        #expect(close(Double(decode.count) / decodeSeconds, Double(nGen) / avg, 1e-3))
+        #expect(close(Double(decode.reduce(0) { $0 + $1.stepCount }) / decodeSeconds, Double(nGen) / avg, 1e-3))
         // Decode MBU from the catalog roofline: ≈ the file's weight bytes per token / (step time · 3.35 TB/s).
         #expect(result.verdict.phases.contains { $0.phase == .decode })
         let roof = try #require(result.roofline?.phase(.decode))
@@ -162,7 +163,7 @@ import TraceFormat
         for (name, format) in expected {
             #expect(try ImportDetection.detect(firstBytes: try fixtureBytes(name), file: name) == format, "\(name)")
         }
-        #expect(throws: ImportError(file: "x.json", message: "not a recognised format; supported: vllm (vLLM `bench serve` result JSON), sglang (SGLang bench_serving JSONL), aiperf (AIPerf profile_export.jsonl), aiperf-csv (AIPerf profile_export_aiperf.csv (aggregates only)), llmperf (LLMPerf individual_responses.json), llama-bench (llama.cpp llama-bench JSON/JSONL), otel (OpenTelemetry OTLP/JSON spans with gen_ai.* attributes), vllm-metrics (vLLM Prometheus /metrics scrape or AIPerf server_metrics_export.jsonl). If this is one of them, force it with --format NAME")) {
+        #expect(throws: ImportError(file: "x.json", message: "not a recognised format; supported: vllm (vLLM `bench serve` result JSON), sglang (SGLang bench_serving JSONL), aiperf (AIPerf profile_export.jsonl), aiperf-csv (AIPerf profile_export_aiperf.csv (aggregates only)), llmperf (LLMPerf individual_responses.json), llama-bench (llama.cpp llama-bench JSON/JSONL), otel (OpenTelemetry OTLP/JSON spans with gen_ai.* attributes), vllm-metrics (vLLM Prometheus /metrics scrape or AIPerf server_metrics_export.jsonl), serving-text (vLLM/SGLang 'Serving Benchmark Result' console block), vllm-nightly (vLLM nightly benchmark results (a list of runs)), genai-perf (GenAI-Perf profile_export_genai_perf.json/.csv (aggregates only)), perf-analyzer (perf_analyzer profile_export.json), aiperf-json (AIPerf profile_export_aiperf.json (aggregates only)), llmperf-summary (LLMPerf summary.json (aggregates only)), llama-server (llama.cpp server responses with timings), llama-bench-md (llama.cpp llama-bench markdown table), trtllm-bench (trtllm-bench console report), kineto (PyTorch profiler / Kineto Chrome trace (.json, .json.gz)). If this is one of them, force it with --format NAME")) {
             try ImportDetection.detect(firstBytes: Array("{\"hello\": 1}".utf8), file: "x.json")
         }
         #expect(throws: ImportError(file: "y.json", message: "ambiguous format: looks like vllm or sglang; force one with --format NAME")) {

@@ -61,8 +61,10 @@ import TraceFormat
         let jsonl = "{\"n_prompt\": 0, \"n_gen\": 4, \"samples_ns\": [40000000]}\n{\"n_prompt\": 128, \"n_gen\": 0, \"avg_ns\": 9000000}\n"
         let steps = try ImportFormat.llamaBench.importer.importEvents(Array(jsonl.utf8), file: "b.jsonl")
             .compactMap { if case .step(let s) = $0 { return s }; return nil }
-        #expect(steps.map(\.phase) == [.decode, .decode, .decode, .decode, .prefill])
-        #expect(steps.map(\.duration) == [10_000_000, 10_000_000, 10_000_000, 10_000_000, 9_000_000])
+        // The 4 generated tokens are one step-run record of 4 decode steps (10 ms each on average).
+        #expect(steps.map(\.phase) == [.decode, .prefill])
+        #expect(steps.map(\.duration) == [40_000_000, 9_000_000])
+        #expect(steps.map(\.stepCount) == [4, 1] && steps[0].run?.contextIncrement == 1)
 
         let t0: Int64 = 1_795_774_500_000_000_000
         func chunk(_ ms: Int64) -> String { "{\"timeUnixNano\": \"\(t0 + ms * 1_000_000)\", \"name\": \"gen_ai.content.completion.chunk\"}" }
