@@ -36,7 +36,7 @@ enum AggregateImport {
     static func emit(_ h: ImportHeader, _ summary: AggregateSummary, format: ImportFormat, file: String,
                      options: ImportOptions, emit: (TraceEvent) -> Void) throws(ImportError) {
         guard !summary.isEmpty else {
-            throw ImportError(file: file, message: "no \(format.summary) statistics found (none of the latency, throughput or count fields it writes); check the file or the --format")
+            throw ImportError(file: file, message: "no \(format.summary) statistics found (none of the latency, throughput or count fields it writes); check the file or the --from")
         }
         var h = h
         summary.write(into: &h.parameters)

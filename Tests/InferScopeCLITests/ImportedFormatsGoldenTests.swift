@@ -24,7 +24,7 @@ import TraceFormat
         }
         expectGolden("analyze-import2-sglang-rate-sweep-slo", ["analyze", "traces/import/sglang-rate-sweep.log", "--slo", "ttft=500ms,itl=50ms"])
         expectGolden("analyze-import2-vllm-nightly-slo", ["analyze", "traces/import/vllm-nightly-benchmark_results.json", "--slo", "ttft=200ms,tpot=20ms"])
-        expectGolden("analyze-import2-wrong-format", ["analyze", "traces/import/genai-perf-profile_export_genai_perf.json", "--format", "vllm"])
+        expectGolden("analyze-import2-wrong-format", ["analyze", "traces/import/genai-perf-profile_export_genai_perf.json", "--from", "vllm"])
     }
 
     /// A gzip-compressed file of any format analyzes like the plain file.

@@ -49,6 +49,6 @@ import Tracing
         #expect(serverFinished.reduce(0) { $0 + Int($1.tokens ?? 0) } == clientTokens + 1)
         let analysis = runCLI(["analyze", trace, "--hardware", "H100-SXM"])
         #expect(analysis.exit == .success, "\(analysis.stderr)")
-        #expect(analysis.stdout.contains("VERDICT\n  workload: ") && !analysis.stdout.contains("workload: unknown"), "\(analysis.stdout)")
+        #expect(analysis.stdout.contains("VERDICT") && analysis.stdout.contains("\n  workload: ") && !analysis.stdout.contains("workload: unknown"), "\(analysis.stdout)")
     }
 }
