@@ -73,6 +73,18 @@ public struct AggregateSummary: Sendable, Equatable {
     /// Disaggregated serving: prefill and decode worker (instance) counts.
     public var prefillWorkers: Int?
     public var decodeWorkers: Int?
+    /// A GPU kernel profile (PyTorch profiler / Kineto): the profiled window and the time its
+    /// kernels cover, by class, seconds, summed over profiler steps. Class times are unions of
+    /// kernel intervals and may overlap each other (concurrent streams); idle = window − busy.
+    public var gpuWindowSeconds: Double?
+    public var gpuBusySeconds: Double?
+    public var gpuGEMMSeconds: Double?
+    public var gpuAttentionSeconds: Double?
+    public var gpuCommunicationSeconds: Double?
+    public var gpuMemorySeconds: Double?
+    public var gpuOtherSeconds: Double?
+    /// Profiler steps in the window (0 when the trace marks none).
+    public var gpuSteps: Int?
 
     public init() {}
 
@@ -81,6 +93,16 @@ public struct AggregateSummary: Sendable, Equatable {
 
     /// True when no field is set.
     public var isEmpty: Bool { self == AggregateSummary() }
+
+    /// True when a serving statistic is set (latency, throughput, counts, load, workers): the
+    /// fields an "estimated from aggregates" verdict reads. A kernel profile's GPU times alone
+    /// are not serving statistics.
+    public var hasServingStatistics: Bool {
+        var s = self
+        s.gpuWindowSeconds = nil; s.gpuBusySeconds = nil; s.gpuGEMMSeconds = nil; s.gpuAttentionSeconds = nil
+        s.gpuCommunicationSeconds = nil; s.gpuMemorySeconds = nil; s.gpuOtherSeconds = nil; s.gpuSteps = nil
+        return !s.isEmpty
+    }
 
     /// Reads the `aggregate.*` workload parameters; unknown keys and unparsable values are ignored
     /// ("inf" parses as infinity).
@@ -119,6 +141,14 @@ public struct AggregateSummary: Sendable, Equatable {
         specMeanAcceptedLength = d("spec_mean_accepted_length")
         prefillWorkers = i("prefill_workers")
         decodeWorkers = i("decode_workers")
+        gpuWindowSeconds = d("gpu_window_s")
+        gpuBusySeconds = d("gpu_busy_s")
+        gpuGEMMSeconds = d("gpu_gemm_s")
+        gpuAttentionSeconds = d("gpu_attention_s")
+        gpuCommunicationSeconds = d("gpu_communication_s")
+        gpuMemorySeconds = d("gpu_memory_s")
+        gpuOtherSeconds = d("gpu_other_s")
+        gpuSteps = i("gpu_steps")
     }
 
     /// Writes the set fields as `aggregate.<key>` parameters (shortest round-trip text; "inf").
@@ -157,5 +187,13 @@ public struct AggregateSummary: Sendable, Equatable {
         put("spec_mean_accepted_length", specMeanAcceptedLength)
         put("prefill_workers", prefillWorkers.map(Double.init))
         put("decode_workers", decodeWorkers.map(Double.init))
+        put("gpu_window_s", gpuWindowSeconds)
+        put("gpu_busy_s", gpuBusySeconds)
+        put("gpu_gemm_s", gpuGEMMSeconds)
+        put("gpu_attention_s", gpuAttentionSeconds)
+        put("gpu_communication_s", gpuCommunicationSeconds)
+        put("gpu_memory_s", gpuMemorySeconds)
+        put("gpu_other_s", gpuOtherSeconds)
+        put("gpu_steps", gpuSteps.map(Double.init))
     }
 }

@@ -140,7 +140,7 @@ public struct Analyzer: Sendable {
         }
         // The level and the model-free split of request time.
         let level: DerivationLevel? = m.phases.totalSeconds > 0 ? .measured
-            : (m.requests.completed > 0 ? .requests : (nothingCompleted || aggregates.isEmpty ? nil : .aggregates))
+            : (m.requests.completed > 0 ? .requests : (nothingCompleted || !aggregates.hasServingStatistics ? nil : .aggregates))
         var requestTime: RequestTimeSplit?
         if !nothingCompleted {
             requestTime = m.requests.completed > 0
@@ -198,6 +198,10 @@ public struct Analyzer: Sendable {
         if m.requests.completed == 0, verdict.level == .aggregates, aggregates.ttft.isEmpty == false, requestTime == nil {
             cannot.append("where request time goes: the file gives TTFT but neither E2E nor TPOT/ITL with an output length")
         }
+        verdict.kernelTime = KernelTimeSplit(aggregates: aggregates, thresholds: options.thresholds)
+        if verdict.workload == .unknown, requestTime == nil, !nothingCompleted {
+            verdict.workloadMissing = Self.workloadMissing(metrics: m, aggregates: aggregates, kernelProfile: verdict.kernelTime != nil)
+        }
         // A server scrape with an admission cap is never capacity-bound.
         if let cap = R13AdmissionCap.admissionEvidence(m, options.thresholds), cap.allSatisfy(\.holds) {
             verdict.admissionCap = cap
@@ -242,6 +246,21 @@ public struct Analyzer: Sendable {
                               verdict: verdict, features: features, recommendations: recs, ranking: ranking,
                               whatIf: whatIf, cost: cost, cannotConclude: cannot, estimate: estimate,
                               aggregateEstimate: aggregateEstimate, failures: failures, aggregates: aggregates)
+    }
+
+    /// One line naming what a file lacks when neither the workload nor the request time can be
+    /// told: it says what the file does hold and what would let the analyzer decide.
+    static func workloadMissing(metrics m: TraceMetrics, aggregates: AggregateSummary, kernelProfile: Bool) -> String {
+        if kernelProfile {
+            return "a kernel profile has no requests or tokens, so prefill and decode cannot be told apart; the GPU time split below is its verdict"
+        }
+        if m.requests.completed == 0, !aggregates.ttft.isEmpty {
+            return "the file gives TTFT but neither E2E nor TPOT/ITL with an output length: request time cannot be split"
+        }
+        if !m.kv.isEmpty {
+            return "the file holds server gauges (KV usage, running/waiting), not request timings or latency aggregates; analyze the benchmark's own result file, or run `inferscope profile --endpoint URL` against the server"
+        }
+        return "the file holds no engine step spans, no per-request timings (arrival, first token, end) and no TTFT/E2E aggregates"
     }
 
     private func resolveHardware(_ header: RunHeader, notes: inout [String]) throws(AnalysisError) -> HardwareSpec? {

@@ -100,6 +100,10 @@ public struct Verdict: Sendable, Equatable {
     /// Set when a server scrape shows an admission cap (R13's conditions): running held at a
     /// ceiling while requests wait at low KV usage. Such a run is never capacity-bound.
     public var admissionCap: [Evidence]? = nil
+    /// A GPU kernel profile's time split (Kineto files), nil for anything else.
+    public var kernelTime: KernelTimeSplit? = nil
+    /// When the workload is unknown and request time cannot be split: what the file lacks, in one line.
+    public var workloadMissing: String? = nil
 
     public init(metrics m: TraceMetrics, roofline: RooflineAnalysis?, slo: ServiceLevelObjectives, thresholds t: Thresholds) {
         let p = m.phases

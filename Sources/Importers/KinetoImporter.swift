@@ -163,6 +163,16 @@ public struct KinetoImporter: TraceImporter {
             h.parameters["reported.kineto.\(k)_ms"] = parameterText(Self.round(us * 1e-3))
             if windowTotal > 0 { h.parameters["reported.kineto.\(k)_share"] = parameterText(Self.round(us / windowTotal)) }
         }
+        var summary = AggregateSummary()
+        summary.gpuWindowSeconds = windowTotal * 1e-6
+        summary.gpuBusySeconds = totals["busy"].map { $0 * 1e-6 }
+        summary.gpuGEMMSeconds = totals["gemm"].map { $0 * 1e-6 }
+        summary.gpuAttentionSeconds = totals["attention"].map { $0 * 1e-6 }
+        summary.gpuCommunicationSeconds = totals["communication"].map { $0 * 1e-6 }
+        summary.gpuMemorySeconds = totals["memory"].map { $0 * 1e-6 }
+        summary.gpuOtherSeconds = totals["other"].map { $0 * 1e-6 }
+        summary.gpuSteps = keys.filter { $0 != -1 }.count
+        summary.write(into: &h.parameters)
         h.parameters["reported.kineto.window_ms"] = parameterText(Self.round(windowTotal * 1e-3))
         h.parameters["reported.kineto.steps"] = String(keys.filter { $0 != -1 }.count)
         h.parameters["reported.kineto.kernels"] = String(gpu.count)

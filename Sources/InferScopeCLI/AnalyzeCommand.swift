@@ -112,6 +112,7 @@ struct AnalyzeCommand: Command {
         guard case .object(var fields) = AnalysisJSON.document(analyzed.result) else { return AnalysisJSON.render(analyzed.result) }
         fields["complete"] = .bool(analyzed.completeness.isComplete)
         fields["incomplete"] = .array(analyzed.completeness.problems.map { .string($0) })
+        if let runs = ImportedRunsReport.json(analyzed.result.header, slo: analyzed.result.options.slo) { fields["runs_in_file"] = runs }
         return JSONValue.object(fields).serialized()
     }
 

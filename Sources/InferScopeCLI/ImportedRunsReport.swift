@@ -55,6 +55,43 @@ enum ImportedRunsReport {
         return out + "\n"
     }
 
+    /// The same table for `analyze --json`: `{"analyzed_run", "load_kind", "sweep", "runs": [...],
+    /// "conclusion"}` with times in seconds and throughputs per second, runs in the table's order;
+    /// nil for a file with fewer than two runs.
+    static func json(_ header: RunHeader, slo: ServiceLevelObjectives) -> JSONValue? {
+        let runs = ImportedRun.read(header.workload.parameters)
+        guard runs.count > 1 else { return nil }
+        let kind = runs.first?.loadKind
+        let sweep = kind != nil && runs.allSatisfy { $0.loadKind == kind && $0.load != nil }
+        let closedLoop = kind == "concurrency"
+        let ordered = sweep ? runs.sorted { $0.load! < $1.load! } : runs
+        var points: [LoadPoint] = []
+        var rows: [JSONValue] = []
+        for run in ordered {
+            let s = run.summary
+            let passes = slo.isEmpty ? nil : Self.passes(s, slo)
+            var saturated: Bool?
+            if sweep && !closedLoop { saturated = LoadCurve.saturated(load: run.load!, completedRPS: s.requestThroughput) }
+            if sweep { points.append(LoadPoint(load: run.load!, passes: passes, saturated: saturated ?? false, completedRPS: s.requestThroughput)) }
+            rows.append(.object([
+                "label": .string(run.label),
+                "load": run.load.map { $0.isInfinite ? .string("inf") : .number($0) } ?? .null,
+                "request_throughput": .num(s.requestThroughput), "output_throughput": .num(s.outputThroughput),
+                "total_token_throughput": .num(s.totalTokenThroughput),
+                "ttft_mean_s": .num(s.ttft.mean ?? s.ttft.p50), "ttft_p99_s": .num(s.ttft.p99),
+                "tpot_mean_s": .num(s.tpot.mean ?? s.tpot.p50), "tpot_p99_s": .num(s.tpot.p99),
+                "e2e_mean_s": .num(s.e2e.mean ?? s.e2e.p50),
+                "slo_pass": passes.map { .bool($0) } ?? .null,
+                "saturated": saturated.map { .bool($0) } ?? .null,
+            ]))
+        }
+        return .object([
+            "analyzed_run": .str(header.options["import.run"].map { String($0.prefix { $0 != " " }) }),
+            "load_kind": .str(kind), "sweep": .bool(sweep), "runs": .array(rows),
+            "conclusion": sweep ? .string(LoadCurve.conclusion(points, closedLoop: closedLoop, searched: nil)) : .null,
+        ])
+    }
+
     /// Whether the run meets every target, judged at the 90th percentile or above; nil when a
     /// targeted metric has no such statistic.
     static func passes(_ s: AggregateSummary, _ slo: ServiceLevelObjectives) -> Bool? {

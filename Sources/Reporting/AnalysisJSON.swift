@@ -84,7 +84,16 @@ public enum AnalysisJSON {
             "level": .str(v.level?.rawValue),
             "request_time": v.requestTime.map(requestTime) ?? .null,
             "admission_cap": v.admissionCap.map { .array($0.map(evidence)) } ?? .null,
+            "workload_missing": .str(v.workloadMissing),
+            "kernel_time": v.kernelTime.map(kernelTime) ?? .null,
         ])
+    }
+
+    static func kernelTime(_ k: KernelTimeSplit) -> JSONValue {
+        .object(["lead": .string(k.lead.rawValue), "window_s": .number(k.windowSeconds),
+                 "steps": k.steps.map { .int($0) } ?? .null,
+                 "shares": .object(Dictionary(uniqueKeysWithValues: k.shares.map { ($0.name.lowercased(), JSONValue.number($0.share)) })),
+                 "reading": .string(k.reading), "evidence": .array(k.evidence.map(evidence))])
     }
 
     static func requestTime(_ t: RequestTimeSplit) -> JSONValue {

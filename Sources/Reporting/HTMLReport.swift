@@ -28,6 +28,7 @@ public enum HTMLReport {
         h += charts(r, timeline)
         h += recommendations(r)
         h += latencyTable(r)
+        h += requestCharts(timeline)
         if !r.cannotConclude.isEmpty {
             h += "<section><h2>Cannot conclude</h2><ul>" + r.cannotConclude.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul></section>\n"
         }
@@ -64,7 +65,11 @@ public enum HTMLReport {
         }
         let level = v.level.map { " (\($0.rawValue))" } ?? ""
         if v.workload != .unknown || v.requestTime == nil {
-            cards.append(card("workload" + level, v.workload.rawValue, "primary", v.workloadEvidence))
+            cards.append(card("workload" + level, v.workload.rawValue, "primary", v.workloadEvidence, note: v.workloadMissing))
+        }
+        if let k = v.kernelTime {
+            cards.append(card("GPU time (measured kernel times)", k.lead.rawValue, "primary", k.evidence,
+                              note: k.shares.map { "\($0.name) \(TextReport.pct($0.share))" }.joined(separator: ", ") + ". " + k.reading))
         }
         if let t = v.requestTime {
             cards.append(card("request time (\(t.level.rawValue))", t.dominant.rawValue, "primary", t.evidence,
@@ -218,6 +223,57 @@ public enum HTMLReport {
         }
         return s + "</tbody></table><p class=\"note\">Percentiles by linear interpolation (NumPy's default); definitions in docs/metrics.md.</p></section>\n"
     }
+
+    /// Latency CDFs (TTFT, TPOT, ITL, E2E on one log-time axis) and the per-request timeline
+    /// (each request a row: waiting for its first token, then decoding), at most
+    /// `maxTimelineRows` rows (every k-th request by arrival beyond that, said in the caption).
+    static func requestCharts(_ t: Timeline) -> String {
+        let series: [(String, [Double], String)] = [("TTFT", t.ttft, "#4e79a7"), ("TPOT", t.tpot, "#59a14f"),
+                                                    ("ITL", t.itl, "#b07aa1"), ("E2E", t.e2e, "#f28e2b")]
+        let present = series.filter { !$0.1.isEmpty }
+        guard !present.isEmpty || !t.requests.isEmpty else { return "" }
+        var s = "<section><h2>Requests</h2>"
+        let positive = present.flatMap { [$0.1.first { $0 > 0 }, $0.1.last].compactMap { $0 } }.filter { $0 > 0 }
+        if let lo = positive.min(), let hi = positive.max() {
+            let xLo = pow10Floor(lo), xHi = max(pow10Ceil(hi), xLo * 10)
+            var cdf = SVGPlot(title: "Latency CDFs", xLabel: "seconds (log scale)", yLabel: "share of samples",
+                              x: .log10(xLo, xHi), y: .linear(0, 1))
+            cdf.xFormat = { NumberFormat.duration($0) }
+            cdf.yFormat = { NumberFormat.percent($0, digits: 2) }
+            for (name, values, color) in present {
+                let n = values.count
+                let picks = n <= 400 ? Array(0..<n) : (0..<400).map { $0 * (n - 1) / 399 }
+                cdf.line(picks.map { max(values[$0], xLo) }, picks.map { Double($0 + 1) / Double(n) }, color: color,
+                         label: "\(name) (n=\(n))")
+            }
+            s += figure(cdf.render(), "Share of requests (TTFT, TPOT, E2E) or of token gaps (ITL) at or below each latency. TPOT is (E2E − TTFT)/(output − 1) per request; ITL pools the gaps between a request's consecutive output events.")
+        }
+        let spans = t.requests
+        if !spans.isEmpty, let end = spans.map({ $0.end ?? $0.firstToken ?? $0.arrival }).max(), end > 0 {
+            let every = max(1, (spans.count + maxTimelineRows - 1) / maxTimelineRows)
+            let rows = stride(from: 0, to: spans.count, by: every).map { spans[$0] }
+            var plot = SVGPlot(title: "Per-request timeline", xLabel: "time (s)", yLabel: "request (by arrival)",
+                               x: .linear(0, niceMax(end)), y: .linear(0, Double(rows.count)))
+            plot.height = min(520, max(180, 90 + Double(rows.count) * 2.2))
+            plot.xFormat = { NumberFormat.significant($0) }
+            plot.yFormat = { NumberFormat.significant($0 * Double(every)) }
+            let thickness = max(0.6, min(6, (plot.height - 80) / Double(rows.count) * 0.8))
+            for (i, r) in rows.enumerated() {
+                let y = Double(rows.count - i) - 0.5
+                let first = r.firstToken ?? r.end ?? r.arrival
+                plot.bar(r.arrival, first, y, color: r.aborted && r.firstToken == nil ? "#bab0ac" : "#e15759", thickness: thickness)
+                if let f = r.firstToken, let e = r.end { plot.bar(f, e, y, color: r.aborted ? "#bab0ac" : "#f28e2b", thickness: thickness) }
+            }
+            plot.legendEntry("arrival → first token", color: "#e15759")
+            plot.legendEntry("decoding", color: "#f28e2b")
+            if rows.contains(where: \.aborted) { plot.legendEntry("aborted", color: "#bab0ac") }
+            let sampled = every > 1 ? " Every \(every)th of \(spans.count) requests is drawn." : ""
+            s += figure(plot.render(), "One row per request, earliest arrival at the top: from arrival to the first token (queueing and prefill), then to the last token.\(sampled)")
+        }
+        return s + "</section>\n"
+    }
+
+    static let maxTimelineRows = 200
 
     // MARK: helpers
 

@@ -74,10 +74,10 @@ public indirect enum JSONValue: Sendable, Equatable {
 }
 
 extension JSONValue {
-    static func num(_ x: Double?) -> JSONValue { x.map { .number($0) } ?? .null }
-    static func str(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
-    static func strings(_ a: [String]) -> JSONValue { .array(a.map { .string($0) }) }
-    static func dict(_ d: [String: String]?) -> JSONValue {
+    public static func num(_ x: Double?) -> JSONValue { x.map { .number($0) } ?? .null }
+    public static func str(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+    public static func strings(_ a: [String]) -> JSONValue { .array(a.map { .string($0) }) }
+    public static func dict(_ d: [String: String]?) -> JSONValue {
         guard let d else { return .null }
         return .object(d.mapValues { .string($0) })
     }

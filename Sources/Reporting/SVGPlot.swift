@@ -54,6 +54,8 @@ struct SVGPlot {
     var xFormat: (Double) -> String = { NumberFormat.significant($0) }
     private var body: [String] = []
     private var legend: [(String, String)] = []
+    /// Point and note labels, placed at render time so that none overlaps another.
+    private var labels: [(x: Double, y: Double, text: String, anchor: String, size: Double, color: String)] = []
 
     private let left = 58.0, right = 22.0, top = 40.0, bottom = 40.0
     private var plotWidth: Double { width - left - right }
@@ -106,12 +108,46 @@ struct SVGPlot {
         body.append("<circle cx=\"\(c(px(xv)))\" cy=\"\(c(py(yv)))\" r=\"4.5\" fill=\"\(color)\" stroke=\"#222\" stroke-width=\"0.8\"/>")
         // Labels of points in the right half go to the point's left, so they stay inside the chart.
         let leftSide = x.fraction(xv) > 0.5
-        body.append("<text x=\"\(c(px(xv) + (leftSide ? -7 : 7)))\" y=\"\(c(py(yv) - 6))\" font-size=\"11\" text-anchor=\"\(leftSide ? "end" : "start")\">\(HTML.escape(label))</text>")
+        labels.append((px(xv) + (leftSide ? -7 : 7), py(yv) - 6, label, leftSide ? "end" : "start", 11, "#000"))
     }
 
     /// Free text at data coordinates.
     mutating func note(_ xv: Double, _ yv: Double, _ text: String, anchor: String = "start") {
-        body.append("<text x=\"\(c(px(xv)))\" y=\"\(c(py(yv) - 4))\" font-size=\"10\" fill=\"#555\" text-anchor=\"\(anchor)\">\(HTML.escape(text))</text>")
+        labels.append((px(xv), py(yv) - 4, text, anchor, 10, "#555"))
+    }
+
+    /// A horizontal bar from x1 to x2 at data height `yv`, `thickness` px thick.
+    mutating func bar(_ x1: Double, _ x2: Double, _ yv: Double, color: String, thickness: Double) {
+        let a = px(x1), b = max(px(x2), a + 0.6)
+        body.append("<rect x=\"\(c(a))\" y=\"\(c(py(yv) - thickness / 2))\" width=\"\(c(b - a))\" height=\"\(c(thickness))\" fill=\"\(color)\"/>")
+    }
+
+    /// Adds a legend entry without drawing anything.
+    mutating func legendEntry(_ label: String, color: String) { legend.append((label, color)) }
+
+    /// Labels in order of height, each moved down (then up, if it would leave the plot) by a line
+    /// until its box — estimated from its length — overlaps none placed before. O(labels²).
+    func placedLabels() -> String {
+        var placed: [(x0: Double, x1: Double, y0: Double, y1: Double)] = []
+        var out = ""
+        for l in labels.sorted(by: { ($0.y, $0.x) < ($1.y, $1.x) }) {
+            let w = Double(l.text.count) * l.size * 0.56
+            let x0 = l.anchor == "end" ? l.x - w : (l.anchor == "middle" ? l.x - w / 2 : l.x), x1 = x0 + w
+            let h = l.size + 2
+            func clashes(_ y: Double) -> Bool { placed.contains { x0 < $0.x1 && $0.x0 < x1 && y - h < $0.y1 && $0.y0 < y } }
+            var y = l.y
+            var step = 0
+            while clashes(y) && step < 40 { y += h; step += 1 }
+            if y > top + plotHeight - 2 {
+                y = l.y
+                step = 0
+                while clashes(y) && step < 40 { y -= h; step += 1 }
+            }
+            placed.append((x0, x1, y - h, y))
+            let weight = l.size >= 11 ? "" : " fill=\"\(l.color)\""
+            out += "<text x=\"\(c(l.x))\" y=\"\(c(y))\" font-size=\"\(c(l.size))\"\(weight) text-anchor=\"\(l.anchor)\">\(HTML.escape(l.text))</text>"
+        }
+        return out
     }
 
     func render() -> String {
@@ -128,6 +164,7 @@ struct SVGPlot {
             s += "<text x=\"\(xx)\" y=\"\(c(top + plotHeight + 13))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#444\">\(HTML.escape(xFormat(t)))</text>"
         }
         s += body.joined()
+        s += placedLabels()
         s += "<rect x=\"\(c(left))\" y=\"\(c(top))\" width=\"\(c(plotWidth))\" height=\"\(c(plotHeight))\" fill=\"none\" stroke=\"#888\"/>"
         s += "<text x=\"\(c(left + plotWidth / 2))\" y=\"\(c(height - 6))\" font-size=\"11\" text-anchor=\"middle\">\(HTML.escape(xLabel))</text>"
         s += "<text transform=\"translate(13 \(c(top + plotHeight / 2))) rotate(-90)\" font-size=\"11\" text-anchor=\"middle\">\(HTML.escape(yLabel))</text>"

@@ -40,7 +40,14 @@ public enum TextReport {
         let estimated = v.level.map { $0 == .measured ? "" : " (\($0.rawValue))" } ?? ""
         if let f = r.failures, !f.mostFailed { out.append("  failures: " + f.headline) }
         if v.workload != .unknown || v.requestTime == nil {
-            out.append("  workload: \(v.workload.rawValue)\(estimated)\(evidenceList(v.workloadEvidence))")
+            out.append("  workload: \(v.workload.rawValue)\(estimated)\(evidenceList(v.workloadEvidence))"
+                       + (v.workloadMissing.map { " — \($0)" } ?? ""))
+        }
+        if let k = v.kernelTime {
+            let steps = k.steps.map { $0 > 0 ? ", \($0) profiler steps" : "" } ?? ""
+            out.append("  GPU time: \(k.lead.rawValue) (measured kernel times, window \(NumberFormat.duration(k.windowSeconds))\(steps))\(evidenceList(k.evidence))")
+            out.append("    " + k.shares.map { "\($0.name) \(pct($0.share))" }.joined(separator: ", "))
+            out.append("    reading: \(k.reading)")
         }
         if let t = v.requestTime {
             out.append("  request time: \(t.dominant.rawValue) (\(t.level.rawValue))\(evidenceList(t.evidence))")

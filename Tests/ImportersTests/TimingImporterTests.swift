@@ -107,6 +107,40 @@ import TraceFormat
         #expect(KinetoImporter.classify("void flash::flash_fwd_kernel<Flash_fwd_kernel_traits>") == .attention)
     }
 
+    /// The kernel split reaches the verdict: shares of the window from the canonical aggregates,
+    /// the largest class leads, no serving level is claimed and the missing workload is said.
+    @Test func kinetoVerdictFromKernelTimes() throws {
+        let events = try importFixture("kineto.pt.trace.json", .kineto)
+        let p = try header(events).workload.parameters
+        let r = try analyze(events)
+        let k = try #require(r.verdict.kernelTime)
+        let window = Double(p["reported.kineto.window_ms"]!)! * 1e-3
+        #expect(abs(k.windowSeconds - window) < 1e-9)
+        let shares = Dictionary(uniqueKeysWithValues: k.shares.map { ($0.name, $0.share) })
+        for (name, key) in [("GEMM", "gemm"), ("attention", "attention"), ("communication", "communication"), ("idle", "idle")] {
+            let reported = Double(p["reported.kineto.\(key)_share"]!)!
+            #expect(abs(shares[name]! - reported) < 1e-5, "\(name): \(shares[name]!) vs reported \(reported)")
+        }
+        let top = k.shares.filter { $0.name != "idle" }.max { $0.share < $1.share }!
+        #expect(top.name == "GEMM" && k.lead == .gemm)
+        #expect(k.steps == 3)
+        #expect(r.verdict.level == nil, "kernel times are not serving statistics")
+        #expect(r.verdict.workload == .unknown && r.verdict.workloadMissing?.contains("kernel profile") == true)
+    }
+
+    /// Idle above the workload threshold is host-bound whatever kernel class is largest; heavy
+    /// collectives are called out beside another lead.
+    @Test func kernelTimeReadings() {
+        var a = AggregateSummary()
+        a.gpuWindowSeconds = 1; a.gpuBusySeconds = 0.5; a.gpuGEMMSeconds = 0.4; a.gpuCommunicationSeconds = 0.05
+        #expect(KernelTimeSplit(aggregates: a, thresholds: Thresholds())?.lead == .hostBound)
+        a.gpuBusySeconds = 0.9; a.gpuCommunicationSeconds = 0.3; a.gpuAttentionSeconds = 0.2
+        let k = KernelTimeSplit(aggregates: a, thresholds: Thresholds())
+        #expect(k?.lead == .gemm && k?.reading.contains("collectives take") == true)
+        a.gpuWindowSeconds = nil
+        #expect(KernelTimeSplit(aggregates: a, thresholds: Thresholds()) == nil)
+    }
+
     @Test func gzipErrors() throws {
         let gz = try fixtureBytes("kineto.pt.trace.json.gz")
         #expect(throws: ImportError.self) { _ = try Gzip.decompress(Array(gz.prefix(gz.count / 2)), file: "t.gz") }

@@ -27,6 +27,26 @@ import TraceFormat
         expectGolden("analyze-import2-wrong-format", ["analyze", "traces/import/genai-perf-profile_export_genai_perf.json", "--from", "vllm"])
     }
 
+    /// `analyze --json` carries the runs table: every run, sorted by load for a sweep, the SLO
+    /// verdict per run and the curve's conclusion, the same as the text table.
+    @Test func runsTableInJSON() throws {
+        let args = ["analyze", "traces/import/sglang-rate-sweep.log", "--slo", "ttft=500ms,itl=50ms"]
+        let text = runCLI(args), json = runCLI(args + ["--json"])
+        #expect(json.exit == .success, "\(json.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let table = try #require(doc["runs_in_file"] as? [String: Any])
+        let runs = try #require(table["runs"] as? [[String: Any]])
+        let textRows = text.stdout.components(separatedBy: "RUNS IN THE FILE (")[1].split(separator: "\n").dropFirst(2)
+            .prefix { !$0.hasPrefix("load-latency") }
+        #expect(runs.count >= 2 && runs.count == textRows.count)
+        let loads = runs.compactMap { $0["load"] as? Double }
+        #expect(loads == loads.sorted() && table["sweep"] as? Bool == true)
+        let conclusion = try #require(table["conclusion"] as? String)
+        #expect(text.stdout.contains(conclusion))
+        #expect(runs.allSatisfy { $0["slo_pass"] is Bool || $0["slo_pass"] is NSNull })
+        #expect(runCLI(["analyze", "traces/import/vllm-bench-serve.json", "--json"]).stdout.contains("runs_in_file") == false)
+    }
+
     /// A gzip-compressed file of any format analyzes like the plain file.
     @Test func gzipCompressedInputs() {
         let plain = runCLI(["analyze", "traces/import/sglang-bench-serving.jsonl"])

@@ -56,7 +56,7 @@ import TraceFormat
             charts += 1
             rest = rest[end.upperBound...]
         }
-        #expect(charts == 5)  // time shares, tokens/s, batch+queue, KV usage, roofline
+        #expect(charts == 7)  // time shares, tokens/s, batch+queue, KV usage, roofline, latency CDFs, per-request timeline
         // Deterministic: the same trace gives the same bytes.
         let again = Self.scratch("sample-again.html")
         defer { unlink(again) }
