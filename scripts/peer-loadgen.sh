@@ -10,6 +10,8 @@
 #                run: `pip install aiperf==0.13.0`, ~10 min on 2 cores, no GPU libraries)
 #   MODEL        model preset (default: tiny)     REQUESTS (default: 64)   CONCURRENCY (default: 4)
 #   ISL / OSL    prompt / output tokens (default: 32 / 64)
+#   SERVE_ARGS   extra options for `inferscope serve` (e.g. "--threads 1" to leave a core to the
+#                HTTP threads and the load generator)
 #
 # AIPerf needs a tokenizer to synthesise prompts. The hub is unreachable here and its
 # `--tokenizer builtin` (tiktoken o200k_base) downloads its table on first use, so the script
@@ -52,7 +54,7 @@ PYEOF
 fi
 rm -f "$OUT/port" "$OUT/serve-trace.json"
 "$INFERSCOPE" serve --model "$MODEL" --port 0 --port-file "$OUT/port" --trace "$OUT/serve-trace.json" \
-    --no-probe 2> "$OUT/serve.log" &
+    --no-probe ${SERVE_ARGS:-} 2> "$OUT/serve.log" &
 SERVER=$!
 trap 'kill -INT $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$OUT/port" ] && break; sleep 0.1; done

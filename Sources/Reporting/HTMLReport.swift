@@ -256,7 +256,8 @@ public enum HTMLReport {
                                x: .linear(0, niceMax(end)), y: .linear(0, Double(rows.count)))
             plot.height = min(520, max(180, 90 + Double(rows.count) * 2.2))
             plot.xFormat = { NumberFormat.significant($0) }
-            plot.yFormat = { NumberFormat.significant($0 * Double(every)) }
+            let count = Double(rows.count)
+            plot.yFormat = { NumberFormat.significant((count - $0) * Double(every)) }   // requests from the top
             let thickness = max(0.6, min(6, (plot.height - 80) / Double(rows.count) * 0.8))
             for (i, r) in rows.enumerated() {
                 let y = Double(rows.count - i) - 0.5
