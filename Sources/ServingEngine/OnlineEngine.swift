@@ -128,7 +128,7 @@ public final class OnlineEngine: @unchecked Sendable {
     var failure: String?
     var threadsLeft = 0
     var workers: [EngineWorker] = []
-    let stats = RunStatistics()
+    let stats = RunStatistics(retainRequests: false)
 
     public init(engine: ServingEngine, maxWaiting: Int) {
         self.engine = engine

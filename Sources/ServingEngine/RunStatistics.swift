@@ -43,8 +43,12 @@ public final class RunStatistics: @unchecked Sendable {
     }
     private let lock = NSLock()
     private var s = State()
+    /// False for a long-running server (``OnlineEngine``): nobody reads a ``RunResult`` there, so
+    /// a finished request's record and its inter-token gaps are dropped at once and memory stays
+    /// O(requests in flight) however long it serves; the totals are still kept.
+    let retainRequests: Bool
 
-    init() {}
+    init(retainRequests: Bool = true) { self.retainRequests = retainRequests }
 
     func with<T>(_ body: (inout State) -> T) -> T {
         lock.lock()
@@ -59,20 +63,31 @@ public final class RunStatistics: @unchecked Sendable {
     func tokens(_ id: UInt64, _ tokens: [Int32], at t: TraceTime) {
         with { s in
             if s.requests[id]?.firstToken == nil { s.requests[id]?.firstToken = t }
-            else if let last = s.lastToken[id] { s.itl.append(t - last) }
+            else if let last = s.lastToken[id], retainRequests { s.itl.append(t - last) }
             s.lastToken[id] = t
             s.requests[id]?.output.append(contentsOf: tokens)
         }
     }
 
-    func finished(_ id: UInt64, at t: TraceTime) { with { $0.requests[id]?.finished = t } }
+    func finished(_ id: UInt64, at t: TraceTime) {
+        with {
+            $0.requests[id]?.finished = t
+            if !retainRequests { $0.requests[id] = nil; $0.lastToken[id] = nil }
+        }
+    }
     func aborted(_ id: UInt64, reason: String, at t: TraceTime) {
         with {
             if $0.requests[id] == nil { $0.requests[id] = RequestRecord(id: id, promptTokens: 0, arrival: t, output: [], preemptions: 0, cachedTokens: 0) }
             $0.requests[id]?.abortReason = reason
             $0.requests[id]?.finished = t
+            if !retainRequests { $0.requests[id] = nil; $0.lastToken[id] = nil }
         }
     }
+
+    /// Requests with a record held (in flight, or every request when `retainRequests`).
+    var heldRequests: Int { with { max($0.requests.count, $0.lastToken.count) } }
+    /// Inter-token gaps held.
+    var heldGaps: Int { with { $0.itl.count } }
     func preempted(_ id: UInt64, mode: String) {
         with { $0.requests[id]?.preemptions += 1; $0.preemptions[mode, default: 0] += 1 }
     }
