@@ -188,9 +188,10 @@ public enum HTTPRequestParser {
             var digits = 0
             var q = p
             while q < lineEnd, let d = hexValue(bytes[q]) {
+                // 15 hex digits (< 2^60) fit; the check comes before the 16th digit is shifted in.
+                if digits == 15 { return .invalid(HTTPParseError(status: 400, "chunk size too large")) }
                 size = size * 16 + d
                 digits += 1
-                if digits > 15 { return .invalid(HTTPParseError(status: 400, "chunk size too large")) }
                 q += 1
             }
             guard digits > 0, q == lineEnd || bytes[q] == 0x3B || bytes[q] == 0x20 || bytes[q] == 0x09 else {

@@ -147,3 +147,21 @@ extension AggregateImport {
 /// A count read from a number: nil when not finite or beyond ±9e15 (a hostile `1e300` must not
 /// trap the conversion to Int).
 func countValue(_ x: Double) -> Int? { x.isFinite && abs(x) < 9e15 ? Int(x) : nil }
+
+extension AggregateSummary.Stat {
+    /// Sets the statistic a tool names `name` — mean/average, median/p50, p90, p95, p99,
+    /// max/maximum — to `seconds`; any other name is ignored (false).
+    @discardableResult
+    mutating func set(_ name: String, _ seconds: Double) -> Bool {
+        switch name {
+        case "mean", "average": mean = seconds
+        case "median", "p50": p50 = seconds
+        case "p90": p90 = seconds
+        case "p95": p95 = seconds
+        case "p99": p99 = seconds
+        case "max", "maximum": max = seconds
+        default: return false
+        }
+        return true
+    }
+}

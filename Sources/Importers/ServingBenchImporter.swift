@@ -97,17 +97,7 @@ public struct ServingBenchImporter: TraceImporter {
             let parts = key.dropLast(3).split(separator: "_", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { continue }
             let seconds = x * 1e-3
-            func set(_ st: inout AggregateSummary.Stat) {
-                switch parts[0] {
-                case "mean": st.mean = seconds
-                case "median", "p50": st.p50 = seconds
-                case "p90": st.p90 = seconds
-                case "p95": st.p95 = seconds
-                case "p99": st.p99 = seconds
-                case "max": st.max = seconds
-                default: break
-                }
-            }
+            func set(_ st: inout AggregateSummary.Stat) { st.set(parts[0], seconds) }
             switch parts[1] {
             case "ttft": set(&s.ttft)
             case "tpot": set(&s.tpot)

@@ -105,17 +105,7 @@ public struct ServingBenchTextImporter: TraceImporter {
             h.parameters["reported.\(AIPerfCSVImporter.slug(label))"] = parameterText(x)
             if let (metric, statistic) = latencyRow(key) {
                 let seconds = x * 1e-3
-                func set(_ st: inout AggregateSummary.Stat) {
-                    switch statistic {
-                    case "mean": st.mean = seconds
-                    case "median", "p50": st.p50 = seconds
-                    case "p90": st.p90 = seconds
-                    case "p95": st.p95 = seconds
-                    case "p99": st.p99 = seconds
-                    case "max": st.max = seconds
-                    default: break
-                    }
-                }
+                func set(_ st: inout AggregateSummary.Stat) { st.set(statistic, seconds) }
                 switch metric {
                 case "ttft": set(&s.ttft)
                 case "tpot": set(&s.tpot)

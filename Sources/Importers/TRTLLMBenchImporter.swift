@@ -67,18 +67,7 @@ public struct TRTLLMBenchImporter: TraceImporter {
                 rows += 1
                 if tag == "al", stat == "average" { s.specMeanAcceptedLength = x; continue }
                 let target = tag == "ttft" ? "ttft" : tag == "tpot" ? "tpot" : tag == "latency" ? "e2e" : breakdown
-                func set(_ st: inout AggregateSummary.Stat) {
-                    let seconds = x * 1e-3
-                    switch stat {
-                    case "average": st.mean = seconds
-                    case "p50": st.p50 = seconds
-                    case "p90": st.p90 = seconds
-                    case "p95": st.p95 = seconds
-                    case "p99": st.p99 = seconds
-                    case "maximum": st.max = seconds
-                    default: break
-                    }
-                }
+                func set(_ st: inout AggregateSummary.Stat) { st.set(stat, x * 1e-3) }
                 switch target {
                 case "ttft": set(&s.ttft)
                 case "tpot": set(&s.tpot)
