@@ -25,8 +25,8 @@ extension Gate {
     /// ``evaluate(current:baseline:)``. Otherwise:
     /// - a latency metric (ttft, tpot, itl, e2e, queue) is the statistic of the per-request values
     ///   pooled over the side's runs; a regression beyond the budget fails only when the one-sided
-    ///   Mann–Whitney U test on the pooled values gives p < ``significance`` (rerun noise does not
-    ///   fail, a shift of the whole distribution does);
+    ///   Mann–Whitney U test on the per-request values (for ITL: each request's mean gap) gives
+    ///   p < ``significance`` (rerun noise does not fail, a shift of the whole distribution does);
     /// - any other metric (one value per run) is the median over runs; a regression beyond the
     ///   budget fails only when every current run is worse than every baseline run;
     /// - limits (`--require`) apply to the pooled statistic or the median;
@@ -44,6 +44,12 @@ extension Gate {
             let latency = ["ttft", "tpot", "itl", "e2e", "queue"].contains(family)
             let pooledC = current.flatMap { $0.samples.values[family] ?? [] }
             let pooledB = baseline.flatMap { $0.samples.values[family] ?? [] }
+            // The rank test's unit is the request: ITL compares each request's mean gap (a
+            // request's gaps share its batch and its moment, so pooling them would count one
+            // slow stretch hundreds of times).
+            let testFamily = family == "itl" ? "itl.request" : family
+            let testC = current.flatMap { $0.samples.values[testFamily] ?? [] }
+            let testB = baseline.flatMap { $0.samples.values[testFamily] ?? [] }
             let runsC = current.compactMap { metric.value(in: $0.result) }
             let runsB = baseline.compactMap { metric.value(in: $0.result) }
             if latency {
@@ -69,10 +75,11 @@ extension Gate {
                 }
                 let beyond = Gate.worsening(baseline: b, current: v, higherIsBetter: metric.higherIsBetter) > budget + 1e-12
                 if latency {
-                    let p = metric.higherIsBetter ? MannWhitney.pGreater(pooledB, than: pooledC)
-                        : MannWhitney.pGreater(pooledC, than: pooledB)
+                    let p = metric.higherIsBetter ? MannWhitney.pGreater(testB, than: testC)
+                        : MannWhitney.pGreater(testC, than: testB)
                     check.status = beyond && p < Gate.significance ? .fail : .pass
-                    check.reason = "pooled \(pooledC.count) vs \(pooledB.count) values; Mann-Whitney one-sided p = "
+                    check.reason = (family == "itl" ? "pooled \(pooledC.count) vs \(pooledB.count) gaps, tested as \(testC.count) vs \(testB.count) per-request means"
+                                                    : "pooled \(pooledC.count) vs \(pooledB.count) values") + "; Mann-Whitney one-sided p = "
                         + NumberFormat.significant(p, digits: 2) + (beyond && p >= Gate.significance ? ": not significant, passes" : "")
                 } else {
                     let worseC = metric.higherIsBetter ? runsC.max()! : runsC.min()!

@@ -4,9 +4,12 @@ import TraceFormat
 /// that several runs can be pooled and compared by a rank test. Fed the trace's events in order.
 /// Seconds. O(1) per event, O(requests + tokens) memory.
 public struct RequestSamples: Sendable {
-    /// Values per metric family: "ttft", "tpot", "itl", "e2e", "queue".
+    /// Values per metric family: "ttft", "tpot", "itl", "e2e", "queue", and "itl.request" (each
+    /// finished request's mean gap: the unit the rank test compares, since a request's gaps are
+    /// not independent of each other).
     public private(set) var values: [String: [Double]] = [:]
-    private var open: [RequestID: (arrival: TraceTime, scheduled: TraceTime?, first: TraceTime?, last: TraceTime?, tokens: Int)] = [:]
+    private var open: [RequestID: (arrival: TraceTime, scheduled: TraceTime?, first: TraceTime?, last: TraceTime?, tokens: Int,
+                                   gapSum: Double, gaps: Int)] = [:]
 
     public init() {}
 
@@ -14,12 +17,17 @@ public struct RequestSamples: Sendable {
         guard case .request(let r) = event else { return }
         switch r.kind {
         case .arrival:
-            open[r.request] = (r.time, nil, nil, nil, 0)
+            open[r.request] = (r.time, nil, nil, nil, 0, 0, 0)
         case .scheduled:
             if var o = open[r.request], o.scheduled == nil { o.scheduled = r.time; open[r.request] = o }
         case .firstToken, .token:
             guard var o = open[r.request] else { return }
-            if let last = o.last { values["itl", default: []].append(Double(r.time - last) / 1e9) }
+            if let last = o.last {
+                let gap = Double(r.time - last) / 1e9
+                values["itl", default: []].append(gap)
+                o.gapSum += gap
+                o.gaps += 1
+            }
             if o.first == nil { o.first = r.time }
             o.last = r.time
             o.tokens += Int(r.tokens ?? 1)
@@ -29,6 +37,7 @@ public struct RequestSamples: Sendable {
             let end = o.last ?? r.time
             values["e2e", default: []].append(Double(end - o.arrival) / 1e9)
             if let s = o.scheduled { values["queue", default: []].append(Double(s - o.arrival) / 1e9) }
+            if o.gaps > 0 { values["itl.request", default: []].append(o.gapSum / Double(o.gaps)) }
             if let f = o.first {
                 values["ttft", default: []].append(Double(f - o.arrival) / 1e9)
                 let tokens = Int(r.tokens ?? Int32(o.tokens))
