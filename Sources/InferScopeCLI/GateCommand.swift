@@ -46,7 +46,7 @@ struct GateCommand: Command {
             return .success
         }
         let paths = arguments.arguments("TRACE")
-        guard let path = paths.first else {
+        guard !paths.isEmpty else {
             throw UsageError("missing argument 'TRACE' (or give --list-metrics)")
         }
         let format = arguments.flag("--json") ? "json" : arguments.value("--format") ?? "text"

@@ -79,7 +79,7 @@ enum ServeBench {
             do { comparison = try compare(s) } catch { writeStandardError("error: HTTP vs in-process: \(error)\n"); return 1 }
         }
         var set = cpu_set_t()
-        withUnsafeMutableBytes(of: &set) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        _ = withUnsafeMutableBytes(of: &set) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
         for c in 0..<s.cores { setCPU(c, &set) }
         let pinned = setAffinity(&set)
 
