@@ -47,6 +47,15 @@ import Analysis
         #expect(d.drivers.compactMap(\.contribution).allSatisfy { $0 == 0 })
     }
 
+    /// A request-level workload verdict on one side and only a request-time split on the other:
+    /// the diff compares the request-time splits, never one kind of label with the other.
+    @Test func verdictsAreComparedLikeForLike() {
+        let run = runCLI(["diff", "traces/import/vllm-bench-serve.json", "traces/import/sglang-bench-serving.jsonl"])
+        #expect(run.exit == .success, "\(run.stderr)")
+        #expect(run.stdout.contains("verdict: decode-dominated → decode-dominated"), "\(run.stdout.prefix(300))")
+        #expect(!run.stdout.contains("verdict changed"))
+    }
+
     @Test func incompleteRunIsNamedFirst() {
         let run = runCLI(["diff", Self.small, "traces/crashed-run.json"])
         #expect(run.exit == .success, "\(run.stderr)")

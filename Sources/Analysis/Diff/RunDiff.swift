@@ -63,8 +63,7 @@ public struct RunDiff: Sendable {
             return MetricChange(name: m.name, unit: m.unit, higherIsBetter: m.higherIsBetter, a: x, b: y, relative: rel, direction: dir)
         }
         drivers = Self.drivers(a.metrics, b.metrics)
-        verdictA = Self.verdictLabel(a)
-        verdictB = Self.verdictLabel(b)
+        (verdictA, verdictB) = Self.verdictLabels(a, b)
         findings = []
         findings = explain()
     }
@@ -72,10 +71,14 @@ public struct RunDiff: Sendable {
     public func metric(_ name: String) -> MetricChange? { metrics.first { $0.name == name } }
     public func driver(_ name: String) -> Driver? { drivers.first { $0.name == name } }
 
-    static func verdictLabel(_ r: AnalysisResult) -> String {
-        let v = r.verdict
-        if v.workload != .unknown { return v.workload.rawValue }
-        return v.requestTime?.dominant.rawValue ?? "unknown"
+    /// Like for like: the workload verdicts when both runs have one, else both request-time
+    /// splits (a measured trace against an imported file), else whatever each has.
+    static func verdictLabels(_ a: AnalysisResult, _ b: AnalysisResult) -> (String, String) {
+        let va = a.verdict, vb = b.verdict
+        if va.workload != .unknown && vb.workload != .unknown { return (va.workload.rawValue, vb.workload.rawValue) }
+        if let ta = va.requestTime, let tb = vb.requestTime { return (ta.dominant.rawValue, tb.dominant.rawValue) }
+        func one(_ v: Verdict) -> String { v.workload != .unknown ? v.workload.rawValue : v.requestTime?.dominant.rawValue ?? "unknown" }
+        return (one(va), one(vb))
     }
 
     /// The additive split of time per output token, then the mechanisms.
