@@ -20,19 +20,19 @@ public struct KernelTimeSplit: Sendable, Equatable {
 
     /// Summed profiled window, seconds.
     public var windowSeconds: Double
-    /// (class name, share of the window) in a fixed order: gemm, attention, communication,
-    /// memory, other, idle.
-    public var shares: [(name: String, share: Double)]
+    public struct Share: Sendable, Equatable {
+        public var name: String
+        /// Of the profiled window, 0…1.
+        public var share: Double
+    }
+
+    /// Each class's share in a fixed order: GEMM, attention, communication, memory, other, idle.
+    public var shares: [Share]
     public var lead: Lead
     public var steps: Int?
     public var evidence: [Evidence]
     /// One sentence: what the lead means and where to look.
     public var reading: String
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.windowSeconds == b.windowSeconds && a.lead == b.lead && a.steps == b.steps && a.reading == b.reading
-            && a.shares.map(\.name) == b.shares.map(\.name) && a.shares.map(\.share) == b.shares.map(\.share)
-    }
 
     /// nil unless the aggregates carry a positive GPU window and a busy time.
     public init?(aggregates a: AggregateSummary, thresholds t: Thresholds) {
@@ -46,7 +46,7 @@ public struct KernelTimeSplit: Sendable, Equatable {
         ]
         windowSeconds = window
         steps = a.gpuSteps
-        shares = classes.map { ($0.0, $0.1) } + [("idle", idle)]
+        shares = classes.map { Share(name: $0.0, share: $0.1) } + [Share(name: "idle", share: idle)]
         let idleEvidence = Evidence("GPU idle share of the profiled window", idle, "≥", t.idleShare, unit: .share)
         let top = classes.max { $0.1 < $1.1 }!
         var ev = [idleEvidence]
