@@ -1,9 +1,10 @@
+import Analysis
 import TraceFormat
 
 /// The run over time, bucketed for plotting: how each slice of wall time was spent, tokens
 /// produced, batch size, queue and KV-cache usage. Built by ``TimelineCollector`` in the same pass
-/// that feeds the analyzer; memory O(steps + KV samples + requests) while collecting, O(buckets +
-/// requests) after (inter-token gaps are thinned to a bound).
+/// that feeds the analyzer; memory O(steps + KV samples + requests + tokens) while collecting (the
+/// latency samples of the CDFs), O(buckets + requests + tokens) after.
 public struct Timeline: Sendable, Equatable {
     /// Bucket start times, seconds from the first event; every bucket is `bucketSeconds` long.
     public var bucketStarts: [Double]
@@ -27,9 +28,8 @@ public struct Timeline: Sendable, Equatable {
     /// Per request, in arrival order: arrival, first token and end, seconds from the first event
     /// (nil: never reached). For the per-request timeline.
     public var requests: [RequestSpan] = []
-    /// Sorted latency samples for the CDFs, seconds: TTFT, TPOT ((E2E − TTFT)/(output − 1)),
-    /// E2E per completed request, and ITL (gaps between a request's consecutive output events;
-    /// thinned deterministically to at most ``TimelineCollector/maxGapSamples``).
+    /// Sorted latency samples for the CDFs, seconds, as the gate reads them (``RequestSamples``):
+    /// TTFT, TPOT, E2E per finished request, ITL per gap between a request's output events.
     public var ttft: [Double] = []
     public var tpot: [Double] = []
     public var e2e: [Double] = []
@@ -53,14 +53,10 @@ public struct TimelineCollector: Sendable {
     private var kv: [KVSample] = []
     private var first = Int64.max
     private var last = Int64.min
-    private struct OpenRequest: Sendable { var arrival: Int64; var firstToken: Int64?; var lastToken: Int64?; var tokens: Int; var end: Int64?; var aborted: Bool }
+    private struct Span: Sendable { var arrival: Int64; var firstToken: Int64?; var end: Int64?; var aborted: Bool }
     private var requestOrder: [RequestID] = []
-    private var open: [RequestID: OpenRequest] = [:]
-    private var gaps: [Float] = []
-    private var gapStride = 1, gapSeen = 0
-    /// Above this many inter-token gaps, every second one is dropped (repeatedly), so memory
-    /// stays bounded on long runs and the CDF keeps its shape.
-    public static let maxGapSamples = 200_000
+    private var spans: [RequestID: Span] = [:]
+    private var samples = RequestSamples()
 
     public init() {}
 
@@ -88,38 +84,20 @@ public struct TimelineCollector: Sendable {
     }
 
     private mutating func request(_ r: RequestEvent) {
+        samples.consume(.request(r))
         if r.kind == .arrival {
-            if open[r.request] == nil { requestOrder.append(r.request) }
-            open[r.request] = OpenRequest(arrival: r.time, firstToken: nil, lastToken: nil, tokens: 0, end: nil, aborted: false)
+            if spans[r.request] == nil { requestOrder.append(r.request) }
+            spans[r.request] = Span(arrival: r.time, firstToken: nil, end: nil, aborted: false)
             return
         }
-        guard var o = open[r.request] else { return }
+        guard var o = spans[r.request] else { return }
         switch r.kind {
-        case .firstToken:
-            if o.firstToken == nil { o.firstToken = r.time; o.lastToken = r.time; o.tokens = Int(max(1, r.tokens ?? 1)) }
-        case .token:
-            if let previous = o.lastToken { gap(Double(r.time - previous) / 1e9) }
-            o.lastToken = r.time
-            o.tokens += Int(max(1, r.tokens ?? 1))
-        case .finished:
-            o.end = r.time
-        case .aborted:
-            o.end = r.time
-            o.aborted = true
-        default:
-            break
+        case .firstToken: if o.firstToken == nil { o.firstToken = r.time }
+        case .finished: o.end = r.time
+        case .aborted: o.end = r.time; o.aborted = true
+        default: return
         }
-        open[r.request] = o
-    }
-
-    private mutating func gap(_ seconds: Double) {
-        gapSeen += 1
-        guard gapSeen % gapStride == 0 else { return }
-        gaps.append(Float(seconds))
-        if gaps.count > Self.maxGapSamples {
-            gaps = stride(from: 1, to: gaps.count, by: 2).map { gaps[$0] }
-            gapStride *= 2
-        }
+        spans[r.request] = o
     }
 
     /// The bucketed timeline over first…last event: `buckets` intervals, fewer when the trace has
@@ -190,17 +168,13 @@ public struct TimelineCollector: Sendable {
 
     private func addRequests(_ t: inout Timeline) {
         func s(_ x: Int64) -> Double { Double(x - first) / 1e9 }
-        for id in requestOrder {
-            guard let o = open[id] else { continue }
-            t.requests.append(.init(arrival: s(o.arrival), firstToken: o.firstToken.map(s), end: o.end.map(s), aborted: o.aborted))
-            guard !o.aborted, let f = o.firstToken, let e = o.end else { continue }
-            t.ttft.append(Double(f - o.arrival) / 1e9)
-            t.e2e.append(Double(e - o.arrival) / 1e9)
-            if o.tokens > 1 { t.tpot.append(Double(e - f) / 1e9 / Double(o.tokens - 1)) }
+        t.requests = requestOrder.compactMap { id in
+            spans[id].map { Timeline.RequestSpan(arrival: s($0.arrival), firstToken: $0.firstToken.map(s), end: $0.end.map(s), aborted: $0.aborted) }
         }
-        t.ttft.sort()
-        t.tpot.sort()
-        t.e2e.sort()
-        t.itl = gaps.map(Double.init).sorted()
+        func sorted(_ family: String) -> [Double] { (samples.values[family] ?? []).sorted() }
+        t.ttft = sorted("ttft")
+        t.tpot = sorted("tpot")
+        t.e2e = sorted("e2e")
+        t.itl = sorted("itl")
     }
 }
