@@ -5,12 +5,7 @@ import Analysis
 /// (schema `inferscope.diff/1`, docs/json-output.md). Deterministic; O(metrics).
 public enum DiffRender {
     static func value(_ x: Double?, _ unit: GateMetric.Unit) -> String {
-        guard let x else { return "n/a" }
-        switch unit {
-        case .seconds: return NumberFormat.duration(x)
-        case .share: return NumberFormat.percent(x)
-        default: return NumberFormat.significant(x)
-        }
+        RunDiff.fmt(x, unit == .seconds ? "s" : unit == .share ? "share" : unit.rawValue)
     }
 
     static func metricRows(_ d: RunDiff) -> [[String]] {
