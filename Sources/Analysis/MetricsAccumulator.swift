@@ -554,7 +554,8 @@ extension MetricsAccumulator {
                 lastBlockSlack: p.fragWeight > 0 ? p.weightedSlack / p.fragWeight : nil,
                 reservationWaste: p.fragWeight > 0 ? p.weightedReserve / p.fragWeight : nil,
                 waitingShare: Double(p.waiting) / Double(p.samples), peakSwappedBlocks: p.peakSwapped,
-                admission: AdmissionStats(running: p.running, waiting: p.waitingCounts, usageWhileWaiting: p.usageWhileWaiting)))
+                admission: AdmissionStats(running: p.running, waiting: p.waitingCounts, usageWhileWaiting: p.usageWhileWaiting,
+                                           usages: p.usages, cap: header?.options["max_num_seqs"].flatMap { Int($0) })))
         }
         if pools.isEmpty { missing.append("KV-cache counters: no occupancy, fragmentation or capacity verdict") }
 

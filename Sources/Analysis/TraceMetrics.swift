@@ -164,9 +164,17 @@ public struct AdmissionStats: Sendable, Equatable {
     public var peakUsageWhileWaiting: Double
     /// Running count over samples with waiting > 0 (mean).
     public var meanRunningWhileWaiting: Double
+    /// Mean of running + waiting over all samples: the concurrency the load offers (Little's L).
+    public var meanInSystem: Double = 0
+    /// Share of samples in which requests wait although running is below the sequence cap and
+    /// the pool is at least half full (the complement of R13's low-usage test): admission held back
+    /// by KV memory, not by the cap. nil when the cap is unknown.
+    public var kvBlockedShare: Double? = nil
 
-    /// nil when no sample reports a running sequence.
-    init?(running: [Int], waiting: [Int], usageWhileWaiting: [Double]) {
+    /// nil when no sample reports a running sequence. `usages` (one per sample) and `cap` (the
+    /// scheduler's max_num_seqs, when known) give ``kvBlockedShare``.
+    init?(running: [Int], waiting: [Int], usageWhileWaiting: [Double], usages: [Double] = [], cap: Int? = nil,
+          usageFloor: Double = 0.5) {
         guard let top = running.max(), top > 0, running.count == waiting.count else { return nil }
         samples = running.count
         ceiling = top
@@ -178,6 +186,11 @@ public struct AdmissionStats: Sendable, Equatable {
         meanUsageWhileWaiting = usageWhileWaiting.isEmpty ? 0 : usageWhileWaiting.reduce(0, +) / Double(usageWhileWaiting.count)
         peakUsageWhileWaiting = usageWhileWaiting.max() ?? 0
         meanRunningWhileWaiting = waitingIdx.isEmpty ? 0 : Double(waitingIdx.map { running[$0] }.reduce(0, +)) / Double(waitingIdx.count)
+        meanInSystem = Double(zip(running, waiting).reduce(0) { $0 + $1.0 + $1.1 }) / Double(running.count)
+        if let cap, usages.count == running.count {
+            let blocked = waitingIdx.filter { running[$0] < cap && usages[$0] >= usageFloor }.count
+            kvBlockedShare = Double(blocked) / Double(running.count)
+        }
     }
 }
 

@@ -130,6 +130,14 @@ public struct Verdict: Sendable, Equatable {
             cap.append(Evidence("time share at KV usage ≥ \(fmt(t.highKVUsage)) (pool \(pool.pool))",
                                 pool.timeAtHighUsage, "≥", t.capacityTimeShare, unit: .share))
         }
+        // Requests waiting while slots are free: the pool, not the cap, holds admission back
+        // (a contiguous pool is "full" well below 90% when each request reserves a whole context).
+        // Static batching waits by design and is R1's finding, not a capacity limit.
+        let main = m.kv.first { $0.pool == "kv" || $0.pool == "kv.decode" } ?? m.kv.first
+        if let blocked = main?.admission?.kvBlockedShare, !m.staticBatching.detected {
+            cap.append(Evidence("share of samples with requests waiting for KV blocks (running below max_num_seqs, pool ≥ 50% used)",
+                                blocked, "≥", t.capacityTimeShare, unit: .share))
+        }
         if m.requests.completed > 0 && (!m.kv.isEmpty || m.preemptions.total > 0) {
             cap.append(Evidence("preemptions per completed request",
                                 Double(m.preemptions.total) / Double(m.requests.completed), "≥", t.preemptionsPerRequest))

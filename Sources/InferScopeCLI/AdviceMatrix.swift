@@ -49,10 +49,12 @@ public enum AdviceMatrix {
         public var cpuMeasured: Double? { AdviceMatrix.median(cpuSamples) }
         /// The measured range [min, max] over repetitions.
         public var range: ClosedRange<Double>? { samples.isEmpty ? nil : samples.min()!...samples.max()! }
-        /// The factor the analyzer implies for this candidate: the predicted gain when it fired
-        /// (and predicts a gain here), else 1 (not advised ≈ no change).
+        /// The factor the analyzer implies for this candidate applied alone: the predicted gain
+        /// when it fired and predicts a gain here, else 1 (not advised ≈ no change). A fired rule
+        /// that the greedy ranking dropped after an earlier pick (R2 once R3 has freed the KV
+        /// pool) still implies its own first-round gain: the matrix applies each change alone.
         public var impliedFactor: Double {
-            guard triggered, let p = predicted, p > 1, rank != nil else { return 1 }
+            guard triggered, let p = predicted, p > 1 else { return 1 }
             return p
         }
         /// |measured − predicted| / predicted, when both exist.
@@ -132,6 +134,16 @@ public enum AdviceMatrix {
             let m = measured
             return AdviceMatrix.kendallTauB(m.map(\.impliedFactor), m.map { $0.measured! })
         }
+
+        /// Kendall τ-b against the measured order as far as the measurements resolve it: two
+        /// candidates whose measured ranges overlap are tied in the measured order (the same rule
+        /// as the tie set), so noise between two changes that both measured "no different" is
+        /// neither agreement nor disagreement. nil when undefined.
+        public var kendallTauResolved: Double? {
+            let m = measured
+            let ranges = m.map { $0.range! }
+            return AdviceMatrix.kendallTauB(m.map(\.impliedFactor), m.map { $0.measured! }) { i, j in ranges[i].overlaps(ranges[j]) }
+        }
     }
 
     /// Matrix-wide figures.
@@ -153,6 +165,9 @@ public enum AdviceMatrix {
         /// Mean Kendall τ-b over the scenarios where it is defined, and their count.
         public var meanKendallTau: Double?
         public var tauScenarios: Int
+        /// The same over ``Scenario/kendallTauResolved``.
+        public var meanKendallTauResolved: Double?
+        public var tauResolvedScenarios: Int
         /// Per rule and objective, over every candidate with a prediction and a measurement.
         public var errors: [ErrorStat]
         /// Per objective over all rules.
@@ -163,6 +178,7 @@ public enum AdviceMatrix {
         let judged = scenarios.filter { $0.hit != nil }
         let hits = judged.filter { $0.hit == true }.count
         let taus = scenarios.compactMap(\.kendallTau)
+        let resolved = scenarios.compactMap(\.kendallTauResolved)
         var byRule: [String: [Double]] = [:], byObjective: [Objective: [Double]] = [:]
         for s in scenarios {
             for c in s.candidates where c.id != noChange {
@@ -185,7 +201,9 @@ public enum AdviceMatrix {
                        ties: judged.filter(\.isTie).count,
                        topOneAgreement: judged.isEmpty ? nil : Double(hits) / Double(judged.count),
                        meanKendallTau: taus.isEmpty ? nil : taus.reduce(0, +) / Double(taus.count),
-                       tauScenarios: taus.count, errors: errors, objectiveErrors: objectiveErrors)
+                       tauScenarios: taus.count,
+                       meanKendallTauResolved: resolved.isEmpty ? nil : resolved.reduce(0, +) / Double(resolved.count),
+                       tauResolvedScenarios: resolved.count, errors: errors, objectiveErrors: objectiveErrors)
     }
 
     // MARK: - Statistics
@@ -207,15 +225,16 @@ public enum AdviceMatrix {
     }
 
     /// Kendall τ-b of two equally long samples (ties in either handled); nil when fewer than two
-    /// items or when either sample is constant. O(n²).
-    public static func kendallTauB(_ x: [Double], _ y: [Double]) -> Double? {
+    /// items or when either sample is constant. `tiedY(i, j)` declares more pairs tied in y than
+    /// equal values (default: none). O(n²).
+    public static func kendallTauB(_ x: [Double], _ y: [Double], tiedY: (Int, Int) -> Bool = { _, _ in false }) -> Double? {
         precondition(x.count == y.count)
         let n = x.count
         guard n >= 2 else { return nil }
         var concordant = 0.0, discordant = 0.0, tiesX = 0.0, tiesY = 0.0
         for i in 0..<n {
             for j in (i + 1)..<n {
-                let dx = x[i] - x[j], dy = y[i] - y[j]
+                let dx = x[i] - x[j], dy = tiedY(i, j) ? 0 : y[i] - y[j]
                 if dx == 0 && dy == 0 { continue }
                 if dx == 0 { tiesX += 1; continue }
                 if dy == 0 { tiesY += 1; continue }

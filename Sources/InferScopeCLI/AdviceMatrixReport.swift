@@ -47,11 +47,11 @@ public enum AdviceMatrixReport {
             }.joined(separator: "\n") + "\n"
         }
         // Overview: one line per scenario.
-        var overview = [["setup", "model", "objective", "analyzer top", "oracle", "runner-up", "tie", "hit", "τ-b"]]
+        var overview = [["setup", "model", "objective", "analyzer top", "oracle", "runner-up", "tie", "hit", "τ-b", "τ-b resolved"]]
         for s in scenarios {
             overview.append([s.setup, s.model, s.objective.rawValue, s.analyzerTop, s.oracle ?? "n/a", s.runnerUp ?? "-",
                              s.isTie ? "tie {\(s.tieSet.joined(separator: ","))}" : "-",
-                             s.hit.map { $0 ? "hit" : "MISS" } ?? "n/a", f2(s.kendallTau)])
+                             s.hit.map { $0 ? "hit" : "MISS" } ?? "n/a", f2(s.kendallTau), f2(s.kendallTauResolved)])
         }
         out += (markdown ? "\n### Scenarios\n\n" : "\nSCENARIOS\n") + grid(overview)
         // Details: every candidate.
@@ -72,6 +72,8 @@ public enum AdviceMatrixReport {
         var totals = [["figure", "value", "goal"]]
         totals.append(["top-1 agreement (ties = hits)", sum.topOneAgreement.map { "\(pct($0)) (\(sum.hits)/\(sum.judged), \(sum.ties) ties)" } ?? "n/a", "≥ 80%"])
         totals.append(["mean Kendall τ-b", sum.meanKendallTau.map { "\(f2($0)) over \(sum.tauScenarios) scenarios" } ?? "n/a", "≥ 0.6"])
+        totals.append(["mean Kendall τ-b, measured ties = overlapping ranges",
+                       sum.meanKendallTauResolved.map { "\(f2($0)) over \(sum.tauResolvedScenarios) scenarios" } ?? "n/a", "≥ 0.6"])
         for e in sum.objectiveErrors {
             let goal = AdviceVerifier.higherIsBetter(e.objective) ? "≤ 15%" : "≤ 25%"
             totals.append(["median |error| \(e.objective.rawValue) (p90)", "\(pct(e.median)) (\(pct(e.p90)), n = \(e.count))", goal])
@@ -94,7 +96,7 @@ public enum AdviceMatrixReport {
                 "analyzer_top": .string(s.analyzerTop), "oracle": s.oracle.map(JSONValue.string) ?? .null,
                 "runner_up": s.runnerUp.map(JSONValue.string) ?? .null, "tie": .bool(s.isTie),
                 "tie_set": .array(s.tieSet.map(JSONValue.string)), "hit": s.hit.map(JSONValue.bool) ?? .null,
-                "kendall_tau_b": num(s.kendallTau),
+                "kendall_tau_b": num(s.kendallTau), "kendall_tau_b_resolved": num(s.kendallTauResolved),
                 "candidates": .array(s.candidates.map { c in
                     .object([
                         "id": .string(c.id), "change": .object(c.change.mapValues(JSONValue.string)),
@@ -120,6 +122,7 @@ public enum AdviceMatrixReport {
                 "scenarios": .int(sum.scenarios), "judged": .int(sum.judged), "hits": .int(sum.hits), "ties": .int(sum.ties),
                 "top1_agreement": num(sum.topOneAgreement), "mean_kendall_tau_b": num(sum.meanKendallTau),
                 "tau_scenarios": .int(sum.tauScenarios),
+                "mean_kendall_tau_b_resolved": num(sum.meanKendallTauResolved), "tau_resolved_scenarios": .int(sum.tauResolvedScenarios),
                 "errors_per_rule": .array(sum.errors.map(stat)), "errors_per_objective": .array(sum.objectiveErrors.map(stat)),
             ]),
         ])

@@ -82,6 +82,51 @@ import TraceFormat
         #expect(off.rule("R2").status == .notTriggered)
     }
 
+    /// Requests wait while slots are free and the pool is more than half full: KV memory, not the
+    /// cap, holds admission back (a contiguous pool is full well below 90% usage). The run is then
+    /// capacity-bound, and R2/R3 predict throughput, TTFT and TPOT from the larger batch that fits
+    /// (``CapacityProjection``; issue #14's chat-contiguous scenario).
+    @Test func kvBlockedAdmissionMakesARunCapacityBoundAndR2PredictsFromTheBatchThatFits() throws {
+        var s = Scenario()
+        s.options["kv_layout"] = "contiguous"
+        s.options["max_num_seqs"] = "64"
+        s.workload["arrival"] = "closed:16"
+        s.batch = 4
+        s.tokenUtilisation = 0.4
+        s.reservedTokens = 1000
+        s.kvUsage = 0.7
+        s.waiting = 6
+        s.queueDelay = 400_000_000
+        let r = try s.analyze()
+        let blocked = try #require(r.verdict.capacityEvidence.first { $0.name.hasPrefix("share of samples with requests waiting for KV blocks") })
+        #expect(blocked.holds && r.verdict.capacityBound == true)
+        #expect(r.verdict.capacityEvidence.first { $0.name.hasPrefix("time share at KV usage") }?.holds == false)
+        let r2 = r.rule("R2")
+        #expect(r2.status == .triggered)
+        let thr = try #require(r2.gains[.throughput]), ttft = try #require(r2.gains[.ttft]), tpot = try #require(r2.gains[.tpot])
+        #expect(thr.factor > 1 && ttft.factor > 1 && tpot.factor <= 1)
+        // B_new = min(B/U_tok, N·decode share), from the gain's own inputs.
+        let i = ttft.inputs
+        let b = try #require(i["B"]), bNew = try #require(i["B_new"]), n = try #require(i["N_offered"]), d = try #require(i["decode_share_of_service"])
+        #expect(n == 16)
+        #expect(abs(bNew - min(b / 0.4, n * d)) < 1e-3 * bNew)
+        // TTFT/(TTFT − q + q·W(B_new)/W(B)), W(K) = max(0, N/K − 1)·S·T(K)/T(B)·(R − K)/R.
+        let q = i["queue_mean_s"]!, t = i["TTFT_mean_s"]!, sv = i["S_service_s"]!, rr = i["R_requests"]!
+        let t0 = i["T(B)_s"]!, t1 = i["T(B_new)_s"]!
+        func w(_ k: Double, _ tk: Double) -> Double { max(0, n / k - 1) * sv * tk / t0 * max(0, rr - k) / rr }
+        #expect(abs(ttft.factor - t / (t - q + q * w(bNew, t1) / w(b, t0))) < 1e-9 * ttft.factor)
+        #expect(abs(tpot.factor - t0 / t1) < 1e-12)
+        // The same run with the pool under half full: the wait is not for KV (R13's territory).
+        s.kvUsage = 0.3
+        let low = try s.analyze()
+        #expect(low.verdict.capacityEvidence.first { $0.name.hasPrefix("share of samples with requests waiting for KV blocks") }?.holds == false)
+        // Without the cap in the header the analyzer cannot tell free slots: no such evidence.
+        s.kvUsage = 0.7
+        s.options["max_num_seqs"] = nil
+        let unknown = try s.analyze()
+        #expect(unknown.verdict.capacityEvidence.contains { $0.name.hasPrefix("share of samples with requests waiting for KV blocks") } == false)
+    }
+
     @Test func r3KVQuantization() throws {
         var s = Scenario()
         s.batch = 48

@@ -26,6 +26,26 @@ import Testing
         #expect(AdviceMatrix.kendallTauB([1], [1]) == nil)
     }
 
+    /// Measured ties: two candidates whose ranges overlap are tied in the measured order, so noise
+    /// between two "no different" changes counts neither way; a triggered rule the greedy ranking
+    /// dropped still implies its own gain.
+    @Test func resolvedTauTiesOverlappingRangesAndUnrankedTriggeredRulesImplyTheirGain() throws {
+        let s = Self.scenario([
+            C(id: "none", predicted: 1, triggered: true, samples: [0.95, 1.0, 1.05]),
+            C(id: "R3", predicted: 2.5, triggered: true, rank: 1, samples: [1.9, 2.0, 2.1]),
+            C(id: "R2", predicted: 2.1, triggered: true, rank: nil, samples: [1.7, 1.8, 1.85]),
+            C(id: "R7", predicted: 1.1, triggered: false, samples: [1.02, 1.06, 1.1]),
+        ])
+        #expect(s.candidates[2].impliedFactor == 2.1)
+        // Implied: R3 2.5 > R2 2.1 > none = R7 = 1. Measured medians: R3 > R2 > R7 > none.
+        // Plain τ-b: 5 concordant, 1 tied in x only (none, R7): 5/√(6·5).
+        #expect(abs(s.kendallTau! - 5 / (6.0 * 5).squareRoot()) < 1e-12)
+        // Resolved: (none, R7) overlap → tied in both, left out: 5/√(5·5) = 1.
+        #expect(abs(s.kendallTauResolved! - 1) < 1e-12)
+        let sum = AdviceMatrix.summarize([s])
+        #expect(sum.tauResolvedScenarios == 1 && abs(sum.meanKendallTauResolved! - 1) < 1e-12)
+    }
+
     @Test func medianAndPercentile() {
         #expect(AdviceMatrix.median([3, 1, 2]) == 2)
         #expect(AdviceMatrix.median([4, 1, 3, 2]) == 2.5)

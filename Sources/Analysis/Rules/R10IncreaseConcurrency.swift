@@ -65,6 +65,7 @@ public struct R10IncreaseConcurrency: Rule {
                                     ["B": b, "B_new": reach, "c": c, "T(B)_s": t0, "T(B_new)_s": t1])
         r.gains[.cost] = r.gains[.throughput]
         r.gains[.tpot] = Gain(t0 / t1, "T(B)/T(B_new) (< 1: TPOT grows)", ["T(B)_s": t0, "T(B_new)_s": t1])
+        if let ttft = CapacityProjection.project(f, cap: reach, label: "the new cap")?.ttft { r.gains[.ttft] = ttft }
         r.runtimeChange = ["max_num_seqs": String(clampedInt(newCap))]
         r.confidence = 0.6
         r.caveats = ["TPOT rises with the batch"]

@@ -4,7 +4,8 @@
 /// samples. Advice: raise the cap to N_new = min(N·u_high/u_peak, N + peak waiting), where u_peak
 /// is the peak KV usage while requests waited (KV grows about linearly with running sequences).
 /// Gain (throughput): (N_new/N)·T(N)/T(N_new) with roofline decode steps when a model and
-/// hardware are known (confidence 0.6), else N_new/N as an upper bound (confidence 0.4).
+/// hardware are known (confidence 0.6), else N_new/N as an upper bound (confidence 0.4); TTFT
+/// from the slot wait the new cap removes (``CapacityProjection``).
 public struct R13AdmissionCap: Rule {
     public let id = "R13"
     public init() {}
@@ -53,6 +54,7 @@ public struct R13AdmissionCap: Rule {
             r.confidence = 0.4
         }
         r.gains[.cost] = r.gains[.throughput]
+        if let ttft = CapacityProjection.project(f, cap: nNew, label: "N_new")?.ttft { r.gains[.ttft] = ttft }
         r.caveats = ["a client concurrency cap (benchmark --max-concurrency) can be the ceiling instead: raise whichever is lower",
                      "TPOT grows with the batch; KV usage must stay below \(NumberFormat.percent(t.highKVUsage)) or preemptions start"]
         r.decide()

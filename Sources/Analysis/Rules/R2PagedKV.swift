@@ -1,7 +1,7 @@
 /// R2 — PagedAttention / paged KV (methodology §4.2, §7.4).
 /// Trigger: contiguous or max-length reservation AND token-state utilisation U_tok < 0.8.
-/// Gain: concurrency ×1/U_tok; throughput follows while decode is memory-bound and the run is
-/// capacity-bound (step time re-projected by the roofline).
+/// Gain: concurrency ×1/U_tok; on a capacity-bound run throughput, TTFT and TPOT follow the
+/// larger batch (``CapacityProjection``).
 public struct R2PagedKV: Rule {
     public let id = "R2"
     public init() {}
@@ -19,12 +19,12 @@ public struct R2PagedKV: Rule {
         r.evidence = ["U_tok = \(fmt(u))"]
         if let rw = f.reservationWaste { r.evidence.append("reservation waste RW = \(fmt(rw))") }
         let concurrency = 1 / max(u, 1e-9)
-        if f.capacityBound == true, let b = f.meanBatch, let c = f.meanContext,
-           let t0 = f.decodeStepRoofline(batch: b, context: c), let t1 = f.decodeStepRoofline(batch: b * concurrency, context: c) {
-            let g = concurrency * t0 / t1
-            r.gains[.throughput] = Gain(g, "(1/U_tok)·T(B)/T(B/U_tok) (roofline step times)",
-                                        ["U_tok": u, "B": b, "c": c, "T(B)_s": t0, "T(B/U_tok)_s": t1])
-            r.gains[.cost] = r.gains[.throughput]
+        if f.capacityBound == true, let p = CapacityProjection.project(f, ratio: concurrency, label: "B/U_tok") {
+            r.gains[.throughput] = p.throughput
+            r.gains[.cost] = p.throughput
+            if let t = p.ttft { r.gains[.ttft] = t }
+            if f.preemptions == 0 { r.gains[.tpot] = p.tpot; r.gains[.itl] = p.tpot }
+            r.evidence.append("capacity-bound: ×\(fmt(concurrency)) sequences fit, mean decode batch \(fmt(p.batch)) → \(fmt(p.newBatch)) (offered \(fmt(p.offered)))")
             r.confidence = 0.6
         } else {
             r.caveats.append("the run is not capacity-bound: the memory freed (×\(fmt(concurrency)) concurrency) raises throughput only if more requests are offered")

@@ -1,7 +1,8 @@
 /// R3 — KV-cache quantization (methodology §4.3, §7.4).
 /// Trigger: capacity-bound OR (decode memory-bound AND F5 ≥ 0.3).
 /// Gain: step speedup (W+K)/(W+K/r), W = weight bytes, K = KV bytes of a mean decode step;
-/// capacity ×r.
+/// capacity ×r: on a capacity-bound run throughput, TTFT and TPOT follow the larger batch
+/// (``CapacityProjection``).
 public struct R3KVQuantization: Rule {
     public let id = "R3"
     public init() {}
@@ -38,28 +39,25 @@ public struct R3KVQuantization: Rule {
         r.gains[.itl] = gain
         r.gains[.throughput] = f.decodeShare.map { Gain(amdahl(share: $0, factor: speed), "Amdahl(decode share, (W+K)/(W+K/r))", ["decode_share": $0, "step_speedup": speed]) } ?? gain
         r.confidence = 1.0
-        if cap, let capacityGain = Self.capacityGain(f, ratio: t.ratio), capacityGain.factor > r.gains[.throughput]!.factor {
-            r.gains[.throughput] = capacityGain
-            r.confidence = 0.6
+        if cap, let p = CapacityProjection.project(f, ratio: t.ratio, label: "r·B") {
+            r.evidence.append("capacity-bound: ×\(fmt(t.ratio)) tokens fit, mean decode batch \(fmt(p.batch)) → \(fmt(p.newBatch)) (offered \(fmt(p.offered)))")
+            if p.throughput.factor > r.gains[.throughput]!.factor {
+                r.gains[.throughput] = p.throughput
+                r.confidence = 0.6
+            }
+            if let ttft = p.ttft { r.gains[.ttft] = ttft }
+            if f.preemptions == 0 {
+                // Admission-bound without preemptions: the larger batch's longer steps come with the byte saving.
+                let both = Gain(speed * p.tpot.factor, "(W+K)/(W+K/r)·T(B)/T(B_new)", ["W_bytes": w, "K_bytes": k, "r": t.ratio,
+                                                                                      "B": p.batch, "B_new": p.newBatch])
+                r.gains[.tpot] = both
+                r.gains[.itl] = both
+            }
         }
         r.gains[.cost] = r.gains[.throughput]
         r.caveats = ["accuracy must be checked (calibrated scales recommended)", "capacity ×\(fmt(t.ratio)): larger batches possible"]
         r.decide()
         return r
-    }
-
-    /// Capacity-bound runs (§4.3): r× more tokens fit, so the decode batch can grow to
-    /// B_new = min(r·B, N) — N the closed-loop client count when known, as a closed loop never has
-    /// more than N requests in flight — at roofline step time T(B_new):
-    /// gain (B_new/B)·T(B)/T(B_new), the same form as R2's. nil without a hardware spec. O(1).
-    static func capacityGain(_ f: Features, ratio: Double) -> Gain? {
-        guard let b = f.meanBatch, b > 0, let c = f.meanContext else { return nil }
-        var bNew = b * ratio
-        if let n = f.closedLoopClients { bNew = min(bNew, max(b, Double(n))) }
-        guard let t0 = f.decodeStepRoofline(batch: b, context: c), let t1 = f.decodeStepRoofline(batch: bNew, context: c) else { return nil }
-        var inputs = ["r": ratio, "B": b, "B_new": bNew, "c": c, "T(B)_s": t0, "T(B_new)_s": t1]
-        if let n = f.closedLoopClients { inputs["N_clients"] = Double(n) }
-        return Gain(bNew / b * t0 / t1, "(B_new/B)·T(B)/T(B_new), B_new = min(r·B, N) (capacity ×r, roofline step times)", inputs)
     }
 
     public func apply(_ r: Recommendation, to f: Features) -> Features {
