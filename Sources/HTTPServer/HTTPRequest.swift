@@ -10,6 +10,10 @@ public struct HTTPRequest: Sendable, Equatable {
     public var headers: [(name: String, value: String)]
     /// The body after transfer decoding (chunked bodies are de-chunked).
     public var body: [UInt8]
+    /// When the request's first byte reached this host, in seconds since the Unix epoch: the
+    /// kernel's receive timestamp (SO_TIMESTAMPNS) where the socket gives one, else the time the
+    /// server read it. Set by ``HTTPServer``; nil from the parser alone. Not part of `==`.
+    public var receivedAt: Double? = nil
 
     public init(method: String, target: String, minorVersion: Int = 1, headers: [(name: String, value: String)] = [],
                 body: [UInt8] = []) {

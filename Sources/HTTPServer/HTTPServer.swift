@@ -130,6 +130,12 @@ public final class HTTPServer: @unchecked Sendable {
             if client < 0 { continue }
             var one: Int32 = 1
             setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            #if os(Linux)
+            // Receive timestamps: a request's arrival is when its bytes reached the host, not
+            // when this connection's thread got a core to read them (on a host whose cores are
+            // all computing, that wake-up takes milliseconds and belongs to the request's TTFT).
+            setsockopt(client, SOL_SOCKET, ReceiveTimestamp.option, &one, socklen_t(MemoryLayout<Int32>.size))
+            #endif
             var tv = timeval(tv_sec: Int(limits.writeTimeout), tv_usec: 0)
             setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
             lock.lock()
@@ -160,13 +166,18 @@ public final class HTTPServer: @unchecked Sendable {
         var buffer: [UInt8] = []
         var sentContinue = false
         var requestStart: Date?
+        // Host arrival time (Unix seconds) of the current request's first byte, and of the last read.
+        var firstByte: Double?
+        var lastRead: Double?
         var chunk = [UInt8](repeating: 0, count: 65536)
         loop: while true {
             switch HTTPRequestParser.parse(buffer, limits: limits) {
-            case .complete(let request, let consumed):
+            case .complete(var request, let consumed):
                 buffer.removeFirst(consumed)
                 sentContinue = false
+                request.receivedAt = firstByte
                 requestStart = buffer.isEmpty ? nil : Date()
+                firstByte = buffer.isEmpty ? nil : lastRead
                 c.begin(keepAlive: request.keepAlive && !isStopping)
                 handler.handle(request, c)
                 if !c.responded { c.respond(HTTPResponse.error(status: 500, message: "the handler sent no response")) }
@@ -202,8 +213,10 @@ public final class HTTPServer: @unchecked Sendable {
                     if now.timeIntervalSince(since) > limits.idleTimeout { break loop }
                 }
             }
-            let n = chunk.withUnsafeMutableBytes { recv(c.fd, $0.baseAddress, $0.count, 0) }
+            let (n, kernelTime) = chunk.withUnsafeMutableBytes { ReceiveTimestamp.receive(c.fd, $0) }
             if n <= 0 { break loop }
+            lastRead = kernelTime ?? Date().timeIntervalSince1970
+            if firstByte == nil { firstByte = lastRead }
             if requestStart == nil { requestStart = Date() }
             c.idleSince = nil
             buffer.append(contentsOf: chunk[0..<n])
@@ -330,4 +343,49 @@ public func jsonEscape(_ s: String) -> String {
         }
     }
     return out
+}
+
+/// `recv` with the kernel's receive timestamp (Linux SO_TIMESTAMPNS: the time the most recent
+/// segment read reached the host, CLOCK_REALTIME). O(1).
+enum ReceiveTimestamp {
+    /// SO_TIMESTAMPNS (= SCM_TIMESTAMPNS) with the 64-bit `timespec` of x86-64 and arm64; Glibc's
+    /// macro for it is not importable (it selects between the old and new values at compile time).
+    static let option: Int32 = 35
+
+    /// Reads into `buffer`; returns the byte count (≤ 0: closed or failed) and the receive
+    /// timestamp in Unix seconds when the kernel attached one.
+    static func receive(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> (Int, Double?) {
+        #if os(Linux)
+        var iov = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+        // cmsghdr (16 bytes: len, level, type) + timespec (16 bytes), with room to spare.
+        var control = [UInt64](repeating: 0, count: 16)
+        return control.withUnsafeMutableBytes { c -> (Int, Double?) in
+            var msg = msghdr()
+            msg.msg_control = c.baseAddress
+            msg.msg_controllen = c.count
+            let n = withUnsafeMutablePointer(to: &iov) { p -> Int in
+                msg.msg_iov = p
+                msg.msg_iovlen = 1
+                return recvmsg(fd, &msg, 0)
+            }
+            guard n > 0 else { return (n, nil) }
+            // Walk the control messages (CMSG_FIRSTHDR/CMSG_NXTHDR by hand: 8-byte aligned).
+            var offset = 0
+            let header = MemoryLayout<cmsghdr>.size
+            while offset + header <= msg.msg_controllen {
+                let h = c.load(fromByteOffset: offset, as: cmsghdr.self)
+                guard h.cmsg_len >= header else { break }
+                if h.cmsg_level == SOL_SOCKET && h.cmsg_type == option,
+                   h.cmsg_len >= header + MemoryLayout<timespec>.size {
+                    let t = c.load(fromByteOffset: offset + header, as: timespec.self)
+                    return (n, Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9)
+                }
+                offset += (Int(h.cmsg_len) + 7) & ~7
+            }
+            return (n, nil)
+        }
+        #else
+        return (recv(fd, buffer.baseAddress, buffer.count, 0), nil)
+        #endif
+    }
 }

@@ -79,9 +79,21 @@ public final class OpenAIHandler: HTTPHandler, @unchecked Sendable {
         }
     }
 
+    /// The trace time of a request that reached the host at `receivedAt` (Unix seconds), given
+    /// the trace clock and the wall clock now. A receive time in the future or older than a
+    /// minute (a clock step) is ignored: arrival is then `now`. O(1).
+    static func arrival(now: TraceTime, receivedAt: Double?, wallNow: Double) -> TraceTime {
+        guard let r = receivedAt else { return now }
+        let lag = wallNow - r
+        guard lag > 0, lag < 60 else { return now }
+        return now - TraceTime((lag * 1e9).rounded())
+    }
+
     func complete(_ request: HTTPRequest, _ c: HTTPConnection, chat: Bool) {
-        // Arrival: the request is here in full; parsing and tokenizing count towards its TTFT.
-        let arrival = engine.engine.tracer.now()
+        // Arrival: when the request's first byte reached the host (the kernel's receive time,
+        // moved onto the trace clock): reading it, waiting for a core to read it, parsing and
+        // tokenizing all count towards its TTFT, as they do for the client.
+        let arrival = Self.arrival(now: engine.engine.tracer.now(), receivedAt: request.receivedAt, wallNow: Date().timeIntervalSince1970)
         let p: CompletionParameters
         let prompt: [Int32]
         let maxTokens: Int

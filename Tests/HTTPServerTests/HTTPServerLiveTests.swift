@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import HTTPServer
 import TestSupport
@@ -5,6 +6,12 @@ import TestSupport
 /// Answers with the method, path and body; `/stream` streams three chunks.
 struct EchoHandler: HTTPHandler {
     func handle(_ request: HTTPRequest, _ c: HTTPConnection) {
+        if request.path == "/received" {
+            // How long before the handler ran the request's first byte reached the host, ms.
+            let lag = request.receivedAt.map { String(Int(((Date().timeIntervalSince1970 - $0) * 1000).rounded())) } ?? "none"
+            c.respond(HTTPResponse(status: 200, contentType: "text/plain", body: lag))
+            return
+        }
         if request.path == "/stream" {
             _ = c.startStream(status: 200, headers: [("Content-Type", "text/event-stream")])
             for i in 0..<3 { _ = c.send(SSE.event("\(i)")) }
@@ -42,6 +49,23 @@ struct HTTPServerLiveTests {
             c.send("GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n")
             #expect(try c.readResponse().text == "GET /a ")
             #expect(try c.readResponse().text == "POST /b xyz")
+        }
+    }
+
+    /// A request's arrival is its first byte's, not its last: a head sent 300 ms before its body
+    /// is handled ≥ 300 ms after it arrived (what a client measuring TTFT from its send sees).
+    @Test func receivedAtIsTheFirstBytesArrival() throws {
+        try withServer { port in
+            let c = try LoopbackClient(port: port)
+            c.send("POST /received HTTP/1.1\r\nContent-Length: 3\r\n\r\n")
+            Thread.sleep(forTimeInterval: 0.3)
+            c.send("abc")
+            let lag = try #require(Int(try c.readResponse().text))
+            #expect(lag >= 280 && lag < 10_000)
+            // The next request on the connection gets its own arrival.
+            c.send("GET /received HTTP/1.1\r\n\r\n")
+            let next = try #require(Int(try c.readResponse().text))
+            #expect(next >= 0 && next < 250)
         }
     }
 
