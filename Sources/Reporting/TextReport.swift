@@ -259,7 +259,15 @@ public enum TextReport {
             if let d = rec.disagreement { out.append("     literature disagrees: \(d)") }
         }
         let ranked = Set(r.ranking.entries.map(\.id))
-        let otherTriggered = r.recommendations.filter { $0.status == .triggered && !ranked.contains($0.id) }
+        let unranked = r.recommendations.filter { $0.status == .triggered && !ranked.contains($0.id) }
+        // A fired rule with its own gain on the objective that the greedy re-ranking left out:
+        // a pick above took the same headroom (R2 after R3 freed the KV pool).
+        let superseded = unranked.filter { ($0.gains[o]?.factor ?? 0) > 1 }
+        if !superseded.isEmpty {
+            out.append("  also triggered, superseded by a pick above (no gain left once it is applied): "
+                       + superseded.map { "\($0.id) (\(o.rawValue) ×\(num($0.gains[o]!.factor)) alone)" }.joined(separator: "; "))
+        }
+        let otherTriggered = unranked.filter { !(($0.gains[o]?.factor ?? 0) > 1) }
         if !otherTriggered.isEmpty {
             out.append("  also triggered, no predicted gain on \(o.rawValue): "
                        + otherTriggered.map { rec in

@@ -1,6 +1,7 @@
 import Testing
 import TraceFormat
 @testable import Analysis
+@testable import Reporting
 
 /// For each rule R1–R11 a constructed trace that must trigger it and one that must not.
 @Suite struct RuleTests {
@@ -116,6 +117,17 @@ import TraceFormat
         func w(_ k: Double, _ tk: Double) -> Double { max(0, n / k - 1) * sv * tk / t0 * max(0, rr - k) / rr }
         #expect(abs(ttft.factor - t / (t - q + q * w(bNew, t1) / w(b, t0))) < 1e-9 * ttft.factor)
         #expect(abs(tpot.factor - t0 / t1) < 1e-12)
+        // Fired rules with their own throughput gain that the greedy ranking left out are named
+        // as superseded, with the gain they would have alone — not as "no predicted gain".
+        let text = TextReport.render(r)
+        let unranked = r.recommendations.filter { rec in
+            rec.status == .triggered && (rec.gains[.throughput]?.factor ?? 0) > 1 && !r.ranking.entries.contains { $0.id == rec.id }
+        }
+        #expect(!unranked.isEmpty)
+        for rec in unranked {
+            #expect(text.contains("\(rec.id) (throughput ×"))
+            #expect(!text.contains("no predicted gain on throughput: \(rec.id) ("))
+        }
         // The same run with the pool under half full: the wait is not for KV (R13's territory).
         s.kvUsage = 0.3
         let low = try s.analyze()
