@@ -96,6 +96,12 @@ public struct Features: Sendable, Equatable {
     public var requestTime: RequestTimeSplit? = nil
     public var admission: AdmissionStats? = nil
     public var meanKVUsage: Double? = nil
+    /// Decode-attention seconds per cached token of one sequence on one thread, per KV element
+    /// type, as InferScope's runtime measured its own kernels (`probe.kv_attention_ns_per_token.*`
+    /// header options); empty when not probed.
+    public var kvAttentionSecondsPerToken: [String: Double] = [:]
+    /// Compute threads of the run (`threads` option), when recorded.
+    public var threads: Int? = nil
     /// Disaggregated serving: prefill and decode worker counts, when known.
     public var prefillWorkers: Int? = nil
     public var decodeWorkers: Int? = nil
@@ -191,6 +197,11 @@ public struct Features: Sendable, Equatable {
         requestsArrived = m.requests.arrived
         if let a = header.workload.parameters["arrival"], a.hasPrefix("closed:") { closedLoopClients = Int(a.dropFirst("closed:".count)) }
         maxNumSeqs = header.options["max_num_seqs"].flatMap { Int($0) }
+        threads = header.options["threads"].flatMap { Int($0) }
+        let probe = "probe.kv_attention_ns_per_token."
+        for (k, v) in header.options where k.hasPrefix(probe) {
+            if let ns = Double(v), ns > 0, ns.isFinite { kvAttentionSecondsPerToken[String(k.dropFirst(probe.count))] = ns * 1e-9 }
+        }
         meanTPOT = m.tpot?.mean
         medianUncachedPrompt = m.uncachedPromptTokens?.p50
         missedSLOs = v.missedSLOs

@@ -138,6 +138,7 @@ struct ProfileCommand: Command {
             throw UsageError(error.message)
         }
         engine.hostPeaks = hostPeaks
+        if hostPeaks != nil { engine.probeKVAttention() }
         let result: RunResult
         do {
             result = try engine.run(workload, progress: progress)

@@ -24,6 +24,10 @@ public final class ServingEngine {
     /// This machine's measured roofs (``HostProbe``), recorded in the trace header so the
     /// analyzer can compute MFU and MBU without probing again. Nil: the header says "unknown".
     public var hostPeaks: HostMeasurement?
+    /// Decode-attention cost per cached token of one sequence (all layers and KV heads, one
+    /// thread), seconds, per KV element type (``KVAttentionProbe``); recorded in the header as
+    /// `probe.kv_attention_ns_per_token.<dtype>` so the analyzer can price a KV dtype change.
+    public var kvAttentionCost: [KVDType: Double] = [:]
     let sleep: (TraceTime) -> Void
 
     /// - Parameters:
@@ -74,8 +78,30 @@ public final class ServingEngine {
                          hardware: HardwareDescriptor(name: hostCPUName(), source: hostPeaks == nil ? "unknown" : "measured",
                                                       threads: options.threads, memoryBandwidth: hostPeaks?.readBandwidth,
                                                       peakFLOPS: hostPeaks?.fmaPeak, memoryBytes: physicalMemoryBytes()),
-                         options: options.headerOptions(kvBlocks: kvBlocks), workload: w, clock: tracer.clock.name,
+                         options: headerOptions, workload: w, clock: tracer.clock.name,
                          startedAt: startedAt)
+    }
+
+    /// Every option, plus the KV attention probe's figures when measured.
+    var headerOptions: [String: String] {
+        var o = options.headerOptions(kvBlocks: kvBlocks)
+        for (dtype, seconds) in kvAttentionCost {
+            o["probe.kv_attention_ns_per_token.\(dtype.rawValue)"] = String((seconds * 1e10).rounded() / 10)
+        }
+        return o
+    }
+
+    /// Measures ``kvAttentionCost`` for every KV element type at `context` cached tokens (the
+    /// model's context, at most 512) — ≈ 10–100 ms for the presets. O(types · layers · context · kvDim).
+    public func probeKVAttention(context: Int? = nil) {
+        let c = model.weights.config
+        let n = context ?? min(512, c.maxSeqLen)
+        for dtype in KVDType.allCases {
+            if let s = KVAttentionProbe.secondsPerToken(layers: c.layers, kvHeads: c.kvHeads, heads: c.heads, headDim: c.headDim,
+                                                        dtype: dtype, context: n) {
+                kvAttentionCost[dtype] = s
+            }
+        }
     }
 
     func schedulerConfig(prefillWorker: Bool = false) -> SchedulerConfig {

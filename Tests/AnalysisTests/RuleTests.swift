@@ -139,6 +139,31 @@ import TraceFormat
         #expect(unknown.verdict.capacityEvidence.contains { $0.name.hasPrefix("share of samples with requests waiting for KV blocks") } == false)
     }
 
+    /// With the runtime's attention probe in the header, R3 prices the KV type change by the
+    /// measured kernels, not by bytes: a target type whose rows cost more to decode predicts a
+    /// slower step (issue #14: int8 KV measured ×0.59 TPOT where bytes said ×1.07).
+    @Test func r3UsesTheMeasuredAttentionKernelsWhenTheTraceHasThem() throws {
+        var s = Scenario()
+        s.batch = 48
+        s.context = 1800
+        let bytes = try s.analyze().rule("R3")
+        let target = try #require(bytes.runtimeChange?["kv_dtype"])
+        #expect(bytes.gains[.tpot]!.formula == "(W+K)/(W+K/r)")
+        s.options["threads"] = "4"
+        s.options["probe.kv_attention_ns_per_token.\(s.model.kvType)"] = "100"
+        s.options["probe.kv_attention_ns_per_token.\(target)"] = "250"
+        let r = try s.analyze()
+        let g = try #require(r.rule("R3").gains[.tpot])
+        let i = g.inputs
+        #expect(abs(i["t_current_s"]! - 100e-9) < 1e-18 && abs(i["t_target_s"]! - 250e-9) < 1e-18 && i["threads"] == 4)
+        let expected = i["T_s"]! / (i["T_s"]! + i["B"]! * i["c"]! * (i["t_target_s"]! - i["t_current_s"]!) / 4)
+        #expect(abs(g.factor - expected) < 1e-12 && g.factor < 1)
+        #expect(abs(r.features.kvAttentionSecondsPerToken[target]! - 250e-9) < 1e-18)
+        // A cheaper target kernel predicts a faster step.
+        s.options["probe.kv_attention_ns_per_token.\(target)"] = "40"
+        #expect(try s.analyze().rule("R3").gains[.tpot]!.factor > 1)
+    }
+
     @Test func r3KVQuantization() throws {
         var s = Scenario()
         s.batch = 48

@@ -193,6 +193,19 @@ struct ServingEngineTests {
         #expect(int8.kvBlocks > 3 * f32.kvBlocks)
     }
 
+    /// The KV attention probe's figures reach the trace header, one option per KV type, in ns.
+    @Test func probedKVAttentionCostIsInTheHeader() throws {
+        let engine = try ServingEngine(model: Fixtures.tiny, options: EngineOptions(), tracer: Tracer(sink: nil, clock: SteppingClock()))
+        let workload = Workload(name: "w", requests: [], arrival: .recorded)
+        #expect(engine.header(for: workload).options.keys.contains { $0.hasPrefix("probe.") } == false)
+        engine.probeKVAttention(context: 32)
+        let options = engine.header(for: workload).options
+        for dtype in KVDType.allCases {
+            let ns = try #require(options["probe.kv_attention_ns_per_token.\(dtype.rawValue)"].flatMap(Double.init))
+            #expect(ns > 0)
+        }
+    }
+
     @Test func invalidCombinationsAreRejectedWithTheOptionName() {
         var o = EngineOptions()
         o.layout = .contiguous

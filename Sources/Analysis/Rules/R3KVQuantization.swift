@@ -33,8 +33,13 @@ public struct R3KVQuantization: Rule {
                                      (cap || (mem && share >= f.thresholds.kvByteShare)) ? 1 : 0, "≥", 1, unit: .flag))
         r.evidence = ["F5 (KV share of decode bytes) = \(fmt(share))", "decode bound: \(f.decodeBound?.rawValue ?? "unknown")",
                       "capacity-bound: \(f.capacityBound.map { $0 ? "yes" : "no" } ?? "unknown")"]
-        let speed = (w + k) / (w + k / t.ratio)
-        let gain = Gain(speed, "(W+K)/(W+K/r)", ["W_bytes": w, "K_bytes": k, "r": t.ratio])
+        var speed = (w + k) / (w + k / t.ratio)
+        var gain = Gain(speed, "(W+K)/(W+K/r)", ["W_bytes": w, "K_bytes": k, "r": t.ratio])
+        if let measured = Self.measuredStepSpeed(f, target: t.dtype) {
+            speed = measured.factor
+            gain = measured
+            r.evidence.append("decode attention per cached token, measured kernels: \(f.model.kvType) \(fmt(measured.inputs["t_current_s"]! * 1e9)) ns, \(t.dtype) \(fmt(measured.inputs["t_target_s"]! * 1e9)) ns")
+        }
         r.gains[.tpot] = gain
         r.gains[.itl] = gain
         r.gains[.throughput] = f.decodeShare.map { Gain(amdahl(share: $0, factor: speed), "Amdahl(decode share, (W+K)/(W+K/r))", ["decode_share": $0, "step_speedup": speed]) } ?? gain
@@ -58,6 +63,21 @@ public struct R3KVQuantization: Rule {
         r.caveats = ["accuracy must be checked (calibrated scales recommended)", "capacity ×\(fmt(t.ratio)): larger batches possible"]
         r.decide()
         return r
+    }
+
+    /// The decode step with the target KV type priced by the runtime's own attention kernels
+    /// (the probe in the trace header), instead of by bytes: T/(T + B·c·(t_target − t_current)/threads),
+    /// T the measured mean decode step, B its batch, c its mean context, t the probe's seconds per
+    /// cached token of one sequence on one thread. On a CPU int8/int4 rows cost decoding work that
+    /// can outweigh the bytes saved (methodology-notes 33). nil without the probe. O(1).
+    static func measuredStepSpeed(_ f: Features, target: String) -> Gain? {
+        guard let now = f.kvAttentionSecondsPerToken[f.model.kvType], let then = f.kvAttentionSecondsPerToken[target],
+              let step = f.decodeStepSeconds, step > 0, let b = f.meanBatch, let c = f.meanContext else { return nil }
+        let threads = Double(max(1, f.threads ?? 1))
+        let delta = b * c * (then - now) / threads
+        guard step + delta > 0 else { return nil }
+        return Gain(step / (step + delta), "T/(T + B·c·(t_target − t_current)/threads) (measured attention kernels)",
+                    ["T_s": step, "B": b, "c": c, "t_current_s": now, "t_target_s": then, "threads": threads])
     }
 
     public func apply(_ r: Recommendation, to f: Features) -> Features {
