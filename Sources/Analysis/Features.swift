@@ -164,7 +164,7 @@ public struct Features: Sendable, Equatable {
         paddingWaste = m.staticBatching.paddingWaste
         if let q = m.queue?.mean, let t = m.ttft?.mean, t > 0 { formationDelayShare = q / t }
 
-        let pool = m.kv.first { $0.pool == "kv" || $0.pool == "kv.decode" } ?? m.kv.first
+        let pool = m.mainKVPool
         tokenUtilisation = pool?.tokenUtilisation
         admission = pool?.admission
         meanKVUsage = pool?.meanUsage

@@ -73,7 +73,7 @@ public struct RooflineAnalysis: Sendable, Equatable {
         if let b = metrics.batch.timeWeightedMean, let c = metrics.batch.meanContext {
             setDecodeOperatingPoint(batch: b, context: c, model: model)
         }
-        if let pool = metrics.kv.first(where: { $0.pool == "kv" || $0.pool == "kv.decode" }) ?? metrics.kv.first {
+        if let pool = metrics.mainKVPool {
             kvCapacityTokens = Double(pool.blocksTotal * pool.blockSize)
             kvCapacitySource = "trace KV pool '\(pool.pool)' (\(pool.blocksTotal) blocks × \(pool.blockSize))"
         } else if let mem = hardware.memoryBytes {

@@ -26,6 +26,9 @@ public struct TraceMetrics: Sendable, Equatable {
     public var phases: PhaseTimes
     public var batch: BatchStats
     public var kv: [KVPoolStats]
+    /// The pool requests are admitted to: "kv" (colocated) or "kv.decode" (disaggregated), else
+    /// the first one. The verdict, the features and R13 all read this one.
+    public var mainKVPool: KVPoolStats? { kv.first { $0.pool == "kv" || $0.pool == "kv.decode" } ?? kv.first }
     public var preemptions: PreemptionStats
     public var prefix: PrefixStats
     public var speculation: SpeculationStats?
@@ -173,8 +176,7 @@ public struct AdmissionStats: Sendable, Equatable {
 
     /// nil when no sample reports a running sequence. `usages` (one per sample) and `cap` (the
     /// scheduler's max_num_seqs, when known) give ``kvBlockedShare``.
-    init?(running: [Int], waiting: [Int], usageWhileWaiting: [Double], usages: [Double] = [], cap: Int? = nil,
-          usageFloor: Double = 0.5) {
+    init?(running: [Int], waiting: [Int], usageWhileWaiting: [Double], usages: [Double] = [], cap: Int? = nil) {
         guard let top = running.max(), top > 0, running.count == waiting.count else { return nil }
         samples = running.count
         ceiling = top
@@ -188,7 +190,7 @@ public struct AdmissionStats: Sendable, Equatable {
         meanRunningWhileWaiting = waitingIdx.isEmpty ? 0 : Double(waitingIdx.map { running[$0] }.reduce(0, +)) / Double(waitingIdx.count)
         meanInSystem = Double(zip(running, waiting).reduce(0) { $0 + $1.0 + $1.1 }) / Double(running.count)
         if let cap, usages.count == running.count {
-            let blocked = waitingIdx.filter { running[$0] < cap && usages[$0] >= usageFloor }.count
+            let blocked = waitingIdx.filter { running[$0] < cap && usages[$0] >= 0.5 }.count
             kvBlockedShare = Double(blocked) / Double(running.count)
         }
     }

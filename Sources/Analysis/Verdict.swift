@@ -133,8 +133,7 @@ public struct Verdict: Sendable, Equatable {
         // Requests waiting while slots are free: the pool, not the cap, holds admission back
         // (a contiguous pool is "full" well below 90% when each request reserves a whole context).
         // Static batching waits by design and is R1's finding, not a capacity limit.
-        let main = m.kv.first { $0.pool == "kv" || $0.pool == "kv.decode" } ?? m.kv.first
-        if let blocked = main?.admission?.kvBlockedShare, !m.staticBatching.detected {
+        if let blocked = m.mainKVPool?.admission?.kvBlockedShare, !m.staticBatching.detected {
             cap.append(Evidence("share of samples with requests waiting for KV blocks (running below max_num_seqs, pool ≥ 50% used)",
                                 blocked, "≥", t.capacityTimeShare, unit: .share))
         }

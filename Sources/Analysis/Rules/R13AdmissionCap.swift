@@ -13,8 +13,7 @@ public struct R13AdmissionCap: Rule {
     /// The admission-cap conditions on a trace's main KV pool; nil without running/waiting counters.
     /// Shared with the verdict, which never calls such a run capacity-bound.
     public static func admissionEvidence(_ m: TraceMetrics, _ t: Thresholds) -> [Evidence]? {
-        let pool = m.kv.first { $0.pool == "kv" || $0.pool == "kv.decode" } ?? m.kv.first
-        guard let a = pool?.admission else { return nil }
+        guard let a = m.mainKVPool?.admission else { return nil }
         return conditions(a, t)
     }
 
