@@ -42,7 +42,7 @@ public struct R3KVQuantization: Rule {
         }
         r.gains[.tpot] = gain
         r.gains[.itl] = gain
-        r.gains[.throughput] = f.decodeShare.map { Gain(amdahl(share: $0, factor: speed), "Amdahl(decode share, (W+K)/(W+K/r))", ["decode_share": $0, "step_speedup": speed]) } ?? gain
+        r.gains[.throughput] = f.decodeShare.map { Gain(amdahl(share: $0, factor: speed), "Amdahl(decode share, \(gain.formula))", ["decode_share": $0, "step_speedup": speed]) } ?? gain
         r.confidence = 1.0
         if cap, let p = CapacityProjection.project(f, ratio: t.ratio, label: "r·B") {
             r.evidence.append("capacity-bound: ×\(fmt(t.ratio)) tokens fit, mean decode batch \(fmt(p.batch)) → \(fmt(p.newBatch)) (offered \(fmt(p.offered)))")
@@ -53,8 +53,8 @@ public struct R3KVQuantization: Rule {
             if let ttft = p.ttft { r.gains[.ttft] = ttft }
             if f.preemptions == 0 {
                 // Admission-bound without preemptions: the larger batch's longer steps come with the byte saving.
-                let both = Gain(speed * p.tpot.factor, "(W+K)/(W+K/r)·T(B)/T(B_new)", ["W_bytes": w, "K_bytes": k, "r": t.ratio,
-                                                                                      "B": p.batch, "B_new": p.newBatch])
+                let both = Gain(speed * p.tpot.factor, "\(gain.formula)·T(B)/T(B_new)",
+                                gain.inputs.merging(["B": p.batch, "B_new": p.newBatch]) { _, new in new })
                 r.gains[.tpot] = both
                 r.gains[.itl] = both
             }
