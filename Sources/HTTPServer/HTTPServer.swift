@@ -165,8 +165,8 @@ public final class HTTPServer: @unchecked Sendable {
     func serve(_ c: HTTPConnection) {
         var buffer: [UInt8] = []
         var sentContinue = false
-        var requestStart: Date?
-        // Host arrival time (Unix seconds) of the current request's first byte, and of the last read.
+        // Host arrival time (Unix seconds) of the current request's first byte — its arrival and the
+        // start of its `requestTimeout` — and of the last read.
         var firstByte: Double?
         var lastRead: Double?
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -176,7 +176,6 @@ public final class HTTPServer: @unchecked Sendable {
                 buffer.removeFirst(consumed)
                 sentContinue = false
                 request.receivedAt = firstByte
-                requestStart = buffer.isEmpty ? nil : Date()
                 firstByte = buffer.isEmpty ? nil : lastRead
                 c.begin(keepAlive: request.keepAlive && !isStopping)
                 handler.handle(request, c)
@@ -195,14 +194,14 @@ public final class HTTPServer: @unchecked Sendable {
             }
             // Read more, within the request or idle deadline; wake every 0.25 s to notice a stop.
             while true {
-                if requestStart == nil && isStopping { break loop }
+                if firstByte == nil && isStopping { break loop }
                 var pfd = pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)
                 let r = poll(&pfd, 1, 250)
                 if r > 0 { break }
                 if r < 0 && errno != EINTR { break loop }
                 let now = Date()
-                if let start = requestStart {
-                    if now.timeIntervalSince(start) > limits.requestTimeout {
+                if let start = firstByte {
+                    if now.timeIntervalSince1970 - start > limits.requestTimeout {
                         c.keepAlive = false
                         c.respond(HTTPResponse.error(status: 408, message: "the request did not arrive within \(formatSeconds(limits.requestTimeout))"))
                         break loop
@@ -217,7 +216,6 @@ public final class HTTPServer: @unchecked Sendable {
             if n <= 0 { break loop }
             lastRead = kernelTime ?? Date().timeIntervalSince1970
             if firstByte == nil { firstByte = lastRead }
-            if requestStart == nil { requestStart = Date() }
             c.idleSince = nil
             buffer.append(contentsOf: chunk[0..<n])
         }
