@@ -100,6 +100,8 @@ public struct Features: Sendable, Equatable {
     /// type, as InferScope's runtime measured its own kernels (`probe.kv_attention_ns_per_token.*`
     /// header options); empty when not probed.
     public var kvAttentionSecondsPerToken: [String: Double] = [:]
+    /// Speculation as the runtime's probe measured it (`probe.spec.*`), when recorded.
+    public var probedSpeculation: ProbedSpeculation? = nil
     /// Compute threads of the run (`threads` option), when recorded.
     public var threads: Int? = nil
     /// Disaggregated serving: prefill and decode worker counts, when known.
@@ -202,6 +204,7 @@ public struct Features: Sendable, Equatable {
         for (k, v) in header.options where k.hasPrefix(probe) {
             if let ns = Double(v), ns > 0, ns.isFinite { kvAttentionSecondsPerToken[String(k.dropFirst(probe.count))] = ns * 1e-9 }
         }
+        probedSpeculation = ProbedSpeculation(options: header.options)
         meanTPOT = m.tpot?.mean
         medianUncachedPrompt = m.uncachedPromptTokens?.p50
         missedSLOs = v.missedSLOs

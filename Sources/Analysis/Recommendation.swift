@@ -11,6 +11,13 @@ public struct Gain: Sendable, Equatable {
         self.formula = formula
         self.inputs = inputs
     }
+
+    /// Factors below this are a predicted loss worth reporting (a 5% loss); between it and 1 the
+    /// change is "about the same" at the analyzer's precision.
+    public static let lossBelow = 0.95
+
+    /// Whether this predicts a material loss (``lossBelow``).
+    public var isLoss: Bool { factor < Gain.lossBelow }
 }
 
 /// Whether a rule fired.

@@ -49,13 +49,16 @@ public enum AdviceMatrix {
         public var cpuMeasured: Double? { AdviceMatrix.median(cpuSamples) }
         /// The measured range [min, max] over repetitions.
         public var range: ClosedRange<Double>? { samples.isEmpty ? nil : samples.min()!...samples.max()! }
-        /// The factor the analyzer implies for this candidate applied alone: the predicted gain
-        /// when it fired and predicts a gain here, else 1 (not advised ≈ no change). A fired rule
-        /// that the greedy ranking dropped after an earlier pick (R2 once R3 has freed the KV
-        /// pool) still implies its own first-round gain: the matrix applies each change alone.
+        /// The factor the analyzer implies for this candidate applied alone: its predicted gain
+        /// when it fired, its predicted loss (below ``Gain/lossBelow``) whether or not it fired —
+        /// the analyzer says "this makes it worse" and the report prints it — and 1 otherwise (a rule that did not
+        /// fire withholds its what-if gain: not advised ≈ no change). A fired rule the greedy
+        /// ranking dropped after an earlier pick (R2 once R3 has freed the KV pool) still implies
+        /// its own first-round gain: the matrix applies each change alone.
         public var impliedFactor: Double {
-            guard triggered, let p = predicted, p > 1 else { return 1 }
-            return p
+            guard let p = predicted, p > 0 else { return 1 }
+            if p < Gain.lossBelow { return p }
+            return triggered ? p : 1
         }
         /// |measured − predicted| / predicted, when both exist.
         public var relativeError: Double? {

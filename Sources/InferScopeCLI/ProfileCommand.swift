@@ -138,7 +138,10 @@ struct ProfileCommand: Command {
             throw UsageError(error.message)
         }
         engine.hostPeaks = hostPeaks
-        if hostPeaks != nil { engine.probeKVAttention() }
+        if hostPeaks != nil {
+            engine.probeKVAttention()
+            engine.probeSpeculation(workload)
+        }
         let result: RunResult
         do {
             result = try engine.run(workload, progress: progress)

@@ -281,7 +281,9 @@ public enum TextReport {
             out.append("  not triggered:")
             for rec in not {
                 let failed = rec.conditions.filter { !$0.holds }.map(comparison)
-                out.append("    \(rec.id) \(rec.key): " + (failed.first ?? "conditions not met"))
+                // A predicted loss on the objective is worth saying: it is why not to try it.
+                let loss = rec.gains[o].flatMap { $0.isLoss ? "; predicted \(o.rawValue) ×\(num($0.factor)) (a loss)" : nil } ?? ""
+                out.append("    \(rec.id) \(rec.key): " + (failed.first ?? "conditions not met") + loss)
             }
         }
         let insufficient = r.recommendations.filter { $0.status == .insufficientData }

@@ -157,6 +157,8 @@ public struct RunResult: Sendable, Equatable {
     public var preemptions: [String: Int]
     public var prefixQueriedTokens: Int
     public var prefixHitTokens: Int
+    /// Speculative-decoding counters of a colocated run with `--spec`, else nil.
+    public var speculation: SpeculationStats? = nil
 
     public var duration: TraceDuration { end - start }
     public var completed: [RequestRecord] { requests.filter { $0.abortReason == nil && $0.finished != nil } }

@@ -28,6 +28,9 @@ public final class ServingEngine {
     /// thread), seconds, per KV element type (``KVAttentionProbe``); recorded in the header as
     /// `probe.kv_attention_ns_per_token.<dtype>` so the analyzer can price a KV dtype change.
     public var kvAttentionCost: [KVDType: Double] = [:]
+    /// The speculation probe's measurements (``probeSpeculation(_:strategy:gamma:requests:promptTokens:outputTokens:)``),
+    /// recorded in the header as `probe.spec.*`; nil when not probed.
+    public var speculationProbe: SpeculationProbeResult?
     let sleep: (TraceTime) -> Void
 
     /// - Parameters:
@@ -88,6 +91,7 @@ public final class ServingEngine {
         for (dtype, seconds) in kvAttentionCost {
             o["probe.kv_attention_ns_per_token.\(dtype.rawValue)"] = String((seconds * 1e10).rounded() / 10)
         }
+        if let p = speculationProbe { o.merge(p.headerOptions) { a, _ in a } }
         return o
     }
 
@@ -131,14 +135,17 @@ public final class ServingEngine {
                                      closedLoop: workload.arrival.closedLoopConcurrency, progress: progress)
         let start = tracer.now()
         arrivals.start = start
+        var speculation: SpeculationStats?
         if options.disaggregated {
             try runDisaggregated(arrivals, stats)
         } else {
-            try runColocated(arrivals, stats)
+            speculation = try runColocated(arrivals, stats)
         }
         let end = tracer.now()
         tracer.stepCompleted()
-        return stats.result(start: start, end: end)
+        var result = stats.result(start: start, end: end)
+        result.speculation = speculation
+        return result
     }
 
     func makeWorker(pool: String, lane: Int32, threads: Int, prefillWorker: Bool, stats: RunStatistics) throws(EngineError) -> EngineWorker {
@@ -149,7 +156,8 @@ public final class ServingEngine {
         return worker
     }
 
-    func runColocated(_ arrivals: ArrivalSource, _ stats: RunStatistics) throws(EngineError) {
+    /// Runs one worker on this thread until every request is done; its speculation counters, if it speculated.
+    func runColocated(_ arrivals: ArrivalSource, _ stats: RunStatistics) throws(EngineError) -> SpeculationStats? {
         let worker = try makeWorker(pool: "kv", lane: 1, threads: options.threads, prefillWorker: false, stats: stats)
         var stalls = 0
         while true {
@@ -170,6 +178,7 @@ public final class ServingEngine {
             }
         }
         stats.prefix(queried: worker.kv.prefixCacheQueriedTokens, hit: worker.kv.prefixCacheHitTokens)
+        return worker.speculation?.stats
     }
 
     /// Runs `wait` and traces it as an idle span.

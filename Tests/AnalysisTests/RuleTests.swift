@@ -186,8 +186,8 @@ import TraceFormat
         // R4 does not fire on the assumed α (issue #14) while still showing the what-if gain.
         let r4 = on.rule("R4")
         #expect(r4.status == .notTriggered)
-        #expect(r4.conditions.filter { !$0.holds }.map(\.name).allSatisfy { $0.hasPrefix("α measured in the trace") })
-        #expect(r4.conditions.contains { $0.name.hasPrefix("α measured in the trace") && !$0.holds })
+        #expect(r4.conditions.filter { !$0.holds }.map(\.name).allSatisfy { $0.hasPrefix("α measured") })
+        #expect(r4.conditions.contains { $0.name.hasPrefix("α measured") && !$0.holds })
         #expect((r4.gains[.tpot]?.factor ?? 0) > 1)
         // At context 100, B_crit(100) ≈ 423 (methodology formula); B = 256 → B·(γ+1) = 1024 > B_crit.
         var big = Scenario()
@@ -199,6 +199,48 @@ import TraceFormat
         #expect(abs(bcrit - 423) < 5)
         #expect(off.rule("R4").status == .notTriggered)
         #expect(off.rule("R4").conditions.contains { $0.name.hasPrefix("B·(γ+1)") && !$0.holds })
+    }
+
+    /// InferScope's runtime probes speculation before the run (`probe.spec.*`): R4 then prices it
+    /// on the measured α, draft cost and verification cost instead of assumptions — a self-draft
+    /// that is never accepted on a CPU where γ+1 rows cost ×2.8 one row predicts a loss and does
+    /// not fire; a well-accepted cheap draft fires. A probe of another strategy, or of another
+    /// producer's trace, is not used.
+    @Test func r4UsesTheSpeculationProbe() throws {
+        func probe(_ alpha: Double, _ c: Double, _ verify: Double, strategy: String = "quant") -> [String: String] {
+            ["probe.spec.strategy": strategy, "probe.spec.gamma": "3", "probe.spec.alpha": "\(alpha)",
+             "probe.spec.drafted_tokens": "120", "probe.spec.draft_cost_ratio": "\(c)", "probe.spec.verify_cost_ratio": "\(verify)"]
+        }
+        var s = Scenario()
+        s.batch = 8
+        s.context = 1024
+        s.producer = "inferscope 0.1 (runtime)"
+        s.options.merge(probe(0, 0.52, 2.79)) { $1 }
+        let losing = try s.analyze()
+        let p = try #require(losing.features.probedSpeculation)
+        #expect(p == ProbedSpeculation(strategy: "quant", gamma: 3, alpha: 0, draftedTokens: 120, draftCostRatio: 0.52, verifyCostRatio: 2.79))
+        // Linear step time T(n) = a + b·n through T(1) = 1, T(4) = 2.79: b = 0.5967, a = 0.4033;
+        // at B = 8 the verification step is (a + 32b)/(a + 8b) plain steps.
+        let b = 1.79 / 3, a = 1 - b
+        #expect(abs(p.verifyStepRatio(batch: 8, gamma: 3) - (a + 32 * b) / (a + 8 * b)) < 1e-12)
+        #expect(abs(p.verifyStepRatio(batch: 1, gamma: 3) - 2.79) < 1e-12)
+        let r4 = losing.rule("R4")
+        #expect(r4.status == .notTriggered)
+        #expect(r4.conditions.contains { $0.name.hasPrefix("α measured") && $0.holds })
+        let tpot = try #require(r4.gains[.tpot])
+        #expect(abs(tpot.factor - 1 / (3 * 0.52 + (a + 32 * b) / (a + 8 * b))) < 1e-9)
+        #expect(tpot.isLoss)
+        // A cheap, well-accepted draft (τ(0.9, 3) = 3.44) fires on the probe alone.
+        s.options.merge(probe(0.9, 0.1, 1.3)) { $1 }
+        let winning = try s.analyze().rule("R4")
+        #expect(winning.status == .triggered && winning.confidence == 0.8, "\(winning.conditions.filter { !$0.holds }.map(\.name))")
+        #expect(winning.gains[.tpot]!.factor > 1.2)
+        // A probe of another strategy, or another producer's trace, leaves α assumed.
+        s.options.merge(probe(0.9, 0.1, 1.3, strategy: "ngram")) { $1 }
+        #expect(try s.analyze().rule("R4").conditions.contains { $0.name.hasPrefix("α measured") && !$0.holds })
+        s.options.merge(probe(0.9, 0.1, 1.3)) { $1 }
+        s.producer = "inferscope-import vllm (constructed)"
+        #expect(try s.analyze().rule("R4").conditions.contains { $0.name.hasPrefix("α measured") && !$0.holds })
     }
 
     @Test func r5ChunkedPrefill() throws {

@@ -8,6 +8,8 @@ struct Scenario {
     var model = Fixtures.llama8B
     var options: [String: String] = ["scheduler": "continuous", "kv_layout": "paged", "prefix_cache": "false", "block_size": "16"]
     var workload: [String: String] = [:]
+    /// The trace's producer: an import by default; "inferscope …" for InferScope's own runtime.
+    var producer = "inferscope-import vllm (constructed)"
     var batch = 8
     var context: Int32 = 512
     /// Decode step duration = step bytes/(mbu·BW).
@@ -37,7 +39,7 @@ struct Scenario {
     }
 
     func events() -> [TraceEvent] {
-        var ev: [TraceEvent] = [Fixtures.header(model: model, options: options, workload: workload)]
+        var ev: [TraceEvent] = [Fixtures.header(model: model, options: options, workload: workload, producer: producer)]
         var occupant = (0..<batch).map { RequestID($0) }
         var nextID = RequestID(batch)
         var produced = [Int](repeating: 1, count: batch)

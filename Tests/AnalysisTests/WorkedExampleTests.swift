@@ -84,7 +84,7 @@ import TraceFormat
         // §7.5 assumes α = 0.7; the analyzer computes the gain but does not advise R4 on an
         // assumed α (issue #14: assumed-α advice measured ×0.10–×0.42 on the runtime).
         #expect(r4.status == .notTriggered)
-        #expect(r4.conditions.filter { !$0.holds }.map(\.name).allSatisfy { $0.hasPrefix("α measured in the trace") })
+        #expect(r4.conditions.filter { !$0.holds }.map(\.name).allSatisfy { $0.hasPrefix("α measured") })
         #expect(r4.confidence == 0.6)
         let g = try #require(r4.gains[.tpot])
         // τ(0.7, 3) = (1 − 0.7⁴)/0.3 = 2.533.

@@ -46,6 +46,28 @@ import Testing
         #expect(sum.tauResolvedScenarios == 1 && abs(sum.meanKendallTauResolved! - 1) < 1e-12)
     }
 
+    /// A predicted loss counts in the implied order whether or not the rule fired (the analyzer
+    /// says it makes things worse); a withheld what-if gain of a rule that did not fire counts as
+    /// no change; a "loss" within 5% of 1 is "about the same".
+    @Test func predictedLossesRankBelowNoChangeAndWithheldGainsDoNot() throws {
+        let s = Self.scenario([
+            C(id: "none", predicted: 1, triggered: true, samples: [0.97, 1.0, 1.03]),
+            C(id: "R5", predicted: 1.3, triggered: true, rank: 1, samples: [1.2, 1.25, 1.3]),
+            C(id: "R4", predicted: 0.25, triggered: false, samples: [0.2, 0.22, 0.25]),
+            C(id: "R10", predicted: 1.6, triggered: false, samples: [0.98, 1.0, 1.02]),
+            C(id: "R3", predicted: 0.97, triggered: false, samples: [0.99, 1.0, 1.01]),
+        ])
+        #expect(s.candidates.map(\.impliedFactor) == [1, 1.3, 0.25, 1, 1])
+        // Implied R5 > none = R10 = R3 > R4; measured R5 > {none, R10, R3 overlapping} > R4.
+        // Resolved τ-b: the 3 middle pairs are tied in both; 7 concordant pairs of 7 → 1.
+        #expect(abs(s.kendallTauResolved! - 1) < 1e-12)
+        let flipped = Self.scenario([
+            C(id: "none", predicted: 1, triggered: true, samples: [0.97, 1.0, 1.03]),
+            C(id: "R4", predicted: 0.25, triggered: false, samples: [1.4, 1.5, 1.6]),
+        ])
+        #expect(flipped.kendallTau == -1)
+    }
+
     @Test func medianAndPercentile() {
         #expect(AdviceMatrix.median([3, 1, 2]) == 2)
         #expect(AdviceMatrix.median([4, 1, 3, 2]) == 2.5)

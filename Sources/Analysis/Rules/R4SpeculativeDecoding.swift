@@ -1,21 +1,27 @@
 import TraceFormat
 
 /// R4 — speculative decoding (methodology §3, §7.4).
-/// Trigger: decode-bound; decode memory-bound; B·(γ+1) ≤ B_crit(c); α measured in the trace; α > c; S(B) ≥ 1.2.
-/// Gain: S(B) = τ·T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,γ+1)) with roofline step times (§3.3).
+/// Trigger: decode-bound; decode memory-bound; B·(γ+1) ≤ B_crit(c); α measured (trace counters or
+/// the runtime's speculation probe); α > c; S(B) ≥ 1.2.
+/// Gain: S(B) = τ·T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,γ+1)) (§3.3), the step ratio from the probe's
+/// measured verification cost when recorded, else from roofline step times.
 public struct R4SpeculativeDecoding: Rule {
     public let id = "R4"
     public init() {}
 
     public func evaluate(_ f: Features) -> Recommendation {
         let a = f.assumptions
-        let measured = f.alpha != nil && f.draftCostRatio != nil
-        let alpha = f.alpha ?? a.alpha
+        // The trace's own speculation counters win; else the runtime's probe of the strategy this
+        // rule would switch on (`probe.spec.*`, measured on the run's first prompts before it).
+        let strategy = f.options["spec"] ?? "quant"
+        let probe = f.alpha == nil && f.ownRuntime ? f.probedSpeculation.flatMap { $0.strategy == strategy ? $0 : nil } : nil
+        let measured = (f.alpha != nil && f.draftCostRatio != nil) || probe != nil
+        let alpha = f.alpha ?? probe?.alpha ?? a.alpha
         let gamma = f.gamma ?? a.gamma
         // InferScope's runtime can self-draft with its own weights re-quantized to q4_0 (`spec=quant`):
         // a memory-bound draft step then costs ≈ 0.5625/b_w of the target's.
-        let quantDraft = f.ownRuntime && f.draftCostRatio == nil && f.model.bytesPerWeight > 0.5625
-        let c = f.draftCostRatio ?? (quantDraft ? 0.5625 / f.model.bytesPerWeight : a.draftCostRatio)
+        let quantDraft = f.ownRuntime && f.draftCostRatio == nil && probe == nil && f.model.bytesPerWeight > 0.5625
+        let c = f.draftCostRatio ?? probe?.draftCostRatio ?? (quantDraft ? 0.5625 / f.model.bytesPerWeight : a.draftCostRatio)
         var r = Recommendation(id: id, key: "speculative-decoding",
                                title: f.speculationActive ? "Tune speculative decoding (γ = \(gamma))" : "Enable speculative decoding (γ = \(gamma))",
                                runtimeChange: ["spec": f.ownRuntime ? (f.options["spec"] ?? "quant") : "draft:MODEL", "gamma": String(gamma)],
@@ -34,25 +40,40 @@ public struct R4SpeculativeDecoding: Rule {
         // computed (a what-if at the assumed α), but R4 fires only on an acceptance the trace
         // measured (speculation counters: InferScope's runtime, vLLM/SGLang accepted/drafted, mean
         // accepted length).
-        r.conditions.append(Evidence("α measured in the trace (1 = yes; else assumed \(fmt(alpha)))", f.alpha != nil ? 1 : 0, "≥", 1, unit: .flag))
+        let alphaKnown = f.alpha != nil || probe != nil
+        r.conditions.append(Evidence("α measured, in the trace or by the speculation probe (1 = yes\(alphaKnown ? "" : "; else assumed \(fmt(alpha))"))",
+                                     alphaKnown ? 1 : 0, "≥", 1, unit: .flag))
         r.conditions.append(Evidence("α vs c", alpha, ">", c))
         let t1 = f.decodeStepRoofline(batch: b, context: ctx)!
         let tv = f.decodeStepRoofline(batch: b, context: ctx, tokensPerSequence: gamma + 1)!
         let tau = Speculation.tau(alpha: alpha, gamma: gamma)
-        let s = Speculation.batchSpeedup(tau: tau, gamma: gamma, costRatio: c, targetStep: t1, verifyStep: tv)
+        // The verification step's cost: measured by the probe at batch 1 and carried to batch B
+        // by a step time linear in tokens (``ProbedSpeculation/verifyStepRatio``), else the
+        // roofline's. On a CPU the γ+1 rows cost nearly γ+1 times one (stories15m: ×2.8 for 4),
+        // where the memory-bound roofline says ×1.
+        let verifyRatio = probe?.verifyStepRatio(batch: b, gamma: gamma) ?? tv / t1
+        let s = Speculation.batchSpeedup(tau: tau, gamma: gamma, costRatio: c, targetStep: 1, verifyStep: verifyRatio)
         r.conditions.append(Evidence("predicted S(B)", s, "≥", f.thresholds.minSpeculationSpeedup))
-        let inputs = ["alpha": alpha, "gamma": Double(gamma), "c": c, "tau": tau, "B": b, "ctx": ctx, "T_t(B,1)_s": t1, "T_t(B,γ+1)_s": tv]
-        let gain = Gain(s, "τ·T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,γ+1)), τ = (1−α^(γ+1))/(1−α)", inputs)
+        var inputs = ["alpha": alpha, "gamma": Double(gamma), "c": c, "tau": tau, "B": b, "ctx": ctx,
+                      "T_t(B,γ+1)/T_t(B,1)": verifyRatio]
+        if probe == nil { inputs["T_t(B,1)_s"] = t1; inputs["T_t(B,γ+1)_s"] = tv }
+        let gain = Gain(s, "τ·T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,γ+1)), τ = (1−α^(γ+1))/(1−α); step ratio "
+                            + (probe != nil ? "measured by the speculation probe" : "from the roofline"), inputs)
         r.gains[.tpot] = gain
         r.gains[.throughput] = f.decodeShare.map { Gain(amdahl(share: $0, factor: s), "Amdahl(decode share, S(B))", ["decode_share": $0, "S": s]) } ?? gain
         r.gains[.cost] = r.gains[.throughput]
-        r.gains[.itl] = Gain(1 / (1 + Double(gamma) * c), "1/(1 + γ·c): each chunk's gap grows; chunks carry τ tokens", ["gamma": Double(gamma), "c": c])
-        r.evidence = ["α = \(fmt(alpha)) (\(f.alpha != nil ? "measured" : "assumed")), γ = \(gamma), c = \(fmt(c)) (\(f.draftCostRatio != nil ? "measured" : (quantDraft ? "q4_0 self-draft bytes ratio" : "assumed"))), τ = \(fmt(tau))",
-                      "verify of \(gamma + 1) tokens × \(fmt(b)) sequences: roofline \(fmt(tv * 1e3)) ms vs decode \(fmt(t1 * 1e3)) ms"]
-        r.confidence = measured ? 1.0 : 0.6
+        r.gains[.itl] = Gain(1 / (Double(gamma) * c + verifyRatio), "T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,γ+1)): each chunk's gap grows; chunks carry τ tokens",
+                             ["gamma": Double(gamma), "c": c, "T_t(B,γ+1)/T_t(B,1)": verifyRatio])
+        let alphaSource = f.alpha != nil ? "measured" : probe.map { "probed on \($0.draftedTokens) draft tokens of the run's first prompts" } ?? "assumed"
+        let cSource = f.draftCostRatio != nil ? "measured" : probe != nil ? "probed" : (quantDraft ? "q4_0 self-draft bytes ratio" : "assumed")
+        r.evidence = ["α = \(fmt(alpha)) (\(alphaSource)), γ = \(gamma), c = \(fmt(c)) (\(cSource)), τ = \(fmt(tau))",
+                      probe != nil
+                        ? "verify of \(gamma + 1) tokens × \(fmt(b)) sequences ≈ \(fmt(verifyRatio)) plain decode steps (probe at batch 1: \(fmt(probe!.verifyCostRatio)) for \(probe!.gamma + 1) tokens)"
+                        : "verify of \(gamma + 1) tokens × \(fmt(b)) sequences: roofline \(fmt(tv * 1e3)) ms vs decode \(fmt(t1 * 1e3)) ms"]
+        r.confidence = f.alpha != nil && f.draftCostRatio != nil ? 1.0 : probe != nil ? 0.8 : 0.6
         r.caveats = ["per-chunk ITL does not improve (each chunk carries ≈τ tokens, the gap grows by ≈γ·c)", "prefill stalls remain"]
         if !measured { r.caveats.append("α and c are assumptions (draft model 0.6-0.8; n-gram drafts lower): measure them") }
-        if f.alpha == nil {
+        if f.alpha == nil && probe == nil {
             r.caveats.append("not advised until α is measured: profile a short run with --spec \(f.ownRuntime ? (f.options["spec"] ?? "quant") : "draft:MODEL") (or import a file with accepted/drafted counters) and analyze that")
         }
         if f.speculationActive {
