@@ -10,7 +10,9 @@
 /// - The new batch: B_new = min(B·ratio (or the new cap), N·d) with d = (E2E − TTFT)/S the share of
 ///   service a request spends decoding (not every request in flight is in a decode step), never
 ///   below B.
-/// - Step times T(b) on the roofline of the run's hardware (memory-bound decode: nearly flat in b).
+/// - Step times T(b): the runtime's probed step curve plus measured attention when the trace carries
+///   them (`probe.step_us.*`; a CPU step grows with b), else the roofline of the run's hardware
+///   (memory-bound decode: nearly flat in b).
 /// - Throughput: the decode part speeds up by g = (B_new/B)·T(B)/T(B_new); Amdahl over the decode
 ///   share of busy time.
 /// - TTFT: the slot wait of Little's law, W(K) = max(0, N/K − 1)·S_K·max(0, R − K)/R (the same form
@@ -48,8 +50,9 @@ public struct CapacityProjection: Sendable, Equatable {
             bNew = min(bNew, max(b, n * decodeShare))
         }
         guard bNew > b * 1.0001,
-              let t0 = f.decodeStepRoofline(batch: b, context: c), let t1 = f.decodeStepRoofline(batch: bNew, context: c),
-              t0 > 0, t1 > 0 else { return nil }
+              let s0 = f.decodeStep(batch: b, context: c), let s1 = f.decodeStep(batch: bNew, context: c),
+              s0.seconds > 0, s1.seconds > 0 else { return nil }
+        let t0 = s0.seconds, t1 = s1.seconds, steps = s0.source
         var inputs: [String: Double] = ["B": b, "B_new": bNew, "c": c, "T(B)_s": t0, "T(B_new)_s": t1]
         if let n = offered { inputs["N_offered"] = n; inputs["decode_share_of_service"] = decodeShare }
         let g = bNew / b * t0 / t1
@@ -58,9 +61,9 @@ public struct CapacityProjection: Sendable, Equatable {
             var i = inputs
             i["decode_share_of_busy"] = d
             throughput = Gain(amdahl(share: d, factor: g),
-                              "Amdahl(decode share, (B_new/B)·T(B)/T(B_new)), B_new = min(\(label), N·decode share) (roofline step times)", i)
+                              "Amdahl(decode share, (B_new/B)·T(B)/T(B_new)), B_new = min(\(label), N·decode share) (\(steps))", i)
         } else {
-            throughput = Gain(g, "(B_new/B)·T(B)/T(B_new), B_new = min(\(label), N·decode share) (roofline step times)", inputs)
+            throughput = Gain(g, "(B_new/B)·T(B)/T(B_new), B_new = min(\(label), N·decode share) (\(steps))", inputs)
         }
         let tpot = Gain(t0 / t1, "T(B)/T(B_new) (< 1: larger batches take longer steps)", ["T(B)_s": t0, "T(B_new)_s": t1])
         var ttftGain: Gain?

@@ -102,6 +102,8 @@ public struct Features: Sendable, Equatable {
     public var kvAttentionSecondsPerToken: [String: Double] = [:]
     /// Speculation as the runtime's probe measured it (`probe.spec.*`), when recorded.
     public var probedSpeculation: ProbedSpeculation? = nil
+    /// The runtime's step time against rows, per thread count (`probe.step_us.*`), when recorded.
+    public var probedStepCurve: ProbedStepCurve? = nil
     /// Compute threads of the run (`threads` option), when recorded.
     public var threads: Int? = nil
     /// Disaggregated serving: prefill and decode worker counts, when known.
@@ -205,11 +207,33 @@ public struct Features: Sendable, Equatable {
             if let ns = Double(v), ns > 0, ns.isFinite { kvAttentionSecondsPerToken[String(k.dropFirst(probe.count))] = ns * 1e-9 }
         }
         probedSpeculation = ProbedSpeculation(options: header.options)
+        probedStepCurve = ProbedStepCurve(options: header.options)
         meanTPOT = m.tpot?.mean
         medianUncachedPrompt = m.uncachedPromptTokens?.p50
         missedSLOs = v.missedSLOs
         // F5 needs only the model, not the hardware.
         if r == nil { refreshDecodeDerived() }
+    }
+
+    /// Measured-model time of a uniform decode step of `batch` sequences × `tokensPerSequence`
+    /// tokens at `context` on `threads` threads (default: the run's): the runtime's probed step
+    /// curve at batch·tokens rows plus, when probed, decode attention of every row over the context
+    /// (the KV attention probe's seconds per cached token of the run's KV type, split over the
+    /// threads). nil without the curve for that thread count. O(1).
+    public func decodeStepMeasured(batch: Double, context: Double, tokensPerSequence: Int = 1, threads t: Int? = nil) -> Double? {
+        guard let threads = t ?? self.threads, let curve = probedStepCurve,
+              let weights = curve.seconds(rows: batch * Double(tokensPerSequence), threads: threads) else { return nil }
+        let attention = kvAttentionSecondsPerToken[model.kvType].map { $0 * batch * Double(tokensPerSequence) * context / Double(threads) } ?? 0
+        return weights + attention
+    }
+
+    /// A decode step's time and where it comes from: the runtime's measured step model when the
+    /// trace carries the probes, else the roofline. nil when neither is available.
+    public func decodeStep(batch: Double, context: Double, tokensPerSequence: Int = 1) -> (seconds: Double, source: String)? {
+        if let m = decodeStepMeasured(batch: batch, context: context, tokensPerSequence: tokensPerSequence) {
+            return (m, "measured step curve")
+        }
+        return decodeStepRoofline(batch: batch, context: context, tokensPerSequence: tokensPerSequence).map { ($0, "roofline step times") }
     }
 
     /// Roofline time of a uniform decode step on the current hardware, seconds (nil without one).

@@ -31,6 +31,9 @@ public final class ServingEngine {
     /// The speculation probe's measurements (``probeSpeculation(_:strategy:gamma:requests:promptTokens:outputTokens:)``),
     /// recorded in the header as `probe.spec.*`; nil when not probed.
     public var speculationProbe: SpeculationProbeResult?
+    /// The step-time probe's curve (``probeStepTime(repetitions:)``), recorded in the header as
+    /// `probe.step_us.threads_<t>`; nil when not probed.
+    public var stepTimeProbe: StepTimeProbeResult?
     let sleep: (TraceTime) -> Void
 
     /// - Parameters:
@@ -92,6 +95,7 @@ public final class ServingEngine {
             o["probe.kv_attention_ns_per_token.\(dtype.rawValue)"] = String((seconds * 1e10).rounded() / 10)
         }
         if let p = speculationProbe { o.merge(p.headerOptions) { a, _ in a } }
+        if let p = stepTimeProbe { o.merge(p.headerOptions) { a, _ in a } }
         return o
     }
 

@@ -230,6 +230,11 @@ import TraceFormat
         let tpot = try #require(r4.gains[.tpot])
         #expect(abs(tpot.factor - 1 / (3 * 0.52 + (a + 32 * b) / (a + 8 * b))) < 1e-9)
         #expect(tpot.isLoss)
+        // With the probed step curve the verification ratio is read off it at B and B·(γ+1) rows.
+        var curved = s
+        curved.options.merge(["threads": "2", "probe.step_us.threads_2": "1:1000,8:2000,64:4000"]) { $1 }
+        let ratio = try #require(curved.analyze().rule("R4").gains[.tpot]?.inputs["T_t(B,γ+1)/T_t(B,1)"])
+        #expect(abs(ratio - (2000 + 24 * (2000.0 / 56)) / 2000) < 1e-9)
         // A cheap, well-accepted draft (τ(0.9, 3) = 3.44) fires on the probe alone.
         s.options.merge(probe(0.9, 0.1, 1.3)) { $1 }
         let winning = try s.analyze().rule("R4")
@@ -270,6 +275,55 @@ import TraceFormat
         // Without SLOs it says what it needs.
         let none = try s.analyze()
         #expect(none.rule("R6").status == .insufficientData)
+        #expect(none.rule("R6").gains.isEmpty)
+    }
+
+    /// On InferScope's runtime `--disaggregated` splits the run's threads, so R6 prices the split
+    /// from the probed step curve, SLOs or not: busy time busy·(p·s_p + (1 − p)·s_d), TPOT against
+    /// a pure decode step on the decode worker, TTFT as the prompt's own prefill on the prefill
+    /// worker without the colocated queue.
+    @Test func r6PricesTheRuntimesThreadSplit() throws {
+        var s = Scenario()
+        s.producer = "inferscope 0.1 (runtime)"
+        s.queueDelay = 100 * Fixtures.ms
+        s.workload = ["arrival": "closed:8"]
+        // Two threads: 1 ms at 1 row … 4 ms at 64; one thread: 1.5× at 1 row … 1.9× at 64.
+        s.options.merge(["threads": "2", "probe.step_us.threads_2": "1:1000,8:2000,64:4000",
+                         "probe.step_us.threads_1": "1:1500,8:3200,64:7600"]) { $1 }
+        let r = try s.analyze()
+        let f = r.features
+        let curve = try #require(f.probedStepCurve)
+        #expect(curve.seconds(rows: 8, threads: 2) == 0.002 && curve.seconds(rows: 36, threads: 2)! == 0.003)
+        #expect(abs(curve.seconds(rows: 120, threads: 2)! - (0.004 + 56 * (0.002 / 56))) < 1e-12)  // last slope
+        #expect(curve.seconds(rows: 0.5, threads: 1) == 0.0015 && curve.seconds(rows: 8, threads: 4) == nil)
+        let r6 = r.rule("R6")
+        #expect(r6.status == .insufficientData)  // no SLOs: a what-if, never advised
+        let sd = f.decodeStepMeasured(batch: f.meanBatch!, context: f.meanContext!, threads: 1)!
+            / f.decodeStepMeasured(batch: f.meanBatch!, context: f.meanContext!, threads: 2)!
+        #expect(abs(sd - 3200.0 / 2000) < 1e-9)  // batch 8, no attention probe
+        let sp = 7600.0 / 4000
+        let busy = 1 - f.idleShare!, p = f.prefillShare!
+        let demand = busy * (p * sp + (1 - p) * sd)
+        #expect(abs(r6.gains[.throughput]!.factor - 1 / demand) < 1e-9)
+        #expect(abs(r6.gains[.tpot]!.factor - f.meanTPOT! / (f.decodeStepSeconds! * sd)) < 1e-9)
+        #expect(abs(r6.gains[.ttft]!.factor - f.meanTTFT! / ((f.meanTTFT! - f.meanQueue!) * sp)) < 1e-9)
+        // The queue is most of this run's TTFT: the split's own prefill worker removes it.
+        #expect(r6.gains[.ttft]!.factor > 1)
+        // Decode-heavy: the decode worker on half the threads loses throughput.
+        #expect(r6.gains[.throughput]!.factor < 1 && r6.gains[.tpot]!.factor < 1)
+        // An open loop can only lose throughput; without the probe the slowdowns are t/threads = 2.
+        var open = s
+        open.workload = [:]
+        open.options = open.options.filter { !$0.key.hasPrefix("probe.") }
+        let o = try open.analyze()
+        #expect(abs(o.rule("R6").gains[.throughput]!.factor - min(1, 1 / (2 * (1 - o.features.idleShare!)))) < 1e-9)
+        // Already disaggregated, or one thread: nothing to price.
+        var split = s
+        split.options["disaggregated"] = "on"
+        #expect(try split.analyze().rule("R6").gains.isEmpty)
+        var single = s
+        single.options["threads"] = "1"
+        #expect(try single.analyze().rule("R6").gains.isEmpty)
     }
 
     @Test func r7PrefixCaching() throws {

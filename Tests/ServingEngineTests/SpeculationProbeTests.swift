@@ -62,3 +62,36 @@ struct SpeculationProbeTests {
         #expect(!split.header(for: Self.workload()).options.keys.contains { $0.hasPrefix("probe.spec.") })
     }
 }
+
+/// The step-time probe (`probe.step_us.threads_<t>`): decode steps of 1…64 sequences with the
+/// run's threads and with each share `--disaggregated` would give a worker.
+struct StepTimeProbeTests {
+    @Test func probeMeasuresTheCurveForEachThreadCountAndRecordsIt() throws {
+        var o = EngineOptions()
+        o.threads = 2
+        let engine = try ServingEngine(model: Fixtures.tiny, options: o, tracer: Tracer(sink: nil, clock: SteppingClock()))
+        let workload = SpeculationProbeTests.workload()
+        #expect(!engine.header(for: workload).options.keys.contains { $0.hasPrefix("probe.step_us.") })
+        let p = try #require(engine.probeStepTime(repetitions: 1))
+        #expect(p.seconds.keys.sorted() == [1, 2])
+        for (_, s) in p.seconds {
+            #expect(s.count == StepTimeProbeResult.batches.count && s.allSatisfy { $0 > 0 })
+            // 64 rows through every matrix cost more than one (the timer cannot hide a 64× workload).
+            #expect(s.last! > s.first!)
+        }
+        let options = engine.header(for: workload).options
+        for t in [1, 2] {
+            let text = try #require(options["probe.step_us.threads_\(t)"])
+            let pairs = text.split(separator: ",").map { $0.split(separator: ":") }
+            #expect(pairs.map { Int($0[0])! } == StepTimeProbeResult.batches)
+            for (pair, seconds) in zip(pairs, p.seconds[t]!) { #expect(abs(Double(pair[1])! - seconds * 1e6) <= 0.05 + 1e-9) }
+        }
+    }
+
+    @Test func oneThreadProbesOnlyItself() throws {
+        var one = EngineOptions()
+        one.threads = 1
+        let p = try #require(try ServingEngine(model: Fixtures.tiny, options: one, tracer: .disabled).probeStepTime(repetitions: 1))
+        #expect(p.seconds.keys.sorted() == [1])
+    }
+}

@@ -51,14 +51,18 @@ public struct R4SpeculativeDecoding: Rule {
         // by a step time linear in tokens (``ProbedSpeculation/verifyStepRatio``), else the
         // roofline's. On a CPU the γ+1 rows cost nearly γ+1 times one (stories15m: ×2.8 for 4),
         // where the memory-bound roofline says ×1.
-        let verifyRatio = probe?.verifyStepRatio(batch: b, gamma: gamma) ?? tv / t1
+        // Best: the probed step curve at B and B·(γ+1) rows (it sees the kernels' batch
+        // behaviour); else the speculation probe's batch-1 points carried linearly; else roofline.
+        let curveRatio = f.decodeStepMeasured(batch: b, context: ctx, tokensPerSequence: gamma + 1)
+            .flatMap { v in f.decodeStepMeasured(batch: b, context: ctx).map { v / $0 } }
+        let verifyRatio = curveRatio ?? probe?.verifyStepRatio(batch: b, gamma: gamma) ?? tv / t1
         let s = Speculation.batchSpeedup(tau: tau, gamma: gamma, costRatio: c, targetStep: 1, verifyStep: verifyRatio)
         r.conditions.append(Evidence("predicted S(B)", s, "≥", f.thresholds.minSpeculationSpeedup))
         var inputs = ["alpha": alpha, "gamma": Double(gamma), "c": c, "tau": tau, "B": b, "ctx": ctx,
                       "T_t(B,γ+1)/T_t(B,1)": verifyRatio]
-        if probe == nil { inputs["T_t(B,1)_s"] = t1; inputs["T_t(B,γ+1)_s"] = tv }
-        let gain = Gain(s, "τ·T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,γ+1)), τ = (1−α^(γ+1))/(1−α); step ratio "
-                            + (probe != nil ? "measured by the speculation probe" : "from the roofline"), inputs)
+        if probe == nil && curveRatio == nil { inputs["T_t(B,1)_s"] = t1; inputs["T_t(B,γ+1)_s"] = tv }
+        let ratioSource = curveRatio != nil ? "from the probed step curve" : probe != nil ? "measured by the speculation probe" : "from the roofline"
+        let gain = Gain(s, "τ·T_t(B,1)/(γ·c·T_t(B,1) + T_t(B,γ+1)), τ = (1−α^(γ+1))/(1−α); step ratio " + ratioSource, inputs)
         r.gains[.tpot] = gain
         r.gains[.throughput] = f.decodeShare.map { Gain(amdahl(share: $0, factor: s), "Amdahl(decode share, S(B))", ["decode_share": $0, "S": s]) } ?? gain
         r.gains[.cost] = r.gains[.throughput]
@@ -67,7 +71,9 @@ public struct R4SpeculativeDecoding: Rule {
         let alphaSource = f.alpha != nil ? "measured" : probe.map { "probed on \($0.draftedTokens) draft tokens of the run's first prompts" } ?? "assumed"
         let cSource = f.draftCostRatio != nil ? "measured" : probe != nil ? "probed" : (quantDraft ? "q4_0 self-draft bytes ratio" : "assumed")
         r.evidence = ["α = \(fmt(alpha)) (\(alphaSource)), γ = \(gamma), c = \(fmt(c)) (\(cSource)), τ = \(fmt(tau))",
-                      probe != nil
+                      curveRatio != nil
+                        ? "verify of \(gamma + 1) tokens × \(fmt(b)) sequences ≈ \(fmt(verifyRatio)) decode steps of \(fmt(b)) (probed step curve)"
+                        : probe != nil
                         ? "verify of \(gamma + 1) tokens × \(fmt(b)) sequences ≈ \(fmt(verifyRatio)) plain decode steps (probe at batch 1: \(fmt(probe!.verifyCostRatio)) for \(probe!.gamma + 1) tokens)"
                         : "verify of \(gamma + 1) tokens × \(fmt(b)) sequences: roofline \(fmt(tv * 1e3)) ms vs decode \(fmt(t1 * 1e3)) ms"]
         r.confidence = f.alpha != nil && f.draftCostRatio != nil ? 1.0 : probe != nil ? 0.8 : 0.6
