@@ -56,29 +56,29 @@ public struct ProbedSpeculation: Sendable, Equatable {
 /// analyzer prices batch growth, verification and the thread split on it instead of the roofline
 /// (a CPU decode step is far from flat in the batch).
 public struct ProbedStepCurve: Sendable, Equatable {
-    /// Threads → (rows, seconds) ascending in rows.
-    public var points: [Int: [(rows: Double, seconds: Double)]]
-
-    public static func == (a: ProbedStepCurve, b: ProbedStepCurve) -> Bool {
-        a.points.keys.sorted() == b.points.keys.sorted() && a.points.allSatisfy { t, p in
-            let q = b.points[t]!
-            return p.count == q.count && zip(p, q).allSatisfy { $0.rows == $1.rows && $0.seconds == $1.seconds }
-        }
+    /// One measured step: `rows` rows took `seconds`.
+    public struct Point: Sendable, Equatable {
+        public var rows: Double
+        public var seconds: Double
+        public init(rows: Double, seconds: Double) { self.rows = rows; self.seconds = seconds }
     }
 
-    public init(points: [Int: [(rows: Double, seconds: Double)]]) { self.points = points }
+    /// Threads → points ascending in rows.
+    public var points: [Int: [Point]]
+
+    public init(points: [Int: [Point]]) { self.points = points }
 
     /// Parses every `probe.step_us.threads_<t>` option with at least two valid points; nil when none.
     public init?(options o: [String: String]) {
         let prefix = "probe.step_us.threads_"
-        var points: [Int: [(rows: Double, seconds: Double)]] = [:]
+        var points: [Int: [Point]] = [:]
         for (k, v) in o where k.hasPrefix(prefix) {
             guard let t = Int(k.dropFirst(prefix.count)), t >= 1 else { continue }
-            var p: [(rows: Double, seconds: Double)] = []
+            var p: [Point] = []
             for pair in v.split(separator: ",") {
                 let f = pair.split(separator: ":")
                 guard f.count == 2, let n = Double(f[0]), n >= 1, let us = Double(f[1]), us > 0, us.isFinite else { p = []; break }
-                p.append((n, us * 1e-6))
+                p.append(Point(rows: n, seconds: us * 1e-6))
             }
             p.sort { $0.rows < $1.rows }
             if p.count >= 2 { points[t] = p }

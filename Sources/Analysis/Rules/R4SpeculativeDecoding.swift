@@ -47,12 +47,10 @@ public struct R4SpeculativeDecoding: Rule {
         let t1 = f.decodeStepRoofline(batch: b, context: ctx)!
         let tv = f.decodeStepRoofline(batch: b, context: ctx, tokensPerSequence: gamma + 1)!
         let tau = Speculation.tau(alpha: alpha, gamma: gamma)
-        // The verification step's cost: measured by the probe at batch 1 and carried to batch B
-        // by a step time linear in tokens (``ProbedSpeculation/verifyStepRatio``), else the
-        // roofline's. On a CPU the γ+1 rows cost nearly γ+1 times one (stories15m: ×2.8 for 4),
-        // where the memory-bound roofline says ×1.
-        // Best: the probed step curve at B and B·(γ+1) rows (it sees the kernels' batch
-        // behaviour); else the speculation probe's batch-1 points carried linearly; else roofline.
+        // The verification step's cost in decode steps (a CPU's γ+1 rows cost far more than the
+        // memory-bound roofline's ×1): best the probed step curve at B and B·(γ+1) rows (it sees
+        // the kernels' batch behaviour); else the speculation probe's batch-1 points carried to B
+        // linearly (``ProbedSpeculation/verifyStepRatio``); else the roofline.
         let curveRatio = f.decodeStepMeasured(batch: b, context: ctx, tokensPerSequence: gamma + 1)
             .flatMap { v in f.decodeStepMeasured(batch: b, context: ctx).map { v / $0 } }
         let verifyRatio = curveRatio ?? probe?.verifyStepRatio(batch: b, gamma: gamma) ?? tv / t1
