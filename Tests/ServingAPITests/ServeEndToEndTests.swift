@@ -140,14 +140,22 @@ struct ServeEndToEndTests {
         defer { try? f.stop() }
         let clients = 8, tokens = 16
         let results = ResultBox(count: clients)
-        DispatchQueue.concurrentPerform(iterations: clients) { i in
-            guard let c = try? f.client() else { return }
-            c.post("/v1/completions", #"{"prompt":"client \#(i) says","max_tokens":\#(tokens),"ignore_eos":true,"stream":true,"stream_options":{"include_usage":true}}"#)
-            guard let r = try? c.readResponse() else { return }
-            let events = ssePayloads(r.text)
-            let usage = events.dropLast().compactMap(jsonObject).last?["usage"] as? [String: Any]
-            results.set(i, events.last == "[DONE]" ? usage?["completion_tokens"] as? Int ?? -1 : -2)
+        // One thread per client so all of them are in flight at once (concurrentPerform runs at
+        // most one per core: on 2 cores under load the clients could finish one after another).
+        let group = DispatchGroup()
+        for i in 0..<clients {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                guard let c = try? f.client() else { return }
+                c.post("/v1/completions", #"{"prompt":"client \#(i) says","max_tokens":\#(tokens),"ignore_eos":true,"stream":true,"stream_options":{"include_usage":true}}"#)
+                guard let r = try? c.readResponse() else { return }
+                let events = ssePayloads(r.text)
+                let usage = events.dropLast().compactMap(jsonObject).last?["usage"] as? [String: Any]
+                results.set(i, events.last == "[DONE]" ? usage?["completion_tokens"] as? Int ?? -1 : -2)
+            }.start()
         }
+        group.wait()
         #expect(results.values == Array(repeating: tokens, count: clients))
         // All joined one engine: some step ran more than one sequence.
         let batched = f.sink.events.contains { if case .step(let s) = $0 { return s.batch.count > 1 } else { return false } }
